@@ -1,0 +1,1 @@
+//! The generic `<prefix>-auth-*` commands, shared by every integration.

@@ -1,0 +1,1 @@
+//! Microsoft identity for soar-rt integrations. It knows nothing of War Room entries.

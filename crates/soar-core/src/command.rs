@@ -1,0 +1,131 @@
+//! The `Integration` and `Command` traits and what a command receives and returns.
+
+use async_trait::async_trait;
+use serde_json::Value;
+use soar_protocol::{AuthFlow, Entry, Object, Params};
+
+use crate::{Error, IntegrationContext};
+
+/// An integration: a prefix, the auth flows it supports, its params and its commands.
+pub trait Integration: Send + Sync + 'static {
+    /// The command prefix, e.g. `msgraph-user`.
+    fn prefix(&self) -> &'static str;
+    /// The name a person sees, e.g. `Microsoft Graph User`.
+    fn display_name(&self) -> &'static str;
+    /// The auth flows this integration supports.
+    fn supported_flows(&self) -> &'static [AuthFlow];
+    /// The instance parameters.
+    fn params(&self) -> Vec<ParamSpec>;
+    /// The commands; called once per process.
+    fn commands(&self) -> Vec<Box<dyn Command>>;
+}
+
+/// One command of an integration.
+#[async_trait]
+pub trait Command: Send + Sync {
+    /// The full command name, e.g. `msgraph-user-list`.
+    fn name(&self) -> &str;
+    /// One sentence on what it does.
+    fn description(&self) -> &str;
+    /// The arguments it takes.
+    fn args(&self) -> Vec<ArgSpec> {
+        Vec::new()
+    }
+    /// The context outputs it writes.
+    fn outputs(&self) -> Vec<OutputSpec> {
+        Vec::new()
+    }
+    /// Runs the command.
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error>;
+}
+
+/// What a command receives.
+#[derive(Debug)]
+pub struct CommandContext {
+    /// The command name as requested.
+    pub command: String,
+    /// Arguments, checked against the command's [`ArgSpec`]s and with defaults filled in.
+    pub args: Object,
+    /// The instance configuration (secret params already wrapped).
+    pub params: Params,
+    /// The integration context, read and written by the command.
+    pub integration_context: IntegrationContext,
+    /// The previous fetch run's state.
+    pub last_run: Option<Object>,
+    /// The instance name.
+    pub instance: Option<String>,
+}
+
+/// What a command returns: entries, and for fetch commands the last run and incidents.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// War Room entries, in order.
+    pub entries: Vec<Entry>,
+    /// The state for the next fetch run.
+    pub last_run: Option<Object>,
+    /// The incidents a fetch created (`Some(vec![])` when it found none).
+    pub incidents: Option<Vec<Value>>,
+}
+
+impl From<Entry> for Outcome {
+    fn from(entry: Entry) -> Self {
+        Outcome { entries: vec![entry], ..Outcome::default() }
+    }
+}
+
+impl From<Vec<Entry>> for Outcome {
+    fn from(entries: Vec<Entry>) -> Self {
+        Outcome { entries, ..Outcome::default() }
+    }
+}
+
+/// An argument of a command.
+#[derive(Debug, Clone, Default)]
+pub struct ArgSpec {
+    /// The argument name.
+    pub name: &'static str,
+    /// What it means.
+    pub description: &'static str,
+    /// Must be given.
+    pub required: bool,
+    /// The value used when it is not given.
+    pub default: Option<&'static str>,
+    /// The accepted values, when predefined.
+    pub options: &'static [&'static str],
+    /// A comma-separated list.
+    pub is_array: bool,
+    /// A secret (never logged or shown).
+    pub secret: bool,
+}
+
+/// A context output of a command.
+#[derive(Debug, Clone, Default)]
+pub struct OutputSpec {
+    /// The context path, e.g. `MSGraphUser.ID`.
+    pub path: &'static str,
+    /// `String`, `Number`, `Boolean`, `Date`, `Unknown`.
+    pub output_type: &'static str,
+    /// What it holds.
+    pub description: &'static str,
+}
+
+/// An instance parameter.
+#[derive(Debug, Clone, Default)]
+pub struct ParamSpec {
+    /// The param key as the engine sends it.
+    pub name: &'static str,
+    /// The label a person sees.
+    pub display: &'static str,
+    /// Must be set.
+    pub required: bool,
+    /// Its default.
+    pub default: Option<&'static str>,
+    /// A secret string (wrapped on parse, masked when shown).
+    pub secret: bool,
+    /// A credentials object `{identifier, password}`.
+    pub credentials: bool,
+    /// Accepted values for a select param.
+    pub options: &'static [&'static str],
+    /// Shown only under advanced settings.
+    pub hidden: bool,
+}

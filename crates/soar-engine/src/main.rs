@@ -1,0 +1,3 @@
+//! The `soar` CLI.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! The azure-storage integration binary.
+
+fn main() {}

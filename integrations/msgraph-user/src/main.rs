@@ -1,0 +1,3 @@
+//! The msgraph-user integration binary.
+
+fn main() {}

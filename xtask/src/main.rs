@@ -1,0 +1,24 @@
+//! `cargo xtask`: the project's automation, written in Rust (see matklad/cargo-xtask).
+
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some(other) => bail!("unknown xtask command: {other}"),
+        None => bail!("usage: cargo xtask <test>"),
+    }
+}
+
+/// Everything CI checks, in one command.
+fn test() -> anyhow::Result<()> {
+    let status =
+        Command::new(env!("CARGO")).args(["test", "--workspace"]).status().context("running cargo test")?;
+    if !status.success() {
+        bail!("cargo test failed");
+    }
+    Ok(())
+}
