@@ -224,10 +224,10 @@ impl Params {
     /// Wraps the string value of `key` as a [`Secret`] (done by the runtime on parse for every
     /// param the integration declares secret).
     pub fn mark_secret(&mut self, key: &str) {
-        if let Some(v) = self.0.get_mut(key) {
-            if let ParamValue::Str(s) = v {
-                *v = ParamValue::Secret(Secret::new(std::mem::take(s)));
-            }
+        if let Some(v) = self.0.get_mut(key)
+            && let ParamValue::Str(s) = v
+        {
+            *v = ParamValue::Secret(Secret::new(std::mem::take(s)));
         }
     }
 
