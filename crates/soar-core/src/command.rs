@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 use soar_protocol::{AuthFlow, Entry, Object, Params};
 
-use crate::{Error, IntegrationContext};
+use crate::Error;
+use soar_protocol::IntegrationContext;
 
 /// An integration: a prefix, the auth flows it supports, its params and its commands.
 pub trait Integration: Send + Sync + 'static {

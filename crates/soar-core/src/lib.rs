@@ -5,12 +5,13 @@
 //! entries and writes the response. It knows nothing about HTTP or Microsoft.
 
 mod command;
-mod context;
 mod error;
 mod runtime;
 
 pub use command::*;
-pub use context::IntegrationContext;
+
 pub use error::Error;
 pub use runtime::{handle, handle_bytes, run};
-pub use soar_protocol::{self as protocol, AuthFlow, Entry, Object, Params, Request, Response, Secret};
+pub use soar_protocol::{
+    self as protocol, AuthFlow, Entry, IntegrationContext, Object, Params, Request, Response, Secret,
+};

@@ -8,9 +8,11 @@
 //! If the wire bytes of any type here change, bump [`PROTOCOL_VERSION`] and refresh the
 //! snapshots under `crates/soar-protocol/snapshots/`.
 
+mod context;
 mod secret;
 mod types;
 
+pub use context::IntegrationContext;
 pub use secret::Secret;
 pub use types::*;
 

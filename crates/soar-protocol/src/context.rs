@@ -1,7 +1,7 @@
 //! The integration context a command reads and writes.
 
+use crate::Object;
 use serde_json::Value;
-use soar_protocol::Object;
 
 /// The integration context of one request, with a flag that says whether the command changed
 /// it (the response carries it only then).
