@@ -1,3 +1,5 @@
-//! The `soar` CLI.
+//! The `soar` CLI; everything lives in the library (`soar_engine::cli`).
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    soar_engine::cli::main()
+}

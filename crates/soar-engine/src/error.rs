@@ -1,0 +1,74 @@
+//! The engine's error type: every failure a person can meet, worded to say what to do next.
+
+use std::path::PathBuf;
+
+/// Everything that can stop a `soar` command.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The command line cannot be used; the text says what to type instead (exit status 2).
+    #[error("{0}")]
+    Usage(String),
+    /// A file or directory could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done, e.g. "Could not read".
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A stored file exists but does not hold what it should.
+    #[error("{path} is not a valid {what}: {reason}. Fix or remove the file.")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What it should hold.
+        what: &'static str,
+        /// The parse error.
+        reason: String,
+    },
+    /// The integration binary could not be run, or did not answer with a protocol response.
+    #[error("{0}")]
+    Integration(String),
+    /// The Redis store failed.
+    #[error("Redis store ({url}): {reason}")]
+    Redis {
+        /// The URL with any password removed.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A compare-and-set update kept conflicting with other engines.
+    #[error(
+        "Failed updating the integration context of instance {instance}: another engine kept writing it \
+         ({attempts} attempts). The command ran; run it again to store its context."
+    )]
+    ContextConflict {
+        /// The instance.
+        instance: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+    /// The demo or another orchestrated job failed.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl EngineError {
+    /// An I/O error on `path`.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        EngineError::Io { action, path: path.into(), source }
+    }
+
+    /// The process exit status for this error: 2 for a bad command line, 3 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            EngineError::Usage(_) => 2,
+            _ => 3,
+        }
+    }
+}
+
+/// Result with [`EngineError`].
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;

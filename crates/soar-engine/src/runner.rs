@@ -1,0 +1,337 @@
+//! Running one command: pick the instance, find and check the binary, read the context (taking
+//! the lease when the token must be fetched), send the request, store what comes back.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use soar_protocol::{Object, Request, Response};
+
+use crate::cmdline::{self, CommandLine};
+use crate::error::{EngineError, Result};
+use crate::fsutil::ensure_private_dir;
+use crate::instance::{Instance, Instances};
+use crate::manifest::{Finder, Manifests};
+use crate::store::{ContextStore, RetryPolicy, needs_lease, update_with_retries};
+
+/// The command name of a fetch.
+pub const FETCH_INCIDENTS: &str = "fetch-incidents";
+
+/// Everything a run needs; built once per `soar` process.
+pub struct Engine {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The instance files.
+    pub instances: Instances,
+    /// The context store.
+    pub store: Box<dyn ContextStore>,
+    /// Finds integration binaries.
+    pub finder: Finder,
+    /// Reads (cached) manifests.
+    pub manifests: Manifests,
+    /// Extra environment variables for integration processes (the demo points them at the
+    /// emulator this way).
+    pub env: Vec<(String, String)>,
+    /// How long a lease lives if its holder dies without releasing it (Redis).
+    pub lease_ttl: Duration,
+    /// How long a run waits for the lease before running anyway.
+    pub lease_wait: Duration,
+    /// How long an integration may run before it is killed.
+    pub timeout: Duration,
+    /// Retry policy for context conflicts.
+    pub retry: RetryPolicy,
+    /// The clock (epoch seconds), a seam for tests.
+    pub now: fn() -> i64,
+}
+
+/// Epoch seconds from the system clock.
+pub fn system_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// What one run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The instance that ran it.
+    pub instance: String,
+    /// The command.
+    pub command: String,
+    /// The integration's response.
+    pub response: Response,
+    /// The context version after the run.
+    pub context_version: i64,
+    /// Compare-and-set attempts needed to store the context (0 when unchanged).
+    pub cas_attempts: u32,
+    /// Whether the run held the instance lease.
+    pub leased: bool,
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+}
+
+impl RunOutcome {
+    /// True when an entry is an error.
+    pub fn has_error(&self) -> bool {
+        self.response.entries.iter().any(|e| e.is_error())
+    }
+}
+
+impl Engine {
+    /// An engine with default timings over `store`.
+    pub fn new(data_dir: &Path, store: Box<dyn ContextStore>) -> Result<Engine> {
+        ensure_private_dir(data_dir)?;
+        Ok(Engine {
+            data_dir: data_dir.to_owned(),
+            instances: Instances::open(data_dir)?,
+            store,
+            finder: Finder::from_env(),
+            manifests: Manifests::new(Some(data_dir)),
+            env: Vec::new(),
+            lease_ttl: Duration::from_secs(15),
+            lease_wait: Duration::from_secs(30),
+            timeout: Duration::from_secs(300),
+            retry: RetryPolicy::default(),
+            now: system_now,
+        })
+    }
+
+    /// Parses a War Room line and runs it on `instance` (or the one `using=` names, or the only
+    /// instance whose integration has the command).
+    pub fn run_line(&self, instance: Option<&str>, line: &str) -> Result<RunOutcome> {
+        let CommandLine { command, args, using } = cmdline::parse(line)?;
+        let name = match (instance, using.as_deref()) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(EngineError::Usage(format!(
+                    "--instance {a} and using={b} name different instances: keep one."
+                )));
+            }
+            (Some(a), _) | (None, Some(a)) => a.to_owned(),
+            (None, None) => self.pick_instance(&command)?,
+        };
+        let inst = self.instances.load(&name)?;
+        let binary = self.finder.find(&inst.integration)?;
+        if let Some(manifest) = self.manifests.get(&inst.integration, &binary)? {
+            let info = manifest.command(&command, &inst.integration)?;
+            manifest.check_args(info, &args)?;
+        }
+        let args: Object = args.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        self.run_command(&inst, &binary, &command, args)
+    }
+
+    fn pick_instance(&self, command: &str) -> Result<String> {
+        let all = self.instances.all()?;
+        let matching: Vec<&Instance> = all
+            .iter()
+            .filter(|i| command.strip_prefix(i.integration.as_str()).is_some_and(|r| r.starts_with('-')))
+            .collect();
+        match matching.as_slice() {
+            [one] => Ok(one.name.clone()),
+            [] if all.len() == 1 && !command.contains('-') => Ok(all[0].name.clone()),
+            [] => {
+                let prefix = command.rsplit_once('-').map_or(command, |(p, _)| p);
+                Err(EngineError::Usage(format!(
+                    "No instance runs !{command}: add --instance NAME, or create one with \
+                     soar instance add NAME --integration {prefix} --param k=v."
+                )))
+            }
+            many => {
+                let names: Vec<&str> = many.iter().map(|i| i.name.as_str()).collect();
+                Err(EngineError::Usage(format!(
+                    "Several instances run !{command} ({}): add --instance NAME or using=NAME.",
+                    names.join(", ")
+                )))
+            }
+        }
+    }
+
+    /// Runs `command` with `args` on `inst` through the binary at `binary`.
+    pub fn run_command(
+        &self,
+        inst: &Instance,
+        binary: &Path,
+        command: &str,
+        args: Object,
+    ) -> Result<RunOutcome> {
+        let started = Instant::now();
+        let name = inst.name.as_str();
+        let store = &*self.store;
+        let now = (self.now)();
+        let mut stored = store.load(name)?;
+        let mut warm = store.warm_version(name)?;
+        let mut lease = None;
+        if needs_lease(&stored, warm, now) {
+            lease = store.acquire_lease(name, self.lease_ttl, self.lease_wait)?;
+            if lease.is_none() {
+                tracing::warn!(
+                    "instance {name}: the lease stayed taken for {:?}; running without it",
+                    self.lease_wait
+                );
+            }
+            // Another engine may have fetched the token while this one waited.
+            stored = store.load(name)?;
+            warm = store.warm_version(name)?;
+            if !needs_lease(&stored, warm, now) {
+                lease = None;
+            }
+        }
+        let leased = lease.is_some();
+        let last_run =
+            if command == FETCH_INCIDENTS { Some(store.last_run(name)?.unwrap_or_default()) } else { None };
+        let request = Request {
+            id: None,
+            command: command.to_owned(),
+            args,
+            params: inst.params.clone(),
+            integration_context: stored.context.clone(),
+            context_version: Some(stored.version),
+            last_run,
+            instance: Some(name.to_owned()),
+        };
+        let response = self.spawn(&inst.integration, binary, &request)?;
+        let (version, attempts) = match &response.integration_context {
+            Some(new) if *new != stored.context => {
+                let up = update_with_retries(store, name, &stored, new, self.retry, &std::thread::sleep)?;
+                (up.version, up.attempts)
+            }
+            _ => {
+                if warm != Some(stored.version) {
+                    store.set_warm_version(name, stored.version)?;
+                }
+                (stored.version, 0)
+            }
+        };
+        drop(lease);
+        if command == FETCH_INCIDENTS {
+            if let Some(last_run) = &response.last_run {
+                store.set_last_run(name, last_run)?;
+            }
+            if let Some(incidents) = &response.incidents {
+                self.append_incidents(name, incidents)?;
+            }
+        }
+        Ok(RunOutcome {
+            instance: name.to_owned(),
+            command: command.to_owned(),
+            response,
+            context_version: version,
+            cas_attempts: attempts,
+            leased,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Runs fetch-incidents on an instance.
+    pub fn fetch(&self, name: &str) -> Result<RunOutcome> {
+        let inst = self.instances.load(name)?;
+        let binary = self.finder.find(&inst.integration)?;
+        if let Some(manifest) = self.manifests.get(&inst.integration, &binary)?
+            && !manifest.commands.iter().any(|c| c.name == FETCH_INCIDENTS)
+        {
+            return Err(EngineError::Usage(format!(
+                "Integration {} does not fetch incidents: run one of its commands with soar run --instance {name} '!...'.",
+                inst.integration
+            )));
+        }
+        self.run_command(&inst, &binary, FETCH_INCIDENTS, Object::new())
+    }
+
+    fn append_incidents(&self, name: &str, incidents: &[Value]) -> Result<()> {
+        if incidents.is_empty() {
+            return Ok(());
+        }
+        let dir = self.data_dir.join("incidents");
+        ensure_private_dir(&dir)?;
+        let path = dir.join(format!("{name}.jsonl"));
+        let mut text = String::new();
+        for incident in incidents {
+            text.push_str(&incident.to_string());
+            text.push('\n');
+        }
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| EngineError::io("Could not open", &path, e))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| EngineError::io("Could not write", &path, e))
+    }
+
+    /// Spawns the binary, writes the request, reads the response (killing it after the timeout).
+    pub fn spawn(&self, integration: &str, binary: &Path, request: &Request) -> Result<Response> {
+        let body = serde_json::to_vec(request)
+            .map_err(|e| EngineError::Other(format!("Could not serialize the request: {e}")))?;
+        let mut child = Command::new(binary)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .spawn()
+            .map_err(|e| EngineError::Integration(format!("Could not start {}: {e}", binary.display())))?;
+        let mut stdin = child.stdin.take();
+        let mut stdout = child.stdout.take();
+        // Write from a thread: a binary that answers before reading all input must not deadlock.
+        let writer = std::thread::spawn(move || -> std::io::Result<()> {
+            if let Some(stdin) = stdin.as_mut() {
+                stdin.write_all(&body)?;
+            }
+            Ok(())
+        });
+        let child = Arc::new(Mutex::new(child));
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let watchdog = {
+            let child = child.clone();
+            let timeout = self.timeout;
+            std::thread::spawn(move || {
+                if let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(timeout)
+                    && let Ok(mut c) = child.lock()
+                {
+                    let _ = c.kill();
+                    return true;
+                }
+                false
+            })
+        };
+        let mut out = Vec::new();
+        let read = stdout.as_mut().map(|s| s.read_to_end(&mut out));
+        let _ = done_tx.send(());
+        let killed = watchdog.join().unwrap_or(false);
+        let status = child
+            .lock()
+            .map_err(|_| EngineError::Other("child lock poisoned".into()))?
+            .wait()
+            .map_err(|e| EngineError::Integration(format!("Could not wait for {integration}: {e}")))?;
+        let write_result = writer.join().unwrap_or(Ok(()));
+        if killed {
+            return Err(EngineError::Integration(format!(
+                "{integration} did not answer within {:?} and was stopped: run it again, or raise --timeout.",
+                self.timeout
+            )));
+        }
+        if let Some(Err(e)) = read {
+            return Err(EngineError::Integration(format!(
+                "Could not read the response of {integration}: {e}"
+            )));
+        }
+        if out.iter().all(u8::is_ascii_whitespace) {
+            let write_note = match write_result {
+                Err(e) => format!(" (it stopped reading its request: {e})"),
+                Ok(()) => String::new(),
+            };
+            return Err(EngineError::Integration(format!(
+                "{integration} exited with {status} and wrote no response{write_note}; its standard error is above."
+            )));
+        }
+        serde_json::from_slice::<Response>(&out).map_err(|e| {
+            let head: String = String::from_utf8_lossy(&out).chars().take(200).collect();
+            EngineError::Integration(format!(
+                "{integration} (exit {status}) did not answer with a protocol response ({e}); it wrote: {head}"
+            ))
+        })
+    }
+}

@@ -1,0 +1,346 @@
+//! The integration-context store: versioned, atomic, compare-and-set, with a token lease.
+//!
+//! Two backends implement [`ContextStore`]: [`FileStore`] (the embedded default, one JSON file per
+//! instance written with fsync + rename under an `flock`) and [`RedisStore`] (shared by engines on
+//! many machines, CAS in a Lua script). Both give the same guarantees:
+//!
+//! * **versioned**: every stored context has a version, 0 before the first write, +1 per write;
+//! * **atomic**: a reader sees a whole old context or a whole new one;
+//! * **compare-and-set**: a write names the version it was based on and is refused if another
+//!   write came first. [`update_with_retries`] then re-reads and re-applies the command's own
+//!   changes (a key-level three-way merge), like the reference's
+//!   `set_to_integration_context_with_retries` re-reads and merges its update;
+//! * **lease**: a short per-instance lease so that, when the context holds no valid token,
+//!   concurrent engines let one run fetch it and the others reuse it ([`needs_lease`]).
+
+mod file;
+mod redis_store;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use soar_protocol::Object;
+
+pub use file::FileStore;
+pub use redis_store::RedisStore;
+
+use crate::error::{EngineError, Result};
+
+/// A context with the version it was read at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Versioned {
+    /// 0 when nothing was ever stored.
+    pub version: i64,
+    /// The context object.
+    pub context: Object,
+}
+
+/// The outcome of a compare-and-set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cas {
+    /// Written; the new version.
+    Stored(i64),
+    /// Another write came first; the version now stored.
+    Conflict(i64),
+}
+
+/// A held lease; dropping it releases it.
+pub trait Lease: Send {}
+
+/// Where integration contexts and fetch state live.
+pub trait ContextStore: Send + Sync {
+    /// A short description for messages (`file store at ...`, `redis://host:port`).
+    fn describe(&self) -> String;
+    /// Reads the context of `instance` (version 0 and `{}` when none is stored).
+    fn load(&self, instance: &str) -> Result<Versioned>;
+    /// Stores `context` if the stored version is still `expected`.
+    fn compare_and_set(&self, instance: &str, expected: i64, context: &Object) -> Result<Cas>;
+    /// Deletes everything stored for `instance`.
+    fn remove(&self, instance: &str) -> Result<()>;
+    /// The last run a fetch stored, if any.
+    fn last_run(&self, instance: &str) -> Result<Option<Object>>;
+    /// Stores the last run of a fetch (last writer wins, as in the reference).
+    fn set_last_run(&self, instance: &str, last_run: &Object) -> Result<()>;
+    /// Tries to take the instance's lease for up to `wait`; `None` when it stayed taken.
+    /// A lease held by a crashed engine is freed by the OS (files) or after `ttl` (Redis).
+    fn acquire_lease(&self, instance: &str, ttl: Duration, wait: Duration) -> Result<Option<Box<dyn Lease>>>;
+    /// The context version a run has proven warm (a run on it changed nothing).
+    fn warm_version(&self, instance: &str) -> Result<Option<i64>>;
+    /// Records that a run on `version` changed nothing.
+    fn set_warm_version(&self, instance: &str, version: i64) -> Result<()>;
+}
+
+/// What a command changed in the context: keys set (new or different) and keys removed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Keys whose value is new or different, with the new value.
+    pub set: Vec<(String, Value)>,
+    /// Keys the command removed.
+    pub removed: Vec<String>,
+}
+
+impl Changes {
+    /// The changes that turn `base` into `new`.
+    pub fn between(base: &Object, new: &Object) -> Changes {
+        let set = new
+            .iter()
+            .filter(|(k, v)| base.get(*k) != Some(v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let removed = base.keys().filter(|k| !new.contains_key(*k)).cloned().collect();
+        Changes { set, removed }
+    }
+
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.removed.is_empty()
+    }
+
+    /// Applies the changes to `current` (keys keep their position; new keys go last).
+    pub fn apply(&self, current: &Object) -> Object {
+        let mut out = current.clone();
+        for (k, v) in &self.set {
+            out.insert(k.clone(), v.clone());
+        }
+        for k in &self.removed {
+            out.shift_remove(k);
+        }
+        out
+    }
+}
+
+/// How [`update_with_retries`] retries on a conflict.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in all (the reference uses 3; many engines on one instance need more).
+    pub attempts: u32,
+    /// The longest random pause between attempts (the reference sleeps 1-100 ms).
+    pub max_pause: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { attempts: 25, max_pause: Duration::from_millis(50) }
+    }
+}
+
+/// The result of [`update_with_retries`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Updated {
+    /// The version now stored (unchanged when the update was already there).
+    pub version: i64,
+    /// How many compare-and-set attempts were made (0 when nothing had to be written).
+    pub attempts: u32,
+}
+
+/// Stores what a command changed (`base` -> `new`) on top of whatever is stored now.
+///
+/// The first attempt writes `new` if `base` is still current. On a conflict the stored context is
+/// re-read, the command's own [`Changes`] are applied to it and the result is written with the
+/// fresh version, after a random pause; this repeats up to `policy.attempts` times.
+pub fn update_with_retries(
+    store: &dyn ContextStore,
+    instance: &str,
+    base: &Versioned,
+    new: &Object,
+    policy: RetryPolicy,
+    pause: &dyn Fn(Duration),
+) -> Result<Updated> {
+    let changes = Changes::between(&base.context, new);
+    if changes.is_empty() {
+        return Ok(Updated { version: base.version, attempts: 0 });
+    }
+    let mut current = base.clone();
+    for attempt in 1..=policy.attempts {
+        let target = changes.apply(&current.context);
+        if target == current.context {
+            // Another engine already stored exactly this change (e.g. the same token).
+            return Ok(Updated { version: current.version, attempts: attempt - 1 });
+        }
+        match store.compare_and_set(instance, current.version, &target)? {
+            Cas::Stored(version) => return Ok(Updated { version, attempts: attempt }),
+            Cas::Conflict(_) => {
+                if attempt < policy.attempts {
+                    let max = policy.max_pause.as_millis().max(1) as u64;
+                    pause(Duration::from_millis(1 + rand::random::<u64>() % max));
+                }
+                current = store.load(instance)?;
+            }
+        }
+    }
+    Err(EngineError::ContextConflict { instance: instance.to_owned(), attempts: policy.attempts })
+}
+
+/// Seconds of validity a token must still have for a run to skip the lease.
+pub const TOKEN_MARGIN_SECS: i64 = 60;
+
+/// Whether a run on `stored` should take the instance lease before it starts.
+///
+/// The token cache of the reference keeps integer epoch seconds under `valid_until` and
+/// `<scope>_valid_until`. When the context has such keys, it is warm only while every one of
+/// them is more than [`TOKEN_MARGIN_SECS`] away, so at expiry one engine refreshes while the
+/// others wait and then reuse its token. A context without such keys is warm once a run on its
+/// exact version finished without changing it (`warm_version`), so integrations that write their
+/// context on every run are serialized and never lose an update.
+pub fn needs_lease(stored: &Versioned, warm_version: Option<i64>, now_epoch: i64) -> bool {
+    let expiries: Vec<Option<i64>> = stored
+        .context
+        .iter()
+        .filter(|(k, _)| *k == "valid_until" || k.ends_with("_valid_until"))
+        .map(|(_, v)| epoch_of(v))
+        .collect();
+    if !expiries.is_empty() {
+        return expiries.iter().any(|e| e.is_none_or(|t| t - now_epoch <= TOKEN_MARGIN_SECS));
+    }
+    warm_version != Some(stored.version)
+}
+
+/// An epoch-seconds value stored as a number or a numeric string.
+fn epoch_of(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Mutex;
+
+    fn obj(v: Value) -> Object {
+        match v {
+            Value::Object(o) => o,
+            _ => panic!("not an object"),
+        }
+    }
+
+    #[test]
+    fn changes_are_a_key_level_diff() {
+        // (base, new, current, expected merge)
+        let cases = [
+            (json!({"a": 1}), json!({"a": 2}), json!({"a": 1, "b": 9}), json!({"a": 2, "b": 9})),
+            (json!({"a": 1, "r": 0}), json!({"a": 1}), json!({"a": 5, "r": 0}), json!({"a": 5})),
+            (json!({}), json!({"tok": "x"}), json!({"other": true}), json!({"other": true, "tok": "x"})),
+            (json!({"a": 1}), json!({"a": 1}), json!({"a": 7}), json!({"a": 7})),
+        ];
+        for (base, new, current, expected) in cases {
+            let c = Changes::between(&obj(base.clone()), &obj(new.clone()));
+            assert_eq!(
+                Value::Object(c.apply(&obj(current.clone()))),
+                expected,
+                "{base} -> {new} on {current}"
+            );
+        }
+    }
+
+    #[test]
+    fn lease_decision() {
+        let v = |ctx: Value, version| Versioned { version, context: obj(ctx) };
+        let now = 1_000_000;
+        // (stored, warm version, needs lease, why)
+        let cases = [
+            (v(json!({}), 0), None, true, "never proven warm"),
+            (v(json!({"n": 1}), 3), Some(3), false, "proven warm at this version"),
+            (v(json!({"n": 1}), 4), Some(3), true, "written since it was proven"),
+            (v(json!({"access_token": "t", "valid_until": now + 3000}), 2), None, false, "valid token"),
+            (v(json!({"valid_until": now + 10}), 2), Some(2), true, "token about to expire"),
+            (v(json!({"valid_until": format!("{}", now + 3000)}), 2), None, false, "numeric string"),
+            (
+                v(json!({"valid_until": now + 3000, "x_valid_until": now - 1}), 2),
+                Some(2),
+                true,
+                "one expired",
+            ),
+            (v(json!({"valid_until": "soon"}), 2), Some(2), true, "unreadable expiry"),
+        ];
+        for (stored, warm, want, why) in cases {
+            assert_eq!(needs_lease(&stored, warm, now), want, "{why}");
+        }
+    }
+
+    /// An in-memory store whose first `conflicts` writes lose to a simulated other engine.
+    struct Racy {
+        state: Mutex<(Versioned, u32)>,
+    }
+
+    impl ContextStore for Racy {
+        fn describe(&self) -> String {
+            "racy".into()
+        }
+        fn load(&self, _: &str) -> Result<Versioned> {
+            Ok(self.state.lock().unwrap().0.clone())
+        }
+        fn compare_and_set(&self, _: &str, expected: i64, context: &Object) -> Result<Cas> {
+            let mut s = self.state.lock().unwrap();
+            if s.1 > 0 {
+                // The other engine writes its own key first.
+                s.1 -= 1;
+                let n = s.0.version;
+                s.0.context.insert(format!("other{n}"), json!(n));
+                s.0.version += 1;
+            }
+            if s.0.version != expected {
+                return Ok(Cas::Conflict(s.0.version));
+            }
+            s.0 = Versioned { version: expected + 1, context: context.clone() };
+            Ok(Cas::Stored(expected + 1))
+        }
+        fn remove(&self, _: &str) -> Result<()> {
+            Ok(())
+        }
+        fn last_run(&self, _: &str) -> Result<Option<Object>> {
+            Ok(None)
+        }
+        fn set_last_run(&self, _: &str, _: &Object) -> Result<()> {
+            Ok(())
+        }
+        fn acquire_lease(&self, _: &str, _: Duration, _: Duration) -> Result<Option<Box<dyn Lease>>> {
+            Ok(None)
+        }
+        fn warm_version(&self, _: &str) -> Result<Option<i64>> {
+            Ok(None)
+        }
+        fn set_warm_version(&self, _: &str, _: i64) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn conflicts_are_merged_and_retried() {
+        let store = Racy { state: Mutex::new((Versioned::default(), 2)) };
+        let base = Versioned::default();
+        let pauses = Mutex::new(0);
+        let new = obj(json!({"token": "t"}));
+        let up = update_with_retries(&store, "i", &base, &new, RetryPolicy::default(), &|_| {
+            *pauses.lock().unwrap() += 1
+        })
+        .unwrap();
+        assert_eq!(up, Updated { version: 3, attempts: 3 });
+        assert_eq!(*pauses.lock().unwrap(), 2);
+        let stored = store.load("i").unwrap();
+        assert_eq!(Value::Object(stored.context), json!({"other0": 0, "other1": 1, "token": "t"}));
+    }
+
+    #[test]
+    fn gives_up_after_the_last_attempt() {
+        let store = Racy { state: Mutex::new((Versioned::default(), 100)) };
+        let policy = RetryPolicy { attempts: 3, max_pause: Duration::from_millis(1) };
+        let err =
+            update_with_retries(&store, "i", &Versioned::default(), &obj(json!({"k": 1})), policy, &|_| {})
+                .unwrap_err();
+        assert!(err.to_string().contains("3 attempts"), "{err}");
+    }
+
+    #[test]
+    fn no_change_writes_nothing() {
+        let store = Racy { state: Mutex::new((Versioned::default(), 100)) };
+        let base = Versioned { version: 0, context: obj(json!({"a": 1})) };
+        let up =
+            update_with_retries(&store, "i", &base, &obj(json!({"a": 1})), RetryPolicy::default(), &|_| {})
+                .unwrap();
+        assert_eq!(up.attempts, 0);
+    }
+}
