@@ -1,5 +1,7 @@
 //! `cargo xtask`: the project's automation, written in Rust (see matklad/cargo-xtask).
 
+mod codegen;
+
 use std::process::Command;
 
 use anyhow::{Context, bail};
@@ -8,8 +10,9 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("codegen") => codegen::run(args.iter().skip(1).any(|a| a == "--check")),
         Some(other) => bail!("unknown xtask command: {other}"),
-        None => bail!("usage: cargo xtask <test>"),
+        None => bail!("usage: cargo xtask <test | codegen [--check]>"),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use serde_json::Value;
-use soar_protocol::{AuthFlow, Entry, Object, Params};
+use soar_protocol::{AuthFlow, Entry, Object, Params, Secret};
 
 use crate::Error;
 use soar_protocol::IntegrationContext;
@@ -36,12 +36,19 @@ pub trait Command: Send + Sync {
     fn outputs(&self) -> Vec<OutputSpec> {
         Vec::new()
     }
+    /// Example command lines, e.g. `!msgraph-user-list limit=5` (listed in the manifest).
+    fn examples(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
     /// Runs the command.
     async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error>;
 }
 
 /// What a command receives.
-#[derive(Debug)]
+///
+/// Its `Debug` output is safe to log: params hold secrets as [`Secret`]s, and the values of the
+/// arguments named in `secret_args` are printed as `<redacted>`.
+#[derive(Default)]
 pub struct CommandContext {
     /// The command name as requested.
     pub command: String,
@@ -55,6 +62,50 @@ pub struct CommandContext {
     pub last_run: Option<Object>,
     /// The instance name.
     pub instance: Option<String>,
+    /// The names of the arguments declared secret (filled by the dispatcher from the
+    /// [`ArgSpec`]s); their values are never shown by `Debug`.
+    pub secret_args: Vec<String>,
+}
+
+impl CommandContext {
+    /// A context with these args and params and everything else empty (tests and tools).
+    pub fn new(command: impl Into<String>, args: Object, params: Params) -> Self {
+        CommandContext { command: command.into(), args, params, ..CommandContext::default() }
+    }
+
+    /// A string argument declared secret, wrapped so it cannot be logged by accident.
+    pub fn secret_arg(&self, name: &str) -> Option<Secret> {
+        match self.args.get(name)? {
+            Value::String(s) => Some(Secret::new(s.clone())),
+            Value::Null => None,
+            other => Some(Secret::new(other.to_string())),
+        }
+    }
+
+    /// The arguments with the values of secret ones replaced by `<redacted>`, for logs.
+    pub fn redacted_args(&self) -> Object {
+        let mut args = self.args.clone();
+        for name in &self.secret_args {
+            if let Some(v) = args.get_mut(name) {
+                *v = Value::String("<redacted>".to_owned());
+            }
+        }
+        args
+    }
+}
+
+impl std::fmt::Debug for CommandContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandContext")
+            .field("command", &self.command)
+            .field("args", &self.redacted_args())
+            .field("params", &self.params)
+            .field("integration_context", &self.integration_context)
+            .field("last_run", &self.last_run)
+            .field("instance", &self.instance)
+            .field("secret_args", &self.secret_args)
+            .finish()
+    }
 }
 
 /// What a command returns: entries, and for fetch commands the last run and incidents.

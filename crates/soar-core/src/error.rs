@@ -1,4 +1,8 @@
 //! The runtime's error type; [`Error::to_entry`] is the one place errors become War Room entries.
+//!
+//! Every variant's text says what went wrong and what to do about it. The dispatcher masks
+//! the request's secret values in the resulting entry (see `redact`), so a command may quote
+//! a server message without checking it for secrets first.
 
 use soar_protocol::Entry;
 
@@ -31,6 +35,57 @@ pub enum Error {
     /// An error raised by the command itself (auth, API, ...), already worded for a person.
     #[error("{0}")]
     Command(String),
+    /// The request could not be read as a request: malformed JSON, a missing `command`, a
+    /// field of the wrong type. The text names the field and the fix.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// The request is larger than the runtime reads.
+    #[error(
+        "The request is larger than {limit} bytes (16 MiB) and was not read. \
+         Send a smaller request: pass large data as a file or in several calls."
+    )]
+    RequestTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// No command of this integration has the requested name.
+    #[error("Unknown command: {command}. This integration's commands are: {}.", .available.join(", "))]
+    UnknownCommand {
+        /// The name that was requested.
+        command: String,
+        /// Every command of the integration, in registry order.
+        available: Vec<String>,
+    },
+    /// The request passed arguments the command does not declare.
+    #[error(
+        "Unknown argument{} for {command}: {}. Accepted arguments: {}.",
+        if .unknown.len() == 1 { "" } else { "s" },
+        .unknown.join(", "),
+        if .accepted.is_empty() { "none".to_owned() } else { .accepted.join(", ") }
+    )]
+    UnknownArgs {
+        /// The command.
+        command: String,
+        /// The undeclared argument names, in request order.
+        unknown: Vec<String>,
+        /// The declared argument names.
+        accepted: Vec<String>,
+    },
+    /// The command panicked; the runtime caught it and answered anyway.
+    #[error(
+        "The command {command} failed unexpectedly: {message}. This is a bug in the integration; \
+         please report it with the command and its arguments."
+    )]
+    Panicked {
+        /// The command.
+        command: String,
+        /// The panic message.
+        message: String,
+    },
+    /// The integration's command list breaks a registry rule (a name without the prefix, a
+    /// duplicate). Every request gets this until the integration is fixed.
+    #[error("The integration is declared wrongly: {0}. This is a bug in the integration binary.")]
+    Registry(String),
 }
 
 impl Error {
@@ -42,5 +97,44 @@ impl Error {
     /// The Type 4 entry a person sees for this error.
     pub fn to_entry(&self) -> Entry {
         Entry::error(self.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_name_the_problem_and_the_fix() {
+        let cases = [
+            (
+                Error::UnknownCommand { command: "x-y".into(), available: vec!["x-a".into(), "x-b".into()] },
+                "Unknown command: x-y. This integration's commands are: x-a, x-b.",
+            ),
+            (
+                Error::UnknownArgs {
+                    command: "x-a".into(),
+                    unknown: vec!["lim".into()],
+                    accepted: vec!["limit".into()],
+                },
+                "Unknown argument for x-a: lim. Accepted arguments: limit.",
+            ),
+            (
+                Error::UnknownArgs {
+                    command: "x-a".into(),
+                    unknown: vec!["p".into(), "q".into()],
+                    accepted: vec![],
+                },
+                "Unknown arguments for x-a: p, q. Accepted arguments: none.",
+            ),
+            (
+                Error::MissingArg("user".into()),
+                "Missing required argument: user. Add user=<value> to the command.",
+            ),
+        ];
+        for (error, text) in cases {
+            assert_eq!(error.to_string(), text);
+            assert!(error.to_entry().is_error());
+        }
     }
 }

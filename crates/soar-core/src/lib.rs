@@ -5,13 +5,24 @@
 //! entries and writes the response. It knows nothing about HTTP or Microsoft.
 
 mod command;
+mod dispatch;
 mod error;
+pub mod manifest;
+mod redact;
+pub mod registry;
 mod runtime;
+pub mod serve;
+mod validate;
 
 pub use command::*;
 
 pub use error::Error;
-pub use runtime::{handle, handle_bytes, run};
+pub use runtime::{handle, handle_bytes, one_shot, run};
+pub use dispatch::{Dispatcher, MAX_REQUEST_BYTES};
+pub use redact::MASK;
+pub use registry::{Registry, check_integration};
+pub use serve::{ServeConfig, serve};
+pub use validate::ENGINE_ARGS;
 pub use soar_protocol::{
     self as protocol, AuthFlow, Entry, IntegrationContext, Object, Params, Request, Response, Secret,
 };

@@ -1,79 +1,211 @@
-//! The entry point: read one request, dispatch it, write one response.
+//! The entry point: command-line modes, logging, and the one-shot mode.
+//!
+//! `soar_core::run(MyIntegration)` is all an integration's `main` does. It:
+//! - sets up `tracing` to standard error, filtered by `RUST_LOG` (default `warn`; an invalid
+//!   value falls back to `warn` with a warning);
+//! - installs a panic hook that logs where a panic happened but not its message (the message
+//!   may quote a secret; it reaches the person masked, in the error entry);
+//! - reads the integration's declarations once ([`Dispatcher::new`]);
+//! - runs one mode, chosen by the first argument:
+//!   - none: one-shot, one request read from standard input to its end (at most 16 MiB), one
+//!     response line on standard output;
+//!   - `--serve`: newline-delimited requests until end of input (see [`crate::serve`]);
+//!   - `--manifest`: the manifest as pretty JSON (see [`crate::manifest`]);
+//!   - `--help`: usage on standard error.
+//!
+//! Exit status: 0 whenever a response was written, including error entries for bad input; 1
+//! when standard output could not be written (or `--manifest` of a registry that breaks the
+//! rules); 2 for an unknown command-line argument (that is an operator error, reported on
+//! standard error: no request was read).
+//!
+//! Only this module touches stdin/stdout; [`one_shot`] and [`crate::serve()`] take any
+//! async reader/writer so that tests feed bytes.
 
-use std::io::{Read, Write};
+use std::io::Write as _;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use soar_protocol::{Request, Response};
+use soar_protocol::Response;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tracing::{error, warn};
 
-use crate::{CommandContext, Error, Integration, IntegrationContext};
+use crate::dispatch::{Dispatcher, MAX_REQUEST_BYTES, error_response};
+use crate::serve::{ServeConfig, serve};
+use crate::{Error, Integration, Request};
 
-/// Runs an integration binary: one request on stdin, one response on stdout.
+const USAGE: &str = "usage: <integration> [--serve | --manifest | --help]
+  (no argument)  read one JSON request on stdin, write one JSON response on stdout
+  --serve        answer newline-delimited requests until end of input
+  --manifest     print the integration's manifest (commands, args, outputs, params, flows)
+logs go to stderr; set RUST_LOG (e.g. RUST_LOG=debug) to see more";
+
+enum Mode {
+    OneShot,
+    Serve,
+    Manifest,
+    Help,
+}
+
+/// Runs an integration binary (see the module docs for modes and exit codes).
 pub fn run(integration: impl Integration) -> ExitCode {
-    let mut input = Vec::new();
-    let response = match std::io::stdin().read_to_end(&mut input) {
-        Ok(_) => match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(rt) => rt.block_on(handle_bytes(&integration, &input)),
-            Err(e) => error_response(Error::Command(format!("Could not start the runtime: {e}"))),
-        },
-        Err(e) => {
-            error_response(Error::Command(format!("Could not read the request from standard input: {e}")))
+    init_tracing();
+    install_panic_hook();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mode = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        [] => Mode::OneShot,
+        ["--serve"] => Mode::Serve,
+        ["--manifest"] => Mode::Manifest,
+        ["--help" | "-h"] => Mode::Help,
+        other => {
+            eprintln!("unexpected arguments {other:?}\n{USAGE}");
+            return ExitCode::from(2);
         }
     };
-    let mut out = std::io::stdout().lock();
-    match serde_json::to_writer(&mut out, &response).map(|_| out.write_all(b"\n")) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        _ => ExitCode::FAILURE,
+    let dispatcher = Dispatcher::new(&integration);
+    match mode {
+        Mode::Help => {
+            eprintln!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Mode::Manifest => print_manifest(&dispatcher),
+        Mode::OneShot => {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let response =
+                        error_response(Error::Command(format!("Could not start the async runtime: {e}")));
+                    return write_sync(&response);
+                }
+            };
+            let result = runtime.block_on(one_shot(&dispatcher, tokio::io::stdin(), tokio::io::stdout()));
+            // Stdin is read on a blocking thread that may still wait for input; do not join it.
+            runtime.shutdown_background();
+            exit_code(result)
+        }
+        Mode::Serve => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    error!("could not start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let dispatcher = Arc::new(dispatcher);
+            let input = tokio::io::BufReader::with_capacity(64 * 1024, tokio::io::stdin());
+            let result =
+                runtime.block_on(serve(dispatcher, input, tokio::io::stdout(), ServeConfig::default()));
+            runtime.shutdown_background();
+            exit_code(result)
+        }
     }
 }
 
-/// Parses and runs one request given as bytes; always returns a response.
+/// One-shot mode: reads `input` to its end (at most 16 MiB are held), writes one response line
+/// to `output`. A larger input gets an error response, after which the rest of the input is
+/// read and dropped so that an engine still writing does not fail on a closed pipe. Fails only
+/// when writing fails.
+pub async fn one_shot<R, W>(dispatcher: &Dispatcher, mut input: R, mut output: W) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    // The request bytes live only in this block, so a refused large input is freed before
+    // the rest of it is drained.
+    let (response, too_large) = {
+        let mut bytes = Vec::new();
+        let limit = MAX_REQUEST_BYTES as u64 + 1;
+        let read = (&mut input).take(limit).read_to_end(&mut bytes).await;
+        let too_large = bytes.len() > MAX_REQUEST_BYTES;
+        let response = match read {
+            Err(e) => error_response(Error::InvalidRequest(format!(
+                "Could not read the request from standard input: {e}. Send one JSON object and close the input."
+            ))),
+            Ok(_) if too_large => error_response(Error::RequestTooLarge { limit: MAX_REQUEST_BYTES }),
+            Ok(_) => dispatcher.handle_bytes(&bytes).await,
+        };
+        (response, too_large)
+    };
+    write_response(&mut output, &response).await?;
+    if too_large {
+        let _ = tokio::io::copy(&mut input, &mut tokio::io::sink()).await;
+    }
+    Ok(())
+}
+
+/// Parses and runs one request given as bytes; always returns a response. Builds the registry
+/// on each call: for repeated calls keep a [`Dispatcher`].
 pub async fn handle_bytes(integration: &impl Integration, input: &[u8]) -> Response {
-    match serde_json::from_slice::<Request>(input) {
-        Ok(request) => handle(integration, request).await,
-        Err(e) => {
-            error_response(Error::Command(format!("The request is not valid JSON for this protocol: {e}")))
-        }
-    }
+    Dispatcher::new(integration).handle_bytes(input).await
 }
 
-/// Runs one parsed request.
+/// Runs one parsed request. Builds the registry on each call: for repeated calls keep a
+/// [`Dispatcher`].
 pub async fn handle(integration: &impl Integration, request: Request) -> Response {
-    let commands = integration.commands();
-    let Some(command) = commands.iter().find(|c| c.name() == request.command) else {
-        let names: Vec<_> = commands.iter().map(|c| c.name().to_owned()).collect();
-        let mut r = error_response(Error::Command(format!(
-            "Unknown command: {}. This integration's commands are: {}.",
-            request.command,
-            names.join(", ")
-        )));
-        r.id = request.id;
-        return r;
-    };
-    let mut ctx = CommandContext {
-        command: request.command,
-        args: request.args,
-        params: request.params,
-        integration_context: IntegrationContext::new(request.integration_context),
-        last_run: request.last_run,
-        instance: request.instance,
-    };
-    let outcome = command.run(&mut ctx).await;
-    let mut response =
-        Response { id: request.id, context_version: request.context_version, ..Response::default() };
-    match outcome {
-        Ok(o) => {
-            response.entries = o.entries;
-            response.last_run = o.last_run;
-            response.incidents = o.incidents;
-        }
-        Err(e) => response.entries = vec![e.to_entry()],
-    }
-    if ctx.integration_context.changed() {
-        response.integration_context = Some(ctx.integration_context.into_data());
-    }
-    response
+    Dispatcher::new(integration).handle(request).await
 }
 
-fn error_response(e: Error) -> Response {
-    Response { entries: vec![e.to_entry()], ..Response::default() }
+async fn write_response<W: AsyncWrite + Unpin>(output: &mut W, response: &Response) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(response)?;
+    line.push(b'\n');
+    output.write_all(&line).await?;
+    output.flush().await
+}
+
+fn write_sync(response: &Response) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let written = serde_json::to_writer(&mut out, response)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    exit_code(written)
+}
+
+fn print_manifest(dispatcher: &Dispatcher) -> ExitCode {
+    let problems = dispatcher.registry().problems();
+    if !problems.is_empty() {
+        eprintln!("the integration breaks the registry rules: {}", problems.join("; "));
+        return ExitCode::FAILURE;
+    }
+    let mut out = std::io::stdout().lock();
+    let written = serde_json::to_writer_pretty(&mut out, &dispatcher.manifest())
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    exit_code(written)
+}
+
+fn exit_code(result: std::io::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("could not write the response to standard output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let (filter, bad) = match std::env::var("RUST_LOG") {
+        Ok(value) if !value.trim().is_empty() => match EnvFilter::try_new(&value) {
+            Ok(filter) => (filter, None),
+            Err(e) => (EnvFilter::new("warn"), Some(e)),
+        },
+        _ => (EnvFilter::new("warn"), None),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+    if let Some(e) = bad {
+        warn!("RUST_LOG is not a valid filter ({e}); using warn");
+    }
+}
+
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        error!(location = %location, "panic caught; its message is in the error entry of the response");
+    }));
 }

@@ -5,7 +5,9 @@ use serde_json::Value;
 
 /// The integration context of one request, with a flag that says whether the command changed
 /// it (the response carries it only then).
-#[derive(Debug, Clone, Default)]
+///
+/// It holds tokens, so its `Debug` output lists the keys only, never the values.
+#[derive(Clone, Default)]
 pub struct IntegrationContext {
     data: Object,
     changed: bool,
@@ -61,5 +63,14 @@ impl IntegrationContext {
     /// The context, for the response.
     pub fn into_data(self) -> Object {
         self.data
+    }
+}
+
+impl std::fmt::Debug for IntegrationContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationContext")
+            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .field("changed", &self.changed)
+            .finish()
     }
 }

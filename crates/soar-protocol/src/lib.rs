@@ -7,12 +7,24 @@
 //!
 //! If the wire bytes of any type here change, bump [`PROTOCOL_VERSION`] and refresh the
 //! snapshots under `crates/soar-protocol/snapshots/`.
+//!
+//! Guards, all run by `cargo test -p soar-protocol`:
+//! - `tests/snapshots.rs` serializes representative requests, responses and a manifest and
+//!   compares the exact bytes with `snapshots/*.json`. To accept a change, bump
+//!   [`PROTOCOL_VERSION`] first, then run with `SOAR_UPDATE_SNAPSHOTS=1`; the update refuses
+//!   to rewrite a drifted snapshot while `snapshots/PROTOCOL_VERSION` still names the current
+//!   version, so the version cannot be forgotten.
+//! - `tests/schema.rs` checks that `schema/*.json` (see [`schema`]) match the types;
+//!   `cargo xtask codegen` rewrites them.
 
 mod context;
+mod manifest;
+pub mod schema;
 mod secret;
 mod types;
 
 pub use context::IntegrationContext;
+pub use manifest::*;
 pub use secret::Secret;
 pub use types::*;
 

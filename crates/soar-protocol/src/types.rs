@@ -12,7 +12,10 @@ use crate::Secret;
 pub type Object = Map<String, Value>;
 
 /// One request from the engine: run `command` with `args` on an instance configured with `params`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+///
+/// Secret args, not-yet-wrapped secret params and the tokens in the context may all be in
+/// here, so `Debug` prints the command, the id and the key names only.
+#[derive(Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Request {
     /// Echoed in the response; in `--serve` mode requests with an id may run concurrently.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,6 +40,21 @@ pub struct Request {
     /// The instance name, for logs and messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("id", &self.id)
+            .field("command", &self.command)
+            .field("args", &self.args.keys().collect::<Vec<_>>())
+            .field("params", &self.params.0.keys().collect::<Vec<_>>())
+            .field("integration_context", &self.integration_context.keys().collect::<Vec<_>>())
+            .field("context_version", &self.context_version)
+            .field("last_run", &self.last_run.is_some())
+            .field("instance", &self.instance)
+            .finish()
+    }
 }
 
 /// One response to the engine.
@@ -145,7 +163,11 @@ impl Entry {
 pub struct Params(pub BTreeMap<String, ParamValue>);
 
 /// One instance parameter value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+///
+/// Deserialization is hand-written (below): a derived untagged enum would read a two-string
+/// list such as `["a", "b"]` as credentials, because serde lets a struct be read from a
+/// sequence. Credentials are read only from an object with a string `password`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ParamValue {
     /// A plain string (the usual case).
@@ -161,6 +183,28 @@ pub enum ParamValue {
     Secret(Secret),
     /// Anything else (lists, other objects, null).
     Other(Value),
+}
+
+impl<'de> Deserialize<'de> for ParamValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::String(s) => ParamValue::Str(s),
+            Value::Bool(b) => ParamValue::Bool(b),
+            Value::Number(n) => ParamValue::Number(n),
+            Value::Object(mut o) if o.get("password").is_some_and(Value::is_string) => {
+                let password = match o.remove("password") {
+                    Some(Value::String(p)) => Secret::new(p),
+                    _ => Secret::default(),
+                };
+                let identifier = match o.get("identifier") {
+                    Some(Value::String(i)) => i.clone(),
+                    _ => String::new(),
+                };
+                ParamValue::Credentials(Credentials { identifier, password })
+            }
+            other => ParamValue::Other(other),
+        })
+    }
 }
 
 /// A credentials param: `{identifier, password}`.
@@ -297,11 +341,34 @@ mod tests {
     }
 
     #[test]
+    fn only_objects_with_a_password_are_credentials() {
+        let p: Params = serde_json::from_str(
+            r#"{"list":["a","b"],"obj":{"identifier":"x"},"cred":{"identifier":"x","password":"y","passwordChanged":false},"null":null}"#,
+        )
+        .unwrap();
+        assert_eq!(p.get("list"), Some(&ParamValue::Other(serde_json::json!(["a", "b"]))));
+        assert_eq!(p.get("obj"), Some(&ParamValue::Other(serde_json::json!({"identifier": "x"}))));
+        assert_eq!(p.credentials("cred").unwrap().password.expose(), "y");
+        assert_eq!(p.get("null"), Some(&ParamValue::Other(Value::Null)));
+    }
+
+    #[test]
     fn marked_secret_params_are_redacted_in_debug() {
         let mut p: Params = serde_json::from_str(r#"{"enc_key":"canary"}"#).unwrap();
         p.mark_secret("enc_key");
         assert!(!format!("{p:?}").contains("canary"));
         assert_eq!(p.secret("enc_key").unwrap().expose(), "canary");
         assert_eq!(p.str("enc_key"), None);
+    }
+
+    #[test]
+    fn request_and_context_debug_show_keys_not_values() {
+        let r: Request = serde_json::from_str(
+            r#"{"command":"c","args":{"pw":"canary"},"params":{"k":"canary"},"integration_context":{"access_token":"canary"}}"#,
+        )
+        .unwrap();
+        let text = format!("{r:?} {:?}", crate::IntegrationContext::new(r.integration_context.clone()));
+        assert!(!text.contains("canary"), "{text}");
+        assert!(text.contains("access_token") && text.contains("pw"), "{text}");
     }
 }

@@ -1,0 +1,258 @@
+//! The dispatcher: one parsed request in, one response out, whatever happens in between.
+//!
+//! The flow of one request ([`Dispatcher::handle`]):
+//! 1. look the command up in the registry (unknown -> an error listing this integration's
+//!    commands);
+//! 2. check the params (secret ones wrapped, defaults filled, missing required ones named) and
+//!    the args against the command's specs (see `validate`), collecting every secret value;
+//! 3. run the command, catching a panic as an error entry;
+//! 4. build the response: the entries (an error becomes one Type 4 entry), `last_run`,
+//!    `incidents`, the integration context when the command changed it (even when it then
+//!    failed, so a refreshed token is kept), and the request's `id` and `context_version`;
+//! 5. mask the request's secret values in every error entry.
+//!
+//! Parsing bytes ([`Dispatcher::parse`]) is separate so that serve mode can route a request by
+//! its `id` before running it.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::task::Poll;
+
+use serde_json::Value;
+use soar_protocol::{AuthFlow, Manifest, Request, Response};
+use tracing::{debug, trace};
+
+use crate::redact::Masker;
+use crate::registry::Registry;
+use crate::validate::{check_args, check_params};
+use crate::{CommandContext, Error, Integration, IntegrationContext, ParamSpec};
+
+/// The largest request the runtime reads: 16 MiB.
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+/// An integration made ready to answer requests: its registry and param specs, read once.
+pub struct Dispatcher {
+    prefix: &'static str,
+    display_name: &'static str,
+    flows: &'static [AuthFlow],
+    params: Vec<ParamSpec>,
+    registry: Registry,
+}
+
+impl Dispatcher {
+    /// Reads the integration's declarations once (calls `commands()` and `params()`).
+    pub fn new<I: Integration + ?Sized>(integration: &I) -> Dispatcher {
+        Dispatcher {
+            prefix: integration.prefix(),
+            display_name: integration.display_name(),
+            flows: integration.supported_flows(),
+            params: integration.params(),
+            registry: Registry::from_integration(integration),
+        }
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The manifest (see [`crate::manifest`]).
+    pub fn manifest(&self) -> Manifest {
+        crate::manifest::build(self.prefix, self.display_name, self.flows, &self.params, &self.registry)
+    }
+
+    /// Parses one request. On failure the error response already carries the request's `id`
+    /// when one could be read.
+    pub fn parse(&self, input: &[u8]) -> Result<Request, Box<Response>> {
+        // Fast path: a well-formed request parses straight into the type.
+        if let Ok(request) = serde_json::from_slice::<Request>(input) {
+            return Ok(request);
+        }
+        // Slow path, for a message that names what is wrong and the request's id.
+        let fail = |e: Error, id: Option<Value>| Box::new(Response { id, ..error_response(e) });
+        if input.iter().all(u8::is_ascii_whitespace) {
+            return Err(fail(
+                Error::InvalidRequest(
+                    "The request is empty. Send one JSON object such as {\"command\": \"test-module\"}."
+                        .into(),
+                ),
+                None,
+            ));
+        }
+        let value: Value = serde_json::from_slice(input).map_err(|e| {
+            fail(
+                Error::InvalidRequest(format!(
+                    "The request is not valid JSON ({e}). Send one JSON object such as {{\"command\": \"test-module\", \"args\": {{}}}}."
+                )),
+                None,
+            )
+        })?;
+        let Value::Object(object) = &value else {
+            return Err(fail(
+                Error::InvalidRequest(format!(
+                    "The request must be a JSON object with a \"command\" field, not {}.",
+                    kind(&value)
+                )),
+                None,
+            ));
+        };
+        let id = object.get("id").filter(|v| !v.is_null()).cloned();
+        if !object.contains_key("command") {
+            let names: Vec<&str> = self.registry.names().collect();
+            return Err(fail(
+                Error::InvalidRequest(format!(
+                    "The request has no \"command\" field. Add one, e.g. \"command\": \"test-module\"; this integration's commands are: {}.",
+                    names.join(", ")
+                )),
+                id,
+            ));
+        }
+        serde_path_to_error::deserialize::<_, Request>(value.clone()).map_err(|e| {
+            let path = e.path().to_string();
+            let message = if path == "." {
+                format!("The request does not have the expected shape: {}.", e.inner())
+            } else {
+                format!(
+                    "The request field `{path}` has the wrong type: {}. See the protocol schema (crates/soar-protocol/schema/request.schema.json).",
+                    e.inner()
+                )
+            };
+            fail(Error::InvalidRequest(message), id.clone())
+        })
+    }
+
+    /// Parses and runs one request given as bytes; always returns a response.
+    pub async fn handle_bytes(&self, input: &[u8]) -> Response {
+        if input.len() > MAX_REQUEST_BYTES {
+            return error_response(Error::RequestTooLarge { limit: MAX_REQUEST_BYTES });
+        }
+        match self.parse(input) {
+            Ok(request) => self.handle(request).await,
+            Err(response) => *response,
+        }
+    }
+
+    /// Runs one parsed request; always returns a response.
+    pub async fn handle(&self, request: Request) -> Response {
+        let Request {
+            id,
+            command,
+            args,
+            mut params,
+            integration_context,
+            context_version,
+            last_run,
+            instance,
+        } = request;
+        debug!(command = %command, id = ?id, "request");
+        let mut response = Response { id, context_version, ..Response::default() };
+        if !self.registry.problems().is_empty() {
+            response.entries = vec![Error::Registry(self.registry.problems().join("; ")).to_entry()];
+            return response;
+        }
+        let Some(registered) = self.registry.get(&command) else {
+            response.entries = vec![
+                Error::UnknownCommand {
+                    command,
+                    available: self.registry.names().map(str::to_owned).collect(),
+                }
+                .to_entry(),
+            ];
+            return response;
+        };
+        let mut masker = Masker::default();
+        let prepared = check_params(&self.params, &mut params, &mut masker)
+            .and_then(|()| check_args(&command, &registered.args, args, &mut masker));
+        let args = match prepared {
+            Ok(args) => args,
+            Err(e) => {
+                debug!("request refused: invalid input");
+                response.entries = vec![e.to_entry()];
+                mask_errors(&masker, &mut response);
+                return response;
+            }
+        };
+        let secret_args = registered.args.iter().filter(|a| a.secret).map(|a| a.name.to_owned()).collect();
+        let mut ctx = CommandContext {
+            command,
+            args,
+            params,
+            integration_context: IntegrationContext::new(integration_context),
+            last_run,
+            instance,
+            secret_args,
+        };
+        trace!(context = ?ctx, "running command");
+        let result = catch_panic(registered.command.run(&mut ctx)).await;
+        match result {
+            Ok(Ok(outcome)) => {
+                response.entries = outcome.entries;
+                response.last_run = outcome.last_run;
+                response.incidents = outcome.incidents;
+            }
+            Ok(Err(e)) => {
+                debug!("command returned an error");
+                response.entries = vec![e.to_entry()];
+            }
+            Err(payload) => {
+                let message = panic_message(payload.as_ref());
+                response.entries = vec![Error::Panicked { command: ctx.command.clone(), message }.to_entry()];
+            }
+        }
+        if ctx.integration_context.changed() {
+            response.integration_context = Some(ctx.integration_context.into_data());
+        }
+        mask_errors(&masker, &mut response);
+        response
+    }
+}
+
+/// A response holding only the error entry of `e`.
+pub(crate) fn error_response(e: Error) -> Response {
+    Response { entries: vec![e.to_entry()], ..Response::default() }
+}
+
+fn mask_errors(masker: &Masker, response: &mut Response) {
+    if masker.is_empty() {
+        return;
+    }
+    for entry in response.entries.iter_mut().filter(|e| e.is_error()) {
+        masker.mask_entry(entry);
+    }
+}
+
+/// Polls `future`, turning a panic inside it into `Err(payload)`. The future is not polled
+/// again after a panic.
+async fn catch_panic<F: Future>(future: F) -> Result<F::Output, Box<dyn Any + Send>> {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(move |cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
+    })
+    .await
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,265 @@
+//! `soar-test-integration`: a small integration binary the runtime's end-to-end tests spawn.
+//!
+//! Prefix `soar-test`. It has a secret param (`api_key`), a credentials param (`credentials`),
+//! a required plain param (`url`) and commands that cover what the runtime must handle:
+//! - `soar-test-echo` (args `message` required, `mode` with options and a default, `items`
+//!   list, `token` secret): echoes `message` and `mode`; logs its whole context at debug and
+//!   trace, and the raw secret-free values at info, so that the secrets test is meaningful;
+//! - `soar-test-store`: writes the api key and the token into the integration context (the
+//!   one place a secret may appear in stdout);
+//! - `soar-test-fail`: returns an error that quotes the secrets (the runtime must mask them);
+//! - `soar-test-panic`: panics with a message that quotes the secret;
+//! - `soar-test-sleep` (arg `ms`): sleeps, then answers (serve-mode concurrency);
+//! - `soar-test-counter`: counts its calls in memory (warm state across serve requests);
+//! - `test-module`: answers `ok`.
+//!
+//! Tests live in `tests/it.rs` and spawn this binary as a real process.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use soar_core::{
+    ArgSpec, AuthFlow, Command, CommandContext, Entry, Error, Integration, Outcome, OutputSpec, ParamSpec,
+};
+use tracing::{debug, info, trace};
+
+struct TestIntegration;
+
+impl Integration for TestIntegration {
+    fn prefix(&self) -> &'static str {
+        "soar-test"
+    }
+    fn display_name(&self) -> &'static str {
+        "Soar Test"
+    }
+    fn supported_flows(&self) -> &'static [AuthFlow] {
+        &[AuthFlow::ClientSecret]
+    }
+    fn params(&self) -> Vec<ParamSpec> {
+        vec![
+            ParamSpec { name: "url", display: "Server URL", required: true, ..ParamSpec::default() },
+            ParamSpec {
+                name: "credentials",
+                display: "Client ID / secret",
+                credentials: true,
+                ..ParamSpec::default()
+            },
+            ParamSpec { name: "api_key", display: "API key", secret: true, ..ParamSpec::default() },
+            ParamSpec {
+                name: "insecure",
+                display: "Trust any certificate",
+                default: Some("false"),
+                ..ParamSpec::default()
+            },
+        ]
+    }
+    fn commands(&self) -> Vec<Box<dyn Command>> {
+        vec![
+            Box::new(TestModule),
+            Box::new(Echo),
+            Box::new(Store),
+            Box::new(Fail),
+            Box::new(Panic),
+            Box::new(Sleep),
+            Box::new(Counter(AtomicU64::new(0))),
+        ]
+    }
+}
+
+fn log_everything(ctx: &CommandContext) {
+    // Every level, every field: the runtime's redaction must hold even when a command is chatty.
+    debug!(context = ?ctx, "command context");
+    trace!(params = ?ctx.params, args = ?ctx.redacted_args(), secret_arg = ?ctx.secret_arg("token"), "inputs");
+    info!(url = ?ctx.params.str("url"), "url");
+}
+
+fn str_arg(ctx: &CommandContext, name: &str) -> String {
+    match ctx.args.get(name) {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+struct TestModule;
+
+#[async_trait]
+impl Command for TestModule {
+    fn name(&self) -> &str {
+        "test-module"
+    }
+    fn description(&self) -> &str {
+        "Tests the configuration."
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        log_everything(ctx);
+        Ok(Entry::markdown("ok").into())
+    }
+}
+
+struct Echo;
+
+#[async_trait]
+impl Command for Echo {
+    fn name(&self) -> &str {
+        "soar-test-echo"
+    }
+    fn description(&self) -> &str {
+        "Echoes its arguments."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        vec![
+            ArgSpec { name: "message", description: "What to echo.", required: true, ..ArgSpec::default() },
+            ArgSpec {
+                name: "mode",
+                description: "How.",
+                default: Some("plain"),
+                options: &["plain", "loud"],
+                ..ArgSpec::default()
+            },
+            ArgSpec { name: "items", description: "A list.", is_array: true, ..ArgSpec::default() },
+            ArgSpec { name: "token", description: "A secret argument.", secret: true, ..ArgSpec::default() },
+        ]
+    }
+    fn outputs(&self) -> Vec<OutputSpec> {
+        vec![OutputSpec { path: "SoarTest.Echo.message", output_type: "String", description: "The message." }]
+    }
+    fn examples(&self) -> Vec<&'static str> {
+        vec!["!soar-test-echo message=hi mode=loud"]
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        log_everything(ctx);
+        let mut message = str_arg(ctx, "message");
+        if str_arg(ctx, "mode") == "loud" {
+            message = message.to_uppercase();
+        }
+        let mut entry = Entry::markdown(format!("echo: {message}"));
+        entry
+            .entry_context
+            .insert("SoarTest.Echo".into(), json!({"message": message, "mode": str_arg(ctx, "mode")}));
+        Ok(entry.into())
+    }
+}
+
+struct Store;
+
+#[async_trait]
+impl Command for Store {
+    fn name(&self) -> &str {
+        "soar-test-store"
+    }
+    fn description(&self) -> &str {
+        "Stores the API key and the token argument in the integration context."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        vec![ArgSpec { name: "token", description: "A secret argument.", secret: true, ..ArgSpec::default() }]
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        log_everything(ctx);
+        let key = ctx.params.secret("api_key").map(|s| s.expose().to_owned()).unwrap_or_default();
+        let token = ctx.secret_arg("token").map(|s| s.expose().to_owned()).unwrap_or_default();
+        ctx.integration_context.set("api_key_copy", json!(key));
+        ctx.integration_context.set("access_token", json!(token));
+        debug!(context = ?ctx.integration_context, "stored");
+        Ok(Entry::markdown("stored").into())
+    }
+}
+
+struct Fail;
+
+#[async_trait]
+impl Command for Fail {
+    fn name(&self) -> &str {
+        "soar-test-fail"
+    }
+    fn description(&self) -> &str {
+        "Fails with a message that quotes every secret."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        vec![ArgSpec { name: "token", description: "A secret argument.", secret: true, ..ArgSpec::default() }]
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        log_everything(ctx);
+        let password = ctx.params.secret("credentials").map(|s| s.expose().to_owned()).unwrap_or_default();
+        let key = ctx.params.secret("api_key").map(|s| s.expose().to_owned()).unwrap_or_default();
+        let token = ctx.secret_arg("token").map(|s| s.expose().to_owned()).unwrap_or_default();
+        Err(Error::Command(format!("upstream said: bad password {password}, key {key}, token {token}")))
+    }
+}
+
+struct Panic;
+
+#[async_trait]
+impl Command for Panic {
+    fn name(&self) -> &str {
+        "soar-test-panic"
+    }
+    fn description(&self) -> &str {
+        "Panics."
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        log_everything(ctx);
+        let key = ctx.params.secret("api_key").map(|s| s.expose().to_owned()).unwrap_or_default();
+        let items: Vec<u8> = Vec::new();
+        // A real bug: indexing past the end, with a message that quotes a secret.
+        if items.is_empty() {
+            std::panic::panic_any(format!("index out of range while using key {key}"));
+        }
+        Ok(Outcome::default())
+    }
+}
+
+struct Sleep;
+
+#[async_trait]
+impl Command for Sleep {
+    fn name(&self) -> &str {
+        "soar-test-sleep"
+    }
+    fn description(&self) -> &str {
+        "Sleeps, then answers with the time it slept."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        vec![ArgSpec { name: "ms", description: "Milliseconds.", default: Some("0"), ..ArgSpec::default() }]
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let ms: u64 = str_arg(ctx, "ms").parse().map_err(|_| Error::InvalidArg {
+            name: "ms".into(),
+            reason: "expected a whole number of milliseconds.".into(),
+        })?;
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        Ok(Entry::markdown(format!("slept {ms}")).into())
+    }
+}
+
+struct Counter(AtomicU64);
+
+#[async_trait]
+impl Command for Counter {
+    fn name(&self) -> &str {
+        "soar-test-counter"
+    }
+    fn description(&self) -> &str {
+        "Counts its calls in this process."
+    }
+    async fn run(&self, _ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(Entry::markdown(n.to_string()).into())
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    soar_core::run(TestIntegration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_rules_hold() {
+        soar_core::check_integration(&TestIntegration).unwrap();
+    }
+}
