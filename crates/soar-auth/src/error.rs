@@ -95,7 +95,12 @@ fn desc_regex() -> Option<&'static Regex> {
 pub fn extract_microsoft_error(body: &Value, prefix: &str) -> Option<String> {
     let obj = body.as_object()?;
     let error = obj.get("error");
-    let codes: Vec<Value> = obj.get("error_codes").and_then(Value::as_array).cloned().unwrap_or_default();
+    // Absent codes default to `[""]` (not a subset of the expired codes); `[]` is a subset.
+    let codes: Vec<Value> = obj
+        .get("error_codes")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_else(|| vec![Value::String(String::new())]);
     let desc = obj.get("error_description").and_then(Value::as_str).unwrap_or("");
     let mut msg = match error {
         Some(Value::Object(e)) => {
