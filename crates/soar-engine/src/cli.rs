@@ -26,6 +26,10 @@ pub struct Cli {
     /// The context store: `file` (in the data directory) or `redis://HOST:PORT[/DB]`.
     #[arg(long, global = true, env = "SOAR_STORE", default_value = "file", value_name = "STORE")]
     pub store: String,
+    /// How long a run waits for the instance lease (held while a token is fetched) before it
+    /// runs anyway, in milliseconds.
+    #[arg(long, global = true, env = "SOAR_LEASE_WAIT_MS", default_value_t = 30_000, value_name = "MS")]
+    pub lease_wait_ms: u64,
     /// Colours: auto (when printing to a terminal and NO_COLOR is unset), always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -208,11 +212,11 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
     if let Cmd::Demo(args) = cli.command {
         return crate::demo::run(args, io);
     }
-    let engine = Engine::new(&data_dir, open_store(&cli.store, &data_dir)?)?;
+    let mut engine = Engine::new(&data_dir, open_store(&cli.store, &data_dir)?)?;
+    engine.lease_wait = Duration::from_millis(cli.lease_wait_ms);
     match cli.command {
         Cmd::Instance(cmd) => instance_cmd(&engine, cmd, io),
         Cmd::Run(args) => {
-            let mut engine = engine;
             engine.timeout = Duration::from_secs(args.timeout.max(1));
             let outcome = engine.run_line(args.instance.as_deref(), &args.line.join(" "))?;
             print_outcome(&outcome, args.json, args.context, io)

@@ -73,7 +73,11 @@ impl From<&soar_protocol::Manifest> for Manifest {
                     args: c
                         .arguments
                         .iter()
-                        .map(|a| ArgInfo { name: a.name.clone(), required: a.required, default: a.default_value.clone() })
+                        .map(|a| ArgInfo {
+                            name: a.name.clone(),
+                            required: a.required,
+                            default: a.default_value.clone(),
+                        })
                         .collect(),
                 })
                 .collect(),
@@ -288,7 +292,11 @@ pub fn read_manifest(path: &Path) -> Result<Option<Manifest>> {
     match serde_json::from_slice::<soar_protocol::Manifest>(&out.stdout) {
         Ok(m) if out.status.success() => Ok(Some(Manifest::from(&m))),
         Ok(_) => {
-            tracing::warn!("{} --manifest exited with {}; command lines are not checked", path.display(), out.status);
+            tracing::warn!(
+                "{} --manifest exited with {}; command lines are not checked",
+                path.display(),
+                out.status
+            );
             Ok(None)
         }
         Err(e) => {

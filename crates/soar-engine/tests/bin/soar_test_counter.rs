@@ -16,8 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use soar_protocol::{
-    AuthFlow, CommonFields, Entry, Manifest, ManifestArgument, ManifestCommand, ManifestParam, ManifestScript, Object,
-    Request, Response,
+    AuthFlow, CommonFields, Entry, Manifest, ManifestArgument, ManifestCommand, ManifestParam,
+    ManifestScript, Object, Request, Response,
 };
 
 fn manifest() -> Manifest {
@@ -56,13 +56,14 @@ fn manifest() -> Manifest {
         display: "Test counter".into(),
         prefix: "soar-test-counter".into(),
         auth_flows: vec![AuthFlow::ClientSecret],
-        configuration: vec![param("token_log", 0), param("api_key", 4)],
+        configuration: vec![param("token_log", 0), param("api_key", 4), param("creds", 9)],
         script: ManifestScript {
             script_type: "binary".into(),
             isfetch: true,
             commands: vec![
                 command("soar-test-counter-increment", &["sleep_ms", "pad"]),
                 command("soar-test-counter-token", &["sleep_ms"]),
+                command("soar-test-counter-mark", &["id", "sleep_ms"]),
                 command("soar-test-counter-echo", &["text", "json", "must"]),
                 command("soar-test-counter-fail", &[]),
                 command("fetch-incidents", &[]),
@@ -125,6 +126,13 @@ fn handle(req: Request) -> Response {
                 response.entries.push(note("New token fetched.".into(), Object::new()));
                 response.integration_context = Some(ctx);
             }
+        }
+        "soar-test-counter-mark" => {
+            let id = req.args.get("id").and_then(Value::as_str).unwrap_or("none").to_owned();
+            std::thread::sleep(Duration::from_millis(sleep));
+            ctx.insert(format!("mark-{id}"), json!(true));
+            response.entries.push(note(format!("Marked {id}."), Object::new()));
+            response.integration_context = Some(ctx);
         }
         "soar-test-counter-echo" => {
             let mut md = String::from("### Echo\n|Name|Value|\n|---|---|\n");

@@ -1,0 +1,221 @@
+//! The `soar` CLI end to end against the test counter integration: instances, runs, output,
+//! exit statuses and the one-line errors for bad command lines.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::{add_counter, run, soar};
+
+#[test]
+fn instances_keep_secrets_private_and_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key_file = dir.path().join("key.pem");
+    std::fs::write(&key_file, "file-canary-123\n").unwrap();
+
+    // A secret from an environment variable, one from a file, one from the prompt (stdin).
+    let mut cmd = soar(
+        &data,
+        &[
+            "instance",
+            "add",
+            "c1",
+            "--integration",
+            "soar-test-counter",
+            "--param-env",
+            "api_key=CANARY_VAR",
+            "--param-file",
+            &format!("creds.password={}", key_file.display()),
+            "--param",
+            "creds.identifier=app-id",
+            "--param-prompt",
+            "token_log",
+        ],
+    );
+    cmd.env("CANARY_VAR", "env-canary-456")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"prompt-canary-789\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    for canary in ["env-canary-456", "file-canary-123", "prompt-canary-789"] {
+        assert!(!all.contains(canary), "secret echoed: {all}");
+    }
+
+    let (code, show, err) = run(&data, &["instance", "show", "c1"]);
+    assert_eq!(code, 0, "{err}");
+    for canary in ["env-canary-456", "file-canary-123", "prompt-canary-789"] {
+        assert!(!show.contains(canary), "secret shown: {show}");
+    }
+    assert!(show.contains("api_key = ********"), "{show}");
+    assert!(show.contains("creds = identifier=app-id, password=********"), "{show}");
+    assert!(show.contains("token_log = ********"), "{show}");
+
+    // The stored file is private and holds the real values (the engine must send them).
+    let file = data.join("instances/c1.json");
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700);
+    let stored = std::fs::read_to_string(&file).unwrap();
+    assert!(stored.contains("env-canary-456") && stored.contains("file-canary-123"));
+
+    let (code, list, _) = run(&data, &["instance", "list"]);
+    assert_eq!(code, 0);
+    assert!(list.contains("│ c1       │ soar-test-counter │ 3      │ 0               │"), "{list}");
+
+    let (code, out, _) = run(&data, &["instance", "remove", "c1"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Instance c1 removed"));
+    assert!(!file.exists());
+}
+
+#[test]
+fn runs_print_the_war_room_and_store_the_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    add_counter(data, "c", &[]);
+
+    let (code, out, err) =
+        run(data, &["run", "--instance", "c", r#"!soar-test-counter-echo text="a b" json=`{"k": "v|w"}`"#]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "Echo\n\
+         ┌──────┬──────────────┐\n\
+         │ Name │ Value        │\n\
+         ├──────┼──────────────┤\n\
+         │ text │ a b          │\n\
+         │ json │ {\"k\": \"v|w\"} │\n\
+         └──────┴──────────────┘\n\
+         \n\
+         Context keys: 0, version Some(0)\n"
+    );
+
+    // The only instance of the integration is picked without --instance.
+    for expected in 1..=3 {
+        let (code, out, _) = run(data, &["run", "!soar-test-counter-increment"]);
+        assert_eq!(code, 0);
+        assert_eq!(out, format!("Counter is now {expected}.\n"));
+    }
+    let (_, show, _) = run(data, &["instance", "show", "c"]);
+    assert!(show.contains("Context:      version 3 in the file store"), "{show}");
+
+    // --json masks the context values (tokens live there); --context prints EntryContext.
+    let (code, json, _) = run(data, &["run", "--json", "!soar-test-counter-increment"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["integration_context"]["counter"], "********");
+    assert_eq!(v["context_version"], 3);
+    let (_, ctx, _) = run(data, &["run", "--context", "!soar-test-counter-echo text=x"]);
+    let v: serde_json::Value = serde_json::from_str(&ctx).unwrap();
+    assert_eq!(v["Echo(val.ID == obj.ID)"]["Args"]["text"], "x");
+
+    // An error entry goes to stderr and makes the exit status 1.
+    let (code, out, err) = run(data, &["run", "!soar-test-counter-fail"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (1, "", "Error in API call [404] - Not Found\n"));
+    let (_, _, err) = run(data, &["--color", "always", "run", "!soar-test-counter-fail"]);
+    assert_eq!(err, "\x1b[31mError in API call [404] - Not Found\x1b[0m\n");
+}
+
+#[test]
+fn fetch_stores_the_last_run_and_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    add_counter(data, "c", &[]);
+    for n in 1..=2 {
+        let (code, out, err) = run(data, &["fetch", "c"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(&format!("│ Test incident {n} │ 2026-01-01T00:00:00Z │ 2        │")), "{out}");
+        assert!(out.contains(&format!("Last run: {{\"runs\":{n}}}")), "{out}");
+    }
+    let incidents = std::fs::read_to_string(data.join("incidents/c.jsonl")).unwrap();
+    assert_eq!(incidents.lines().count(), 2);
+    let (_, show, _) = run(data, &["instance", "show", "c"]);
+    assert!(show.contains("Last run:     {\"runs\":2}"), "{show}");
+}
+
+#[test]
+fn bad_command_lines_get_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    add_counter(data, "c", &[]);
+    add_counter(data, "d", &[]);
+    // (arguments, the error's text)
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "-i", "nope", "!soar-test-counter-echo"], "soar: Unknown instance nope: (known: c, d).\n"),
+        (
+            &["run", "-i", "cc", "!soar-test-counter-echo"],
+            "soar: Unknown instance cc: did you mean --instance c? (known: c, d).\n",
+        ),
+        (
+            &["run", "-i", "c", "!soar-test-counter-ehco"],
+            "soar: Unknown command !soar-test-counter-ehco for integration soar-test-counter: did you mean \
+             !soar-test-counter-echo? `soar commands soar-test-counter` lists its commands.\n",
+        ),
+        (
+            &["run", "-i", "c", r#"!soar-test-counter-echo text="a b"#],
+            "soar: Unbalanced \" in argument text (opened at column 30): close it, e.g. text=\"a b\".\n",
+        ),
+        (
+            &["run", "-i", "c", "!soar-test-counter-echo txt=1"],
+            "soar: Unknown argument txt for !soar-test-counter-echo: did you mean text=...? its arguments are: \
+             text, json, must.\n",
+        ),
+        (
+            &["run", "!soar-test-counter-echo"],
+            "soar: Several instances run !soar-test-counter-echo (c, d): add --instance NAME or using=NAME.\n",
+        ),
+        (
+            &["run", "-i", "c", "!soar-test-counter-echo", "using=d"],
+            "soar: --instance c and using=d name different instances: keep one.\n",
+        ),
+        (
+            &["instance", "add", "e", "--integration", "no-such-integration"],
+            "soar: No binary named no-such-integration found",
+        ),
+        (
+            &["--store", "mongo://x", "instance", "list"],
+            "soar: Unknown store \"mongo://x\": use --store file or --store redis://",
+        ),
+    ];
+    for (args, want) in cases {
+        let (code, out, err) = run(data, args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.starts_with(want), "{args:?}:\n got: {err}\nwant: {want}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+    }
+    // using= picks the instance.
+    let (code, out, _) = run(data, &["run", "!soar-test-counter-increment using=d"]);
+    assert_eq!((code, out.as_str()), (0, "Counter is now 1.\n"));
+}
+
+#[test]
+fn a_crashing_integration_is_reported() {
+    // An "integration" that writes no response: a shell script on SOAR_BIN_DIR.
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let script = bin.join("broken-int");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nif [ \"$1\" = --manifest ]; then exit 1; fi\necho oops >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = dir.path().join("data");
+    let mut add = soar(&data, &["instance", "add", "b", "--integration", "broken-int"]);
+    add.env("SOAR_BIN_DIR", &bin);
+    assert!(add.output().unwrap().status.success());
+    let mut cmd = soar(&data, &["run", "-i", "b", "!broken-int-x"]);
+    let out = cmd.env("SOAR_BIN_DIR", &bin).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(err.contains("oops\n"), "{err}");
+    assert!(err.contains("soar: broken-int exited with exit status: 3 and wrote no response"), "{err}");
+}

@@ -1,0 +1,47 @@
+//! Helpers shared by the engine's integration tests: run `soar` in a temporary data directory.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The `soar` binary under test.
+pub fn soar_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_soar"))
+}
+
+/// A `soar` command on `data_dir`, without colours, with extra `args`.
+pub fn soar(data_dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(soar_bin());
+    cmd.env("SOAR_DATA_DIR", data_dir)
+        .env("NO_COLOR", "1")
+        .env_remove("SOAR_STORE")
+        .env_remove("SOAR_LEASE_WAIT_MS")
+        .env_remove("SOAR_BIN_DIR")
+        .args(args)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `soar` and returns (exit code, stdout, stderr).
+pub fn run(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out: Output = soar(data_dir, args).output().expect("soar runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Adds an instance of the test counter integration, with extra `args`.
+pub fn add_counter(data_dir: &Path, name: &str, extra: &[&str]) {
+    let mut args = vec!["instance", "add", name, "--integration", "soar-test-counter"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = run(data_dir, &args);
+    assert_eq!(code, 0, "instance add failed: {out}{err}");
+}
+
+/// A random hex suffix, so tests sharing a Redis server do not collide.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{:08x}", rand::random::<u32>())
+}
