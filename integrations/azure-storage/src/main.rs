@@ -1,3 +1,7 @@
-//! The azure-storage integration binary.
+//! The azure-storage integration binary: one request on stdin, one response on stdout.
 
-fn main() {}
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    soar_core::run(azure_storage::AzureStorage::new())
+}

@@ -1,3 +1,7 @@
-//! The msgraph-user integration binary.
+//! The msgraph-user integration binary: one request on stdin, one response on stdout.
 
-fn main() {}
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    soar_core::run(msgraph_user::MsGraphUser::new())
+}

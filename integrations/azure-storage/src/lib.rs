@@ -1,0 +1,257 @@
+//! Azure Storage Management (prefix `azure-storage`): storage accounts, blob service
+//! properties and blob containers through Azure Resource Manager, as the reference "Azure
+//! Storage" integration does (newest version: Client Credentials added, the tenant's token URL
+//! for the authorization code flow, `api-version` on every call).
+//!
+//! The binary (`src/main.rs`) is `soar_core::run(AzureStorage::new())`. [`AUTH_SPEC`] declares
+//! the flows; `specs.rs` the commands; `commands.rs` the handlers, which talk to ARM through
+//! the [`api::Api`] seam (`client.rs` is the real one, over `soar_auth::MsClient`). The auth
+//! commands (`auth-start`, `auth-complete`, `auth-test`, `auth-reset`, `generate-login-url`)
+//! come from `soar-auth-commands`.
+//!
+//! Every command (the auth ones included) runs behind [`Wrapped`], which does what the
+//! reference's `main()` does around each command:
+//! - fills the param defaults the reference relies on (`auth_type` = `Device Code`, `app_id` =
+//!   the Cortex application id `55f9764e-300a-474a-a2bb-549cece85439`);
+//! - handles the legacy `app_id` form `<client id>@<refresh token>`: the refresh token is stored
+//!   in the integration context as `current_refresh_token` and the id is used alone;
+//! - words every failure `Failed to execute <command> command.\nError:\n<message>`.
+//!
+//! Decisions where the reference was silent:
+//! - Device code and authorization code ask for the ARM scope
+//!   `https://management.azure.com/user_impersonation` (+ `offline_access`); the reference's extra
+//!   unqualified `user.read` (a Graph permission no command uses) is not requested.
+//! - `use_sub_domain_name` is optional (the reference crashes without it).
+//! - Bad JSON in `network_ruleset_ipRules`, `virtual_network_rules` or `tag`, and a `limit` that
+//!   is not a number, are argument errors that name the argument.
+
+pub mod api;
+pub mod client;
+pub mod commands;
+pub mod render;
+pub mod specs;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use soar_auth::{ApiKind, AuthSpec, MsClient, ParamNames, ParamRef, Shared};
+use soar_core::{
+    ArgSpec, AuthFlow, Command, CommandContext, Error, Integration, Outcome, OutputSpec, ParamSpec,
+};
+use soar_protocol::ParamValue;
+
+use crate::client::ArmClient;
+use crate::commands::Env;
+use crate::specs::Kind;
+
+/// The Cortex XSOAR application id: the default public client of the device code flow.
+pub const CORTEX_APP_ID: &str = "55f9764e-300a-474a-a2bb-549cece85439";
+
+/// The flows of the newest reference.
+pub const FLOWS: &[AuthFlow] =
+    &[AuthFlow::ClientSecret, AuthFlow::DeviceCode, AuthFlow::AuthorizationCode, AuthFlow::ManagedIdentity];
+
+/// What the auth crate needs to know about this integration.
+pub static AUTH_SPEC: AuthSpec = AuthSpec {
+    prefix: "azure-storage",
+    flows: FLOWS,
+    oproxy_app_name: "",
+    resource: ApiKind::Arm,
+    scopes: &["user_impersonation", "offline_access"],
+    param_names: ParamNames {
+        tenant_id: &[ParamRef::Str("tenant_id")],
+        client_id: &[ParamRef::Str("app_id")],
+        client_secret: &[ParamRef::Password("credentials")],
+        auth_code: &[ParamRef::Password("auth_code")],
+        ..ParamNames::DEFAULT
+    },
+    user_flow_tenant: None,
+};
+
+/// The integration.
+pub struct AzureStorage {
+    shared: Arc<Shared>,
+}
+
+impl AzureStorage {
+    /// With the process-wide HTTP client (configured from the environment).
+    pub fn new() -> Self {
+        AzureStorage { shared: Shared::new() }
+    }
+
+    /// With a given auth `Shared` (tests).
+    pub fn with_shared(shared: Arc<Shared>) -> Self {
+        AzureStorage { shared }
+    }
+}
+
+impl Default for AzureStorage {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Integration for AzureStorage {
+    fn prefix(&self) -> &'static str {
+        "azure-storage"
+    }
+
+    fn display_name(&self) -> &'static str {
+        "Azure Storage Management"
+    }
+
+    fn supported_flows(&self) -> &'static [AuthFlow] {
+        FLOWS
+    }
+
+    fn params(&self) -> Vec<ParamSpec> {
+        params()
+    }
+
+    fn commands(&self) -> Vec<Box<dyn Command>> {
+        let mut v: Vec<Box<dyn Command>> = Kind::ALL
+            .iter()
+            .map(|&kind| {
+                Box::new(Wrapped { inner: Box::new(ArmCommand { kind, shared: self.shared.clone() }) })
+                    as Box<dyn Command>
+            })
+            .collect();
+        for c in soar_auth_commands::auth_commands(&AUTH_SPEC, self.shared.clone()) {
+            v.push(Box::new(Wrapped { inner: c }));
+        }
+        v
+    }
+}
+
+/// The instance parameters of the newest reference.
+pub fn params() -> Vec<ParamSpec> {
+    let p = |name, display| ParamSpec { name, display, ..ParamSpec::default() };
+    vec![
+        ParamSpec { default: Some(CORTEX_APP_ID), ..p("app_id", "Application ID") },
+        ParamSpec { required: true, ..p("subscription_id", "Default Subscription ID") },
+        ParamSpec { required: true, ..p("resource_group_name", "Default Resource Group Name") },
+        ParamSpec { hidden: true, ..p("insecure", "Trust any certificate (not secure)") },
+        ParamSpec { hidden: true, ..p("proxy", "Use system proxy settings") },
+        ParamSpec {
+            required: true,
+            default: Some("Device Code"),
+            options: &["Client Credentials", "Authorization Code", "Device Code", "Azure Managed Identities"],
+            ..p("auth_type", "Authentication Type")
+        },
+        p("tenant_id", "Tenant ID"),
+        ParamSpec { credentials: true, ..p("credentials", "Client Secret") },
+        ParamSpec { hidden: true, ..p("redirect_uri", "Application redirect URI") },
+        ParamSpec { credentials: true, ..p("auth_code", "Authorization code") },
+        ParamSpec {
+            credentials: true,
+            ..p("managed_identities_client_id", "Azure Managed Identities Client ID")
+        },
+    ]
+}
+
+/// The reference's `main()` around a command: param defaults, the legacy `app_id@refresh_token`
+/// form, and the `Failed to execute ...` wording of every error.
+pub struct Wrapped {
+    /// The command.
+    pub inner: Box<dyn Command>,
+}
+
+/// Fills the defaults and splits `app_id@refresh_token` (see the crate docs).
+pub fn prepare(ctx: &mut CommandContext) {
+    if ctx.params.str("auth_type").is_none() {
+        ctx.params.0.insert("auth_type".into(), ParamValue::Str("Device Code".into()));
+    }
+    let app_id = ctx.params.str("app_id").unwrap_or_else(|| CORTEX_APP_ID.to_owned());
+    let app_id = match app_id.split_once('@') {
+        Some((id, refresh)) => {
+            ctx.integration_context.set(soar_auth::CURRENT_REFRESH_TOKEN, Value::String(refresh.to_owned()));
+            id.to_owned()
+        }
+        None => app_id,
+    };
+    ctx.params.0.insert("app_id".into(), ParamValue::Str(app_id));
+}
+
+#[async_trait]
+impl Command for Wrapped {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn description(&self) -> &str {
+        self.inner.description()
+    }
+
+    fn args(&self) -> Vec<ArgSpec> {
+        self.inner.args()
+    }
+
+    fn outputs(&self) -> Vec<OutputSpec> {
+        self.inner.outputs()
+    }
+
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        prepare(ctx);
+        self.inner
+            .run(ctx)
+            .await
+            .map_err(|e| Error::Command(format!("Failed to execute {} command.\nError:\n{e}", ctx.command)))
+    }
+}
+
+/// One ARM command, with a fresh auth client per request.
+struct ArmCommand {
+    kind: Kind,
+    shared: Arc<Shared>,
+}
+
+#[async_trait]
+impl Command for ArmCommand {
+    fn name(&self) -> &str {
+        self.kind.name()
+    }
+
+    fn description(&self) -> &str {
+        self.kind.description()
+    }
+
+    fn args(&self) -> Vec<ArgSpec> {
+        self.kind.args()
+    }
+
+    fn outputs(&self) -> Vec<OutputSpec> {
+        self.kind.outputs()
+    }
+
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let ms =
+            MsClient::from_params(&AUTH_SPEC, &ctx.params, self.shared.clone()).map_err(Error::command)?;
+        if self.kind == Kind::TestModule {
+            return test_module(&ms, ctx).await;
+        }
+        let env = Env { api: &ArmClient { ms } };
+        commands::run(self.kind, &env, ctx).await
+    }
+}
+
+/// The reference's `test_module`: only the flows that need no person can be tested here.
+async fn test_module(ms: &MsClient, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+    match ms.flow() {
+        AuthFlow::DeviceCode => Err(Error::Command(
+            "Please enable the integration and run `!azure-storage-auth-start`and `!azure-storage-auth-complete` to \
+             log in.You can validate the connection by running `!azure-storage-auth-test`\nFor more details press the \
+             (?) button."
+                .to_owned(),
+        )),
+        AuthFlow::AuthorizationCode => Err(Error::Command(
+            "When using user auth flow configuration, Please enable the integration and run the \
+             !azure-storage-auth-test command in order to test it"
+                .to_owned(),
+        )),
+        _ => {
+            ms.token(&mut ctx.integration_context, ApiKind::Arm).await.map_err(Error::command)?;
+            Ok(soar_auth_commands::ok_outcome())
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! War Room shapes: markdown tables through soar-core's `tableToMarkdown` and results entries
+//! (the reference's `CommandResults`).
+
+use serde_json::Value;
+use soar_core::format::CommandResults;
+use soar_core::format::entries::{ResultItem, payloads_to_entries, return_results};
+use soar_core::format::{HeaderTransform, TableOptions, table_to_markdown};
+use soar_core::{Entry, Error, Outcome};
+
+/// A `tableToMarkdown` call, built step by step.
+pub struct Table {
+    title: String,
+    rows: Value,
+    opts: TableOptions,
+}
+
+impl Table {
+    /// A table titled `title` over a dict (one row) or a list of dicts.
+    pub fn new(title: impl Into<String>, rows: Value) -> Self {
+        Table { title: title.into(), rows, opts: TableOptions::default() }
+    }
+
+    /// Fixed columns, in order.
+    pub fn headers<S: AsRef<str>>(mut self, headers: impl IntoIterator<Item = S>) -> Self {
+        self.opts = self.opts.headers(headers.into_iter().map(|h| h.as_ref().to_owned()));
+        self
+    }
+
+    /// Drops all-empty columns (`removeNull=True`).
+    pub fn remove_null(mut self) -> Self {
+        self.opts = self.opts.remove_null(true);
+        self
+    }
+
+    /// The line under the title.
+    pub fn metadata(mut self, text: impl Into<String>) -> Self {
+        self.opts = self.opts.metadata(text);
+        self
+    }
+
+    /// `headerTransform=string_to_table_header`.
+    pub fn header_transform_table_header(mut self) -> Self {
+        self.opts = self.opts.header_transform(HeaderTransform::StringToTableHeader);
+        self
+    }
+
+    /// The markdown.
+    pub fn render(self) -> Result<String, Error> {
+        table_to_markdown(&self.title, &self.rows, &self.opts)
+    }
+}
+
+/// The reference's `CommandResults` fields this integration uses.
+#[derive(Debug, Default)]
+pub struct Results {
+    /// `readable_output`.
+    pub readable: Option<String>,
+    /// `outputs_prefix`.
+    pub prefix: Option<&'static str>,
+    /// `outputs_key_field`.
+    pub key_field: Option<&'static str>,
+    /// `outputs`.
+    pub outputs: Option<Value>,
+    /// `raw_response` (defaults to `outputs`).
+    pub raw: Option<Value>,
+}
+
+impl Results {
+    /// A plain string result (the reference returns a `str`): a text note, no context.
+    pub fn text(text: impl Into<String>) -> Self {
+        Results { raw: Some(Value::String(text.into())), ..Results::default() }
+    }
+}
+
+impl Results {
+    /// The entry, through soar-core's `CommandResults` (the reference's key order and context
+    /// keys); a plain-text result goes through `return_results` like the reference's `str`.
+    pub fn entry(self) -> Result<Entry, Error> {
+        if self.readable.is_none()
+            && self.outputs.is_none()
+            && self.prefix.is_none()
+            && let Some(Value::String(text)) = &self.raw
+        {
+            let mut payloads = Vec::new();
+            return_results(&ResultItem::Raw(Value::String(text.clone())), &mut payloads)?;
+            return payloads_to_entries(&payloads)
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::Command("no entry for a text result".to_owned()));
+        }
+        CommandResults {
+            readable_output: self.readable.map(Value::String),
+            outputs_prefix: self.prefix.map(str::to_owned),
+            outputs_key_field: self.key_field.map(|k| vec![k.to_owned()]).unwrap_or_default(),
+            outputs: self.outputs,
+            raw_response: self.raw,
+            ..CommandResults::default()
+        }
+        .to_entry()
+    }
+
+    /// The outcome with this one entry.
+    pub fn outcome(self) -> Result<Outcome, Error> {
+        Ok(self.entry()?.into())
+    }
+}

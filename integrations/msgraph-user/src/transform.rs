@@ -1,0 +1,195 @@
+//! The reference's output conventions for Graph objects: readable titles, context keys, the
+//! `Account` standard output, and the percent-encoding of user ids in paths.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Map, Value, json};
+
+/// What Python's `urllib.parse.quote` keeps literal by default: ASCII letters and digits,
+/// `_ . - ~`, and `/` (its default `safe`). Everything else is `%XX` per UTF-8 byte.
+const QUOTE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'.').remove(b'-').remove(b'~').remove(b'/');
+
+/// Percent-encodes a user id or UPN the way the reference puts it in a path
+/// (`a b@x.com` -> `a%20b%40x.com`; `/` stays literal, as upstream).
+pub fn quote(s: &str) -> String {
+    utf8_percent_encode(s, QUOTE).to_string()
+}
+
+/// `displayName` -> `Display Name`; `id` -> `ID`; `@odata.type` -> `@Odata.Type`.
+///
+/// The rule: a space before every upper-case letter, whitespace dropped elsewhere, the ends
+/// trimmed, then Python's `str.title()` (every run of letters starts upper-case, the rest of the
+/// run is lower-case).
+pub fn readable_key(key: &str) -> String {
+    if key == "id" {
+        return "ID".to_owned();
+    }
+    let mut spaced = String::with_capacity(key.len() + 4);
+    for c in key.chars() {
+        if c.is_uppercase() {
+            spaced.push(' ');
+            spaced.push(c);
+        } else if !c.is_whitespace() {
+            spaced.push(c);
+        }
+    }
+    python_title(spaced.trim())
+}
+
+/// Python's `str.title()`.
+fn python_title(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_word = false;
+    for c in s.chars() {
+        if c.is_alphabetic() {
+            if in_word {
+                out.extend(c.to_lowercase());
+            } else {
+                out.extend(c.to_uppercase());
+            }
+            in_word = true;
+        } else {
+            out.push(c);
+            in_word = false;
+        }
+    }
+    out
+}
+
+/// One Graph object in both shapes the reference uses: readable (titles as keys, for tables)
+/// and outputs (titles without spaces, for context). `@removed` becomes `Status: deleted`.
+pub fn parse_object(obj: &Map<String, Value>) -> (Map<String, Value>, Map<String, Value>) {
+    let mut readable = Map::new();
+    for (k, v) in obj {
+        if k != "@removed" {
+            readable.insert(readable_key(k), v.clone());
+        }
+    }
+    if obj.contains_key("@removed") {
+        readable.insert("Status".to_owned(), json!("deleted"));
+    }
+    let outputs = readable.iter().map(|(k, v)| (k.replace(' ', ""), v.clone())).collect();
+    (readable, outputs)
+}
+
+/// [`parse_object`] over a list; non-object items are skipped.
+pub fn parse_list(items: &[Value]) -> (Vec<Value>, Vec<Value>) {
+    items
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|o| {
+            let (r, c) = parse_object(o);
+            (Value::Object(r), Value::Object(c))
+        })
+        .unzip()
+}
+
+/// The `Account` standard output built from one user's context outputs.
+pub fn account(outputs: &Map<String, Value>) -> Value {
+    let get = |k: &str| outputs.get(k).cloned().unwrap_or(Value::Null);
+    json!({
+        "Type": "Azure AD",
+        "DisplayName": get("DisplayName"),
+        "Username": get("UserPrincipalName"),
+        "JobTitle": get("JobTitle"),
+        "Email": {"Address": get("Mail")},
+        "TelephoneNumber": get("MobilePhone"),
+        "ID": get("ID"),
+        "Office": get("OfficeLocation"),
+    })
+}
+
+/// The characters Graph refuses in a user id (the reference's set), in the order found.
+pub fn unsupported_chars(user: &str) -> Vec<char> {
+    let mut found = Vec::new();
+    for c in user.chars() {
+        if "%&*+/=?`{|}".contains(c) && !found.contains(&c) {
+            found.push(c);
+        }
+    }
+    found
+}
+
+/// Splits `key=value<delim>key=value` into a JSON object of strings, as the reference's
+/// update and create commands do. Each pair must contain `=`.
+pub fn key_values(text: &str, delimiter: &str) -> Result<Map<String, Value>, String> {
+    let mut out = Map::new();
+    if delimiter.is_empty() {
+        return Err("the delimiter must not be empty".to_owned());
+    }
+    for pair in text.split(delimiter) {
+        let Some((k, v)) = pair.split_once('=') else {
+            return Err(format!("\"{pair}\" is not a key=value pair"));
+        };
+        out.insert(k.to_owned(), Value::String(v.to_owned()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One table of (input, expected) per boundary; the expectations are the reference's own
+    /// examples (fact sheet §3) plus the Python `quote`/`title` edge cases.
+    #[test]
+    fn readable_keys_follow_the_reference() {
+        let cases = [
+            ("id", "ID"),
+            ("displayName", "Display Name"),
+            ("businessPhones", "Business Phones"),
+            ("@odata.type", "@Odata.Type"),
+            ("userPrincipalName", "User Principal Name"),
+            ("onPremisesImmutableId", "On Premises Immutable Id"),
+            ("extensionAttribute1", "Extension Attribute1"),
+            ("temporaryAccessPass", "Temporary Access Pass"),
+            ("ID", "I D"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(readable_key(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn quote_matches_python_defaults() {
+        let cases = [
+            ("adele@contoso.com", "adele%40contoso.com"),
+            ("a b", "a%20b"),
+            ("x/y", "x/y"),
+            ("a_b.c-d~e", "a_b.c-d~e"),
+            ("é#?", "%C3%A9%23%3F"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(quote(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn parse_object_builds_both_shapes_and_marks_removed() {
+        let obj = json!({"id": "1", "displayName": "A", "@removed": {"reason": "deleted"}});
+        let (r, c) = parse_object(obj.as_object().unwrap());
+        assert_eq!(Value::Object(r), json!({"ID": "1", "Display Name": "A", "Status": "deleted"}));
+        assert_eq!(Value::Object(c), json!({"ID": "1", "DisplayName": "A", "Status": "deleted"}));
+    }
+
+    #[test]
+    fn account_maps_user_outputs() {
+        let c = json!({"ID": "1", "DisplayName": "A", "UserPrincipalName": "a@x", "Mail": "m", "MobilePhone": "p"});
+        let a = account(c.as_object().unwrap());
+        assert_eq!(
+            a,
+            json!({"Type": "Azure AD", "DisplayName": "A", "Username": "a@x", "JobTitle": null,
+                   "Email": {"Address": "m"}, "TelephoneNumber": "p", "ID": "1", "Office": null})
+        );
+    }
+
+    #[test]
+    fn key_values_split_and_report_bad_pairs() {
+        assert_eq!(
+            Value::Object(key_values("jobTitle=CISO,city=Oslo", ",").unwrap()),
+            json!({"jobTitle": "CISO", "city": "Oslo"})
+        );
+        assert_eq!(Value::Object(key_values("a=b=c", ",").unwrap()), json!({"a": "b=c"}));
+        assert!(key_values("jobTitle", ",").unwrap_err().contains("\"jobTitle\""));
+        assert_eq!(unsupported_chars("a/b?c/"), vec!['/', '?']);
+    }
+}
