@@ -1,0 +1,179 @@
+//! The Redis store against a real `redis-server`: the store's guarantees directly, then many
+//! concurrent `soar run --store redis://...` processes. Skipped (with a message) only when
+//! `SOAR_REDIS_URL` is unset; `.ci/run` starts a server on loopback and sets it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{add_counter, soar, unique};
+use serde_json::{Value, json};
+use soar_engine::store::{Cas, ContextStore, RedisStore, RetryPolicy, Versioned, update_with_retries};
+use soar_protocol::Object;
+
+/// The server URL, or `None` (and a note on stderr) when the Redis tests are to be skipped.
+fn redis_url(test: &str) -> Option<String> {
+    match std::env::var("SOAR_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "SKIPPED {test}: SOAR_REDIS_URL is not set (e.g. SOAR_REDIS_URL=redis://127.0.0.1:6379)"
+            );
+            None
+        }
+    }
+}
+
+fn obj(v: Value) -> Object {
+    match v {
+        Value::Object(o) => o,
+        _ => panic!("not an object"),
+    }
+}
+
+#[test]
+fn redis_store_is_versioned_and_compare_and_set() {
+    let Some(url) = redis_url("redis_store_is_versioned_and_compare_and_set") else { return };
+    let store = RedisStore::open(&url, "soar-test").unwrap();
+    let name = unique("cas");
+    assert_eq!(store.load(&name).unwrap(), Versioned::default());
+    assert_eq!(store.compare_and_set(&name, 0, &obj(json!({"k": 1}))).unwrap(), Cas::Stored(1));
+    assert_eq!(store.compare_and_set(&name, 0, &obj(json!({"k": 2}))).unwrap(), Cas::Conflict(1));
+    assert_eq!(store.load(&name).unwrap(), Versioned { version: 1, context: obj(json!({"k": 1})) });
+    store.set_last_run(&name, &obj(json!({"t": 1}))).unwrap();
+    assert_eq!(store.last_run(&name).unwrap(), Some(obj(json!({"t": 1}))));
+    store.set_warm_version(&name, 1).unwrap();
+    assert_eq!(store.warm_version(&name).unwrap(), Some(1));
+    store.remove(&name).unwrap();
+    assert_eq!(store.load(&name).unwrap(), Versioned::default());
+    assert_eq!(store.last_run(&name).unwrap(), None);
+}
+
+#[test]
+fn redis_lease_is_exclusive_and_expires() {
+    let Some(url) = redis_url("redis_lease_is_exclusive_and_expires") else { return };
+    let a = RedisStore::open(&url, "soar-test").unwrap();
+    let b = RedisStore::open(&url, "soar-test").unwrap();
+    let name = unique("lease");
+    let ttl = Duration::from_millis(300);
+    let held = a.acquire_lease(&name, ttl, Duration::ZERO).unwrap().expect("free lease");
+    assert!(b.acquire_lease(&name, ttl, Duration::from_millis(50)).unwrap().is_none());
+    drop(held); // released at once
+    let held = b.acquire_lease(&name, ttl, Duration::ZERO).unwrap().expect("released lease");
+    // An engine that dies holding the lease: the TTL frees it.
+    std::mem::forget(held);
+    let start = Instant::now();
+    let again = a.acquire_lease(&name, ttl, Duration::from_secs(3)).unwrap();
+    assert!(again.is_some());
+    assert!(start.elapsed() >= Duration::from_millis(150), "freed by the TTL, not earlier");
+    drop(again);
+    a.remove(&name).unwrap();
+}
+
+#[test]
+fn redis_concurrent_writers_lose_no_update() {
+    let Some(url) = redis_url("redis_concurrent_writers_lose_no_update") else { return };
+    let name = unique("threads");
+    let handles: Vec<_> = (0..16)
+        .map(|i| {
+            let (url, name) = (url.clone(), name.clone());
+            std::thread::spawn(move || {
+                let store = RedisStore::open(&url, "soar-test").unwrap();
+                let base = store.load(&name).unwrap();
+                let mut new = base.context.clone();
+                new.insert(format!("k{i}"), json!(i));
+                update_with_retries(&store, &name, &base, &new, RetryPolicy::default(), &std::thread::sleep)
+                    .unwrap();
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let store = RedisStore::open(&url, "soar-test").unwrap();
+    let stored = store.load(&name).unwrap();
+    assert_eq!(stored.context.len(), 16);
+    store.remove(&name).unwrap();
+}
+
+fn run_many(
+    data: &std::path::Path,
+    url: &str,
+    instance: &str,
+    n: usize,
+    line: &str,
+) -> Vec<(i32, String, String)> {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            soar(data, &["--store", url, "run", "-i", instance, line])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| {
+            let o = c.wait_with_output().unwrap();
+            (
+                o.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn redis_fifty_engines_lose_no_update_and_fetch_one_token() {
+    let Some(url) = redis_url("redis_fifty_engines_lose_no_update_and_fetch_one_token") else { return };
+    // Two data directories stand for two machines that share only the Redis store; the
+    // instance is named uniquely so runs of this test never share keys.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("tokens.log");
+    let name = unique("engines");
+    let machines = [dir.path().join("m1"), dir.path().join("m2")];
+    for m in &machines {
+        add_counter(m, &name, &["--param", &format!("token_log={}", log.display())]);
+    }
+    let store = RedisStore::open(&url, "soar").unwrap();
+
+    let mut results = Vec::new();
+    std::thread::scope(|s| {
+        let hs: Vec<_> = machines
+            .iter()
+            .map(|m| s.spawn(|| run_many(m, &url, &name, 25, "!soar-test-counter-increment")))
+            .collect();
+        for h in hs {
+            results.extend(h.join().unwrap());
+        }
+    });
+    for (code, out, err) in &results {
+        assert_eq!(*code, 0, "{out}{err}");
+    }
+    let stored = store.load(&name).unwrap();
+    assert_eq!(stored.context["counter"], 50);
+    assert_eq!(stored.version, 50);
+
+    store.remove(&name).unwrap();
+    let mut results = Vec::new();
+    std::thread::scope(|s| {
+        let hs: Vec<_> = machines
+            .iter()
+            .map(|m| s.spawn(|| run_many(m, &url, &name, 25, "!soar-test-counter-token sleep_ms=300")))
+            .collect();
+        for h in hs {
+            results.extend(h.join().unwrap());
+        }
+    });
+    for (code, out, err) in &results {
+        assert_eq!(*code, 0, "{out}{err}");
+    }
+    let requests = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(requests.lines().count(), 1, "token requests:\n{requests}");
+    store.remove(&name).unwrap();
+}
