@@ -283,6 +283,7 @@ impl MsClient {
                     app_name: spec.oproxy_app_name.to_owned(),
                     token,
                     key,
+                    always_send_resource: endpoints.cloud != crate::Cloud::Com,
                 })
             }
         };

@@ -722,6 +722,9 @@ pub struct CortexApp {
     pub token: Secret,
     /// The "Key" param (base64 AES key).
     pub key: Secret,
+    /// Name the resource even for the primary API (national clouds: the proxy would otherwise
+    /// issue a worldwide token; the reference sends `''` and only works worldwide).
+    pub always_send_resource: bool,
 }
 
 /// `base64(nonce ‖ AES-GCM(key, "{epoch}:{content}") ‖ tag)` with a random 12-byte nonce.
@@ -808,7 +811,8 @@ impl Credential for CortexApp {
         let content = ctx_str(cx.ctx, crate::cache::CURRENT_REFRESH_TOKEN)
             .unwrap_or_else(|| self.token.expose().to_owned());
         let encrypted = encrypt_token(&content, self.key.expose(), cx.shared.clock.epoch())?;
-        let resource = if target.primary { "" } else { target.resource.as_str() };
+        let resource =
+            if target.primary && !self.always_send_resource { "" } else { target.resource.as_str() };
         let body = oproxy_body(&self.app_name, &self.registration_id, &encrypted, None, resource);
         let mut req = cx.request(http::Method::POST, &self.token_url);
         req.headers.push(("content-type".into(), "application/json".into()));

@@ -248,6 +248,21 @@ impl ReqwestTransport {
         self.clients[i].get_or_init(|| self.build(insecure, proxy, redirects)).clone()
     }
 
+    /// `resolve()` only applies to names that go through DNS; an IP literal in the host map
+    /// (IMDS's `169.254.169.254`) is rewritten in the URL instead.
+    fn map_ip_literal(&self, url: &str) -> Option<String> {
+        let mut u = url::Url::parse(url).ok()?;
+        let host = match u.host()? {
+            url::Host::Ipv4(ip) => ip.to_string(),
+            url::Host::Ipv6(ip) => ip.to_string(),
+            url::Host::Domain(_) => return None,
+        };
+        let (_, addr) = self.config.host_map.iter().find(|(h, _)| *h == host)?;
+        u.set_ip_host(addr.ip()).ok()?;
+        u.set_port(Some(addr.port())).ok()?;
+        Some(u.to_string())
+    }
+
     fn build(&self, insecure: bool, proxy: bool, redirects: bool) -> Result<reqwest::Client, String> {
         let mut b = reqwest::Client::builder()
             .use_rustls_tls()
@@ -280,7 +295,9 @@ impl ReqwestTransport {
 impl Transport for ReqwestTransport {
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, String> {
         let client = self.client(req.insecure, req.proxy, req.follow_redirects)?;
-        let mut rb = client.request(req.method.clone(), &req.url).timeout(req.timeout);
+        let url = self.map_ip_literal(&req.url);
+        let mut rb =
+            client.request(req.method.clone(), url.as_deref().unwrap_or(&req.url)).timeout(req.timeout);
         for (k, v) in &req.headers {
             rb = rb.header(k, v);
         }
