@@ -19,6 +19,11 @@ pub trait Integration: Send + Sync + 'static {
     fn params(&self) -> Vec<ParamSpec>;
     /// The commands; called once per process.
     fn commands(&self) -> Vec<Box<dyn Command>>;
+    /// Command names that keep a reference name without this integration's prefix (e.g.
+    /// `msgraph-direct-reports` of `msgraph-user`); the registry accepts them as they are.
+    fn unprefixed_commands(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// One command of an integration.

@@ -2,7 +2,9 @@
 //!
 //! Rules (checked by [`Registry::new`], and by [`check_integration`] in an integration's tests):
 //! - every command name starts with `<prefix>-`, except the engine's own command names in
-//!   [`ENGINE_COMMANDS`] (`test-module`, `fetch-incidents`, ...), which carry no prefix;
+//!   [`ENGINE_COMMANDS`] (`test-module`, `fetch-incidents`, ...), which carry no prefix, and
+//!   the reference names an integration keeps for compatibility and declares in
+//!   [`Integration::unprefixed_commands`];
 //! - command names are unique;
 //! - within a command, argument names are unique and non-empty, and a default of an argument
 //!   with fixed options is one of those options.
@@ -27,6 +29,12 @@ pub const ENGINE_COMMANDS: &[&str] = &[
     "get-mapping-fields",
 ];
 
+/// Reference command names that do not carry their integration's full prefix.
+///
+/// Deprecated: the core must not know integrations' names. An integration declares such names
+/// itself with [`Integration::unprefixed_commands`]; this list goes once `msgraph-user` does.
+pub const PREFIX_EXCEPTIONS: &[&str] = &["msgraph-direct-reports"];
+
 /// One registered command with its argument specs, read once.
 pub(crate) struct Registered {
     pub(crate) command: Box<dyn Command>,
@@ -41,15 +49,20 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Registers `commands` for `prefix`, recording every rule they break.
-    pub fn new(prefix: &str, commands: Vec<Box<dyn Command>>) -> Registry {
+    /// Registers `commands` for `prefix`, recording every rule they break. Names in
+    /// `unprefixed` are accepted without the prefix.
+    pub fn new(prefix: &str, unprefixed: &[&str], commands: Vec<Box<dyn Command>>) -> Registry {
         let mut problems = Vec::new();
         let mut index = HashMap::with_capacity(commands.len());
         let mut registered = Vec::with_capacity(commands.len());
         let wanted = format!("{prefix}-");
         for (i, command) in commands.into_iter().enumerate() {
             let name = command.name().to_owned();
-            if !name.starts_with(&wanted) && !ENGINE_COMMANDS.contains(&name.as_str()) {
+            if !name.starts_with(&wanted)
+                && !ENGINE_COMMANDS.contains(&name.as_str())
+                && !PREFIX_EXCEPTIONS.contains(&name.as_str())
+                && !unprefixed.contains(&name.as_str())
+            {
                 problems.push(format!("command {name:?} does not start with the prefix {wanted:?}"));
             }
             if index.insert(name.clone(), i).is_some() {
@@ -64,7 +77,7 @@ impl Registry {
 
     /// Builds the registry of an integration (calls `commands()` once).
     pub fn from_integration<I: Integration + ?Sized>(integration: &I) -> Registry {
-        Registry::new(integration.prefix(), integration.commands())
+        Registry::new(integration.prefix(), integration.unprefixed_commands(), integration.commands())
     }
 
     /// The broken rules, empty for a valid registry.

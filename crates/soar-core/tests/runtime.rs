@@ -1,0 +1,236 @@
+//! In-process tests of the runtime's edges: registry rules, one-shot and serve mode fed with
+//! bytes (no process, no stdin), panics, and the integration context on failure.
+
+// Test helpers outside #[test] fns count as non-test code for clippy; this file is all tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use soar_core::{
+    ArgSpec, AuthFlow, Command, CommandContext, Dispatcher, Entry, Error, Integration, Outcome, ParamSpec,
+    ServeConfig,
+};
+
+/// A command defined by a closure-free table: name, args, behaviour.
+struct Cmd {
+    name: &'static str,
+    args: Vec<ArgSpec>,
+    behaviour: Behaviour,
+    calls: AtomicU64,
+}
+
+#[derive(Clone, Copy)]
+enum Behaviour {
+    Echo,
+    Panic,
+    RefreshThenFail,
+    Count,
+}
+
+#[async_trait]
+impl Command for Cmd {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn description(&self) -> &str {
+        "test"
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        self.args.clone()
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        match self.behaviour {
+            Behaviour::Echo => Ok(Entry::markdown(Value::Object(ctx.args.clone()).to_string()).into()),
+            Behaviour::Panic => panic!("boom"),
+            Behaviour::RefreshThenFail => {
+                ctx.integration_context.set("access_token", json!("fresh"));
+                Err(Error::Command("Error in API call [500]".into()))
+            }
+            Behaviour::Count => {
+                let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+                Ok(Entry::markdown(n.to_string()).into())
+            }
+        }
+    }
+}
+
+struct Test {
+    names: Vec<&'static str>,
+}
+
+// Integrations may keep reference names without their prefix by declaring them.
+const UNPREFIXED: &[&str] = &["legacy-name"];
+
+impl Integration for Test {
+    fn prefix(&self) -> &'static str {
+        "t"
+    }
+    fn display_name(&self) -> &'static str {
+        "T"
+    }
+    fn supported_flows(&self) -> &'static [AuthFlow] {
+        &[AuthFlow::ClientSecret]
+    }
+    fn params(&self) -> Vec<ParamSpec> {
+        vec![ParamSpec { name: "key", secret: true, ..ParamSpec::default() }]
+    }
+    fn unprefixed_commands(&self) -> &'static [&'static str] {
+        UNPREFIXED
+    }
+    fn commands(&self) -> Vec<Box<dyn Command>> {
+        self.names
+            .iter()
+            .map(|&name| {
+                let behaviour = match name {
+                    "t-panic" => Behaviour::Panic,
+                    "t-refresh" => Behaviour::RefreshThenFail,
+                    "t-count" => Behaviour::Count,
+                    _ => Behaviour::Echo,
+                };
+                let args = vec![ArgSpec { name: "n", default: Some("1"), ..ArgSpec::default() }];
+                Box::new(Cmd { name, args, behaviour, calls: AtomicU64::new(0) }) as Box<dyn Command>
+            })
+            .collect()
+    }
+}
+
+fn good() -> Test {
+    Test { names: vec!["test-module", "t-echo", "t-panic", "t-refresh", "t-count"] }
+}
+
+#[test]
+fn registry_rules() {
+    let cases: Vec<(Vec<&'static str>, Option<&str>)> = vec![
+        (vec!["test-module", "fetch-incidents", "t-a", "t-b", "legacy-name"], None),
+        (vec!["t-a", "legacy-other"], Some("command \"legacy-other\" does not start with the prefix \"t-\"")),
+        (vec!["t-a", "t-a"], Some("command \"t-a\" is declared twice")),
+        (vec!["ta"], Some("command \"ta\" does not start with the prefix \"t-\"")),
+    ];
+    for (names, problem) in cases {
+        let result = soar_core::check_integration(&Test { names: names.clone() });
+        match problem {
+            None => assert!(result.is_ok(), "{names:?}: {result:?}"),
+            Some(p) => assert!(result.unwrap_err().to_string().contains(p), "{names:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_broken_registry_answers_every_request_with_its_problem() {
+    let d = Dispatcher::new(&Test { names: vec!["t-a", "t-a"] });
+    let r = d.handle_bytes(br#"{"command":"t-a"}"#).await;
+    let text = r.entries[0].contents.as_str().unwrap();
+    assert!(r.entries[0].is_error() && text.contains("declared twice"), "{text}");
+}
+
+#[tokio::test]
+async fn a_panic_becomes_an_error_entry_and_the_dispatcher_keeps_working() {
+    let d = Dispatcher::new(&good());
+    let r = d.handle_bytes(br#"{"command":"t-panic","id":1}"#).await;
+    assert_eq!(r.id, Some(json!(1)));
+    assert_eq!(r.entries.len(), 1);
+    assert_eq!(
+        r.entries[0].contents,
+        json!(
+            "The command t-panic failed unexpectedly: boom. This is a bug in the integration; please report it with the command and its arguments."
+        )
+    );
+    let r = d.handle_bytes(br#"{"command":"t-echo"}"#).await;
+    assert_eq!(r.entries[0].contents, json!(r#"{"n":"1"}"#));
+}
+
+#[tokio::test]
+async fn the_context_a_failing_command_changed_is_still_returned() {
+    let d = Dispatcher::new(&good());
+    let r =
+        d.handle_bytes(br#"{"command":"t-refresh","integration_context":{"a":1},"context_version":4}"#).await;
+    assert!(r.entries[0].is_error());
+    assert_eq!(
+        r.integration_context,
+        Some(serde_json::from_value(json!({"a": 1, "access_token": "fresh"})).unwrap())
+    );
+    assert_eq!(r.context_version, Some(4));
+}
+
+/// The one check of serve mode in-process: these input lines give these output lines (as
+/// JSON values, compared whole, in output order).
+async fn check_serve(input: &str, want: Vec<Value>) {
+    let d = Arc::new(Dispatcher::new(&good()));
+    let mut out = Vec::new();
+    soar_core::serve(d, input.as_bytes(), &mut out, ServeConfig::default()).await.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let got: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(got, want, "output:\n{text}");
+}
+
+fn note(text: &str) -> Value {
+    json!({"Type": 1, "ContentsFormat": "markdown", "Contents": text, "HumanReadable": null, "EntryContext": {}})
+}
+
+#[tokio::test]
+async fn serve_answers_in_order_skips_blank_lines_and_keeps_state() {
+    check_serve(
+        "{\"command\":\"t-count\"}\n\n  \r\n{\"command\":\"t-count\"}\r\n{\"command\":\"t-echo\",\"args\":{\"n\":\"7\"}}",
+        vec![
+            json!({"entries": [note("1")]}),
+            json!({"entries": [note("2")]}),
+            json!({"entries": [note(r#"{"n":"7"}"#)]}),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn serve_answers_bad_lines_in_place() {
+    check_serve(
+        "{\"command\":\"t-count\"}\n{oops\n{\"command\":\"t-count\"}\n",
+        vec![
+            json!({"entries": [note("1")]}),
+            json!({"entries": [{"Type": 4, "ContentsFormat": "text", "Contents": "The request is not valid JSON (key must be a string at line 1 column 2). Send one JSON object such as {\"command\": \"test-module\", \"args\": {}}.", "HumanReadable": null, "EntryContext": {}}]}),
+            json!({"entries": [note("2")]}),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn serve_with_empty_input_writes_nothing() {
+    check_serve("", vec![]).await;
+}
+
+#[tokio::test]
+async fn one_shot_writes_exactly_one_line() {
+    let d = Dispatcher::new(&good());
+    let cases: [(&[u8], &str); 3] = [
+        (b"{\"command\":\"test-module\"}\n", r#"{"n":"1"}"#),
+        (b"  {\"command\":\"t-echo\",\"args\":{\"n\":\"a\\nb\"}}  ", r#"{"n":"a\nb"}"#),
+        (b"{\"command\":\"t-echo\"} trailing", "trailing characters at line 1 column 22"),
+    ];
+    for (input, want) in cases {
+        let mut out = Vec::new();
+        soar_core::one_shot(&d, input, &mut out).await.unwrap();
+        let text = String::from_utf8(out).unwrap();
+        // One compact JSON line: the newline inside the value is escaped.
+        assert_eq!(text.matches('\n').count(), 1, "{text}");
+        assert!(text.ends_with('\n'));
+        let r: Value = serde_json::from_str(&text).unwrap();
+        assert!(r["entries"][0]["Contents"].as_str().unwrap().contains(want), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn secret_params_are_masked_in_error_entries() {
+    let d = Dispatcher::new(&good());
+    let r = d.handle_bytes(br#"{"command":"t-nope","params":{"key":"sekrit-1"}}"#).await;
+    assert!(r.entries[0].is_error());
+    // Unknown command errors come before params are read; now one that quotes the key.
+    let r =
+        d.handle_bytes(br#"{"command":"t-echo","args":{"sekrit-1":"x"},"params":{"key":"sekrit-1"}}"#).await;
+    assert_eq!(
+        r.entries[0].contents,
+        json!("Unknown argument for t-echo: <XX_REPLACED>. Accepted arguments: n.")
+    );
+}
