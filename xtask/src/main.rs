@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's automation, written in Rust (see matklad/cargo-xtask).
 
+mod cases;
 mod codegen;
 
 use std::process::Command;
@@ -10,6 +11,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("check-cases") => cases::run(args.get(1).map(String::as_str)),
         Some("codegen") => codegen::run(args.iter().skip(1).any(|a| a == "--check")),
         Some(other) => bail!("unknown xtask command: {other}"),
         None => bail!("usage: cargo xtask <test | codegen [--check]>"),

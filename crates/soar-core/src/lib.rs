@@ -13,6 +13,10 @@ pub mod registry;
 mod runtime;
 pub mod serve;
 mod validate;
+pub mod args;
+pub mod format;
+#[doc(hidden)]
+pub mod golden;
 
 pub use command::*;
 
@@ -26,3 +30,4 @@ pub use validate::ENGINE_ARGS;
 pub use soar_protocol::{
     self as protocol, AuthFlow, Entry, IntegrationContext, Object, Params, Request, Response, Secret,
 };
+pub use format::{CommandResults, TableOptions, table_to_markdown};
