@@ -21,7 +21,7 @@ use std::task::Poll;
 
 use serde_json::Value;
 use soar_protocol::{AuthFlow, Manifest, Request, Response};
-use tracing::{debug, trace};
+use tracing::{Instrument, debug, debug_span, trace};
 
 use crate::redact::Masker;
 use crate::registry::Registry;
@@ -134,7 +134,19 @@ impl Dispatcher {
     }
 
     /// Runs one parsed request; always returns a response.
+    ///
+    /// Everything logged while it runs (the command's own logs included) is inside a `request`
+    /// span carrying the command name and the `id`, so concurrent serve-mode logs stay apart.
     pub async fn handle(&self, request: Request) -> Response {
+        let span = debug_span!(
+            "request",
+            command = %request.command,
+            id = %request.id.as_ref().map(ToString::to_string).unwrap_or_default()
+        );
+        self.handle_in_span(request).instrument(span).await
+    }
+
+    async fn handle_in_span(&self, request: Request) -> Response {
         let Request {
             id,
             command,
@@ -145,7 +157,7 @@ impl Dispatcher {
             last_run,
             instance,
         } = request;
-        debug!(command = %command, id = ?id, "request");
+        debug!("request received");
         let mut response = Response { id, context_version, ..Response::default() };
         if !self.registry.problems().is_empty() {
             response.entries = vec![Error::Registry(self.registry.problems().join("; ")).to_entry()];
