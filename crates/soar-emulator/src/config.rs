@@ -354,6 +354,7 @@ const GRAPH_ROLES: &[&str] = &[
     "Group.Read.All",
     "Mail.Read",
     "SecurityEvents.Read.All",
+    "UserAuthenticationMethod.ReadWrite.All",
 ];
 const DEFENDER_ROLES: &[&str] = &[
     "Machine.Read.All",

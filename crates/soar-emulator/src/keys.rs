@@ -86,12 +86,22 @@ impl RsaKey {
 
     /// Signs `header.payload` with RS256 and returns the compact JWT.
     pub fn sign_jwt(&self, header: &Value, payload: &Value) -> Result<String, Error> {
+        self.sign_jwt_alg(header, payload, false)
+    }
+
+    /// Signs with RS256, or PS256 when `pss` (the header's `alg` is the caller's business).
+    pub fn sign_jwt_alg(&self, header: &Value, payload: &Value, pss: bool) -> Result<String, Error> {
         let mut out = b64url(header.to_string().as_bytes());
         out.push('.');
         out.push_str(&b64url(payload.to_string().as_bytes()));
         let mut sig = vec![0u8; self.pair.public().modulus_len()];
         self.pair
-            .sign(&signature::RSA_PKCS1_SHA256, rng(), out.as_bytes(), &mut sig)
+            .sign(
+                if pss { &signature::RSA_PSS_SHA256 } else { &signature::RSA_PKCS1_SHA256 },
+                rng(),
+                out.as_bytes(),
+                &mut sig,
+            )
             .map_err(|_| Error::Crypto("RSA signing failed".into()))?;
         out.push('.');
         out.push_str(&b64url(&sig));

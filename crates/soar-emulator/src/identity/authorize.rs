@@ -139,7 +139,7 @@ fn authorize(
     let cloud = clouds::login_cloud_for_host(&meta.host);
     let scopes_ok = match q.get("resource") {
         Some(r) => issue::resolve_resource(st, cloud, tenant_seg, r).map(|_| ()),
-        None => issue::parse_scopes(st, cloud, tenant_seg, &scope).map(|_| ()),
+        None => issue::parse_scopes(st, cloud, tenant_seg, &scope, false).map(|_| ()),
     };
     if let Err(e) = scopes_ok {
         let error = e.error;
@@ -316,7 +316,7 @@ fn devicecode(st: &EmulatorState, meta: &RequestMeta, tenant_seg: &str, form: &F
             (Vec::new(), Some(r.to_string()))
         } else {
             let Some(scope) = form.get("scope") else { return Err(msg::missing_param("scope")) };
-            issue::parse_scopes(st, cloud, tenant_seg, scope)?;
+            issue::parse_scopes(st, cloud, tenant_seg, scope, false)?;
             (scope.split_whitespace().map(str::to_string).collect::<Vec<_>>(), None)
         };
         let tid = match tenant {

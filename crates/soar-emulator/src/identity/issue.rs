@@ -25,13 +25,16 @@ pub struct Target {
     pub dot_default: bool,
 }
 
-/// Splits a v2 `scope` into OIDC scopes and the single resource the others name.
-/// `None` target when only OIDC scopes were asked for.
+/// Splits a v2 `scope` into OIDC scopes and the resource the others name. `None` target when
+/// only OIDC scopes were asked for. Scopes of a second resource are an error when `strict`
+/// (app-only requests), else ignored: user flows may consent to several resources at once and
+/// get a token for the first one.
 pub fn parse_scopes(
     st: &EmulatorState,
     cloud: LoginCloud,
     tenant_name: &str,
     scope: &str,
+    strict: bool,
 ) -> Result<(Vec<String>, Option<Target>), AadError> {
     let mut oidc = Vec::new();
     let mut target: Option<Target> = None;
@@ -62,8 +65,9 @@ pub fn parse_scopes(
                     t.permissions.push(perm);
                 }
             }
-            // Entra refuses scopes for two resources in one request.
-            Some(_) => return Err(msg::invalid_scope(s)),
+            // Entra refuses scopes for two resources in one app-only request.
+            Some(_) if strict => return Err(msg::invalid_scope(s)),
+            Some(_) => {}
         }
     }
     Ok((oidc, target))

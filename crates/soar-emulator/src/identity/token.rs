@@ -298,17 +298,18 @@ fn requested_target(
     ctx: &Ctx<'_>,
     fallback_scopes: Option<&[String]>,
 ) -> Result<(Vec<String>, Option<Target>), AadError> {
+    let strict = ctx.form.get("grant_type") == Some("client_credentials");
     let resource = ctx.form.get("resource");
     if ctx.version == Version::V1 || (ctx.form.get("scope").is_none() && resource.is_some()) {
         let oidc = match ctx.form.get("scope") {
-            Some(s) => issue::parse_scopes(ctx.st, ctx.cloud, ctx.tenant_seg, s)?.0,
+            Some(s) => issue::parse_scopes(ctx.st, ctx.cloud, ctx.tenant_seg, s, false)?.0,
             None => fallback_scopes
                 .map(|f| f.iter().filter(|s| issue::OIDC_SCOPES.contains(&s.as_str())).cloned().collect())
                 .unwrap_or_default(),
         };
         let Some(resource) = resource else {
             if let Some(f) = fallback_scopes {
-                return issue::parse_scopes(ctx.st, ctx.cloud, ctx.tenant_seg, &f.join(" "));
+                return issue::parse_scopes(ctx.st, ctx.cloud, ctx.tenant_seg, &f.join(" "), false);
             }
             return Err(msg::no_resource());
         };
@@ -316,9 +317,9 @@ fn requested_target(
         return Ok((oidc, Some(Target { kind, aud, permissions: Vec::new(), dot_default: true })));
     }
     match ctx.form.get("scope") {
-        Some(scope) => issue::parse_scopes(ctx.st, ctx.cloud, ctx.tenant_seg, scope),
+        Some(scope) => issue::parse_scopes(ctx.st, ctx.cloud, ctx.tenant_seg, scope, strict),
         None => match fallback_scopes {
-            Some(f) => issue::parse_scopes(ctx.st, ctx.cloud, ctx.tenant_seg, &f.join(" ")),
+            Some(f) => issue::parse_scopes(ctx.st, ctx.cloud, ctx.tenant_seg, &f.join(" "), false),
             None => Err(msg::missing_param("scope")),
         },
     }
@@ -627,7 +628,9 @@ fn device_code(ctx: &Ctx<'_>) -> Result<Value, AadError> {
             let (kind, aud) = issue::resolve_resource(ctx.st, ctx.cloud, ctx.tenant_seg, r)?;
             (Vec::new(), Some(Target { kind, aud, permissions: Vec::new(), dot_default: true }))
         }
-        (None, None, None) => issue::parse_scopes(ctx.st, ctx.cloud, ctx.tenant_seg, &scopes.join(" "))?,
+        (None, None, None) => {
+            issue::parse_scopes(ctx.st, ctx.cloud, ctx.tenant_seg, &scopes.join(" "), false)?
+        }
     };
     let mut oidc = oidc;
     for s in &scopes {
