@@ -342,3 +342,36 @@ fn secrets_never_reach_stdout_outside_the_context_nor_stderr_at_any_level() {
     assert!(stored, "soar-test-store should have put the canary in the integration context");
     assert!(traced >= 8, "commands that ran should have logged their params at trace ({traced})");
 }
+
+/// The one failure that changes the exit status: standard output cannot be written.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failing_stdout_is_the_only_non_zero_exit() {
+    for mode in [&[][..], &["--serve"][..], &["--manifest"][..]] {
+        let mut child = Command::new(BIN)
+            .args(mode)
+            .stdin(Stdio::piped())
+            // Every write to /dev/full fails with "No space left on device".
+            .stdout(std::fs::File::options().write(true).open("/dev/full").unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = stdin.write_all(b"{\"command\":\"test-module\",\"params\":{\"url\":\"u\"}}\n");
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{mode:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        if mode.is_empty() || mode == ["--serve"] {
+            assert!(stderr.contains("could not write the response"), "{mode:?}: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn help_goes_to_stderr_and_exits_0() {
+    let out = spawn(&["--help"], Vec::new(), "warn");
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.is_empty());
+    assert!(out.stderr.contains("--serve") && out.stderr.contains("--manifest"));
+}
