@@ -3,6 +3,18 @@
 //! An integration binary is `fn main() { soar_core::run(MyIntegration) }`. This crate reads the
 //! request, finds the command in the registry, runs it, formats what it returns as War Room
 //! entries and writes the response. It knows nothing about HTTP or Microsoft.
+//!
+//! The runtime, module by module (each module's docs hold the decisions taken where the issue
+//! was silent):
+//! - `runtime`: [`run`], the modes (`--serve`, `--manifest`, `--help`), exit codes, logging to
+//!   stderr (`RUST_LOG`, default `warn`), the panic hook that logs no message;
+//! - `dispatch`: [`Dispatcher`], the flow of one request and the 16 MiB limit;
+//! - [`registry`]: the naming rules (prefix, uniqueness, engine command names);
+//! - `validate`: args (blank = not given, defaults, options, unknown args refused except the
+//!   engine's generic [`ENGINE_ARGS`]) and params (secret wrapping, defaults, required);
+//! - `redact`: every secret of the request masked as [`MASK`] in every error entry;
+//! - [`serve`]: ordered requests without `id`, concurrent ones with `id`, and how they mix;
+//! - [`manifest`]: the `--manifest` shape (an XSOAR integration YAML's keys).
 
 mod command;
 mod dispatch;

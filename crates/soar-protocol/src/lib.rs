@@ -16,6 +16,13 @@
 //!   version, so the version cannot be forgotten.
 //! - `tests/schema.rs` checks that `schema/*.json` (see [`schema`]) match the types;
 //!   `cargo xtask codegen` rewrites them.
+//!
+//! Decisions on the wire:
+//! - unknown top-level request fields are ignored, so an engine may send fields a binary does
+//!   not know yet; `id: null` is the same as no `id`;
+//! - a param is credentials only when it is an object with a string `password` (other keys,
+//!   such as XSOAR's `passwordChanged`, are ignored); any other object or a list stays as it is;
+//! - `Debug` of [`Request`] and [`IntegrationContext`] prints key names, never values.
 
 mod context;
 mod manifest;
