@@ -13,7 +13,7 @@
 //! - `validate`: args (blank = not given, defaults, options, unknown args refused except the
 //!   engine's generic [`ENGINE_ARGS`]) and params (secret wrapping, defaults, required);
 //! - `redact`: every secret of the request masked as [`MASK`] in every error entry;
-//! - [`serve`]: ordered requests without `id`, concurrent ones with `id`, and how they mix;
+//! - [`mod@serve`]: ordered requests without `id`, concurrent ones with `id`, and how they mix;
 //! - [`manifest`]: the `--manifest` shape (an XSOAR integration YAML's keys).
 
 mod command;
