@@ -2,6 +2,7 @@
 
 mod cases;
 mod codegen;
+mod peers_oidc;
 
 use std::process::Command;
 
@@ -13,6 +14,7 @@ fn main() -> anyhow::Result<()> {
         Some("test") => test(),
         Some("check-cases") => cases::run(args.get(1).map(String::as_str)),
         Some("codegen") => codegen::run(args.iter().skip(1).any(|a| a == "--check")),
+        Some("peers") if args.get(1).map(String::as_str) == Some("oidc") => peers_oidc::run(),
         Some(other) => bail!("unknown xtask command: {other}"),
         None => bail!("usage: cargo xtask <test | codegen [--check]>"),
     }
