@@ -137,7 +137,7 @@ pub const RESOURCES: &[Resource] = &[
     Resource { kind: ApiKind::Graph, app_id: GRAPH_ID, audiences: &["https://graph.microsoft.de"], clouds: DE, hosts: &["graph.microsoft.de"] },
     Resource { kind: ApiKind::Graph, app_id: GRAPH_ID, audiences: &["https://microsoftgraph.chinacloudapi.cn"], clouds: CN, hosts: &["microsoftgraph.chinacloudapi.cn"] },
     // ARM: the four worldwide audiences ARM's own error message lists, and the sovereign pairs.
-    Resource { kind: ApiKind::Arm, app_id: ARM_ID, audiences: &["https://management.azure.com", "https://management.core.windows.net"], clouds: PUB, hosts: &["management.azure.com"] },
+    Resource { kind: ApiKind::Arm, app_id: ARM_ID, audiences: &["https://management.core.windows.net", "https://management.azure.com"], clouds: PUB, hosts: &["management.azure.com"] },
     Resource { kind: ApiKind::Arm, app_id: ARM_ID, audiences: &["https://management.usgovcloudapi.net", "https://management.core.usgovcloudapi.net"], clouds: PUB_USG, hosts: &["management.usgovcloudapi.net"] },
     Resource { kind: ApiKind::Arm, app_id: ARM_ID, audiences: &["https://management.microsoftazure.de", "https://management.core.cloudapi.de"], clouds: DE, hosts: &["management.microsoftazure.de"] },
     Resource { kind: ApiKind::Arm, app_id: ARM_ID, audiences: &["https://management.chinacloudapi.cn", "https://management.core.chinacloudapi.cn"], clouds: CN, hosts: &["management.chinacloudapi.cn"] },
