@@ -24,6 +24,9 @@ pub enum Error {
     /// A required instance parameter is missing.
     #[error("Missing required parameter: {0}. Set it in the instance configuration.")]
     MissingParam(String),
+    /// Several required instance parameters are missing.
+    #[error("Missing required parameters: {}. Set them in the instance configuration.", .0.join(", "))]
+    MissingParams(Vec<String>),
     /// A parameter has a value that cannot be used.
     #[error("Invalid value for parameter {name}: {reason}")]
     InvalidParam {

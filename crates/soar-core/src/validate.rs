@@ -182,7 +182,11 @@ pub(crate) fn check_params(
             _ => {}
         }
     }
-    if missing.is_empty() { Ok(()) } else { Err(Error::MissingParam(missing.join(", "))) }
+    match missing.len() {
+        0 => Ok(()),
+        1 => Err(Error::MissingParam(missing.remove(0))),
+        _ => Err(Error::MissingParams(missing)),
+    }
 }
 
 #[cfg(test)]
@@ -305,7 +309,7 @@ mod tests {
         let err = check_params(&specs, &mut params, &mut Masker::default()).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "Missing required parameter: url (Server URL), key, creds. Set it in the instance configuration."
+            "Missing required parameters: url (Server URL), key, creds. Set them in the instance configuration."
         );
     }
 }
