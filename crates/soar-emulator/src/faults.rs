@@ -307,7 +307,8 @@ fn host_of(req: &Request) -> String {
 fn service_error(st: &EmulatorState, meta: Option<&RequestMeta>, path: &str, status: StatusCode) -> Response {
     let request_id = meta.map(|m| m.request_id.clone()).unwrap_or_default();
     let throttled = status == StatusCode::TOO_MANY_REQUESTS;
-    let mut resp = if path.contains("/oauth2/") {
+    let imds = path.starts_with("/metadata/identity") || path.starts_with("/msi/");
+    let mut resp = if path.contains("/oauth2/") && !imds {
         let (error, code, text) = if throttled || status == StatusCode::SERVICE_UNAVAILABLE {
             ("temporarily_unavailable", 90033, "A transient error has occurred. Please try again.")
         } else {
@@ -317,7 +318,7 @@ fn service_error(st: &EmulatorState, meta: Option<&RequestMeta>, path: &str, sta
             Some(m) => AadError::new(error, code, text).with_status(status).respond(st, m),
             None => (status, json!({"error": error}).to_string()).into_response(),
         }
-    } else if path.starts_with("/metadata/identity") || path.starts_with("/msi/") {
+    } else if imds {
         let body = if status == StatusCode::GONE || status == StatusCode::NOT_FOUND {
             json!({"error":"service_unavailable","error_description":"The managed identity endpoint is updating; retry in up to 70 seconds."})
         } else if throttled {

@@ -340,13 +340,11 @@ fn store_operations_and_seed_files() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.json"), r#"{"graph.users":[{"id":"s1"}]}"#).unwrap();
     std::fs::write(dir.path().join("ignored.txt"), "x").unwrap();
-    let mut cfg = EmulatorConfig::default();
-    cfg.seed_dirs = vec![dir.path().to_path_buf()];
+    let cfg = EmulatorConfig { seed_dirs: vec![dir.path().to_path_buf()], ..EmulatorConfig::default() };
     let t = T::with(cfg);
     assert!(t.st.store().find("graph.users", "id", "s1").is_some());
     std::fs::write(dir.path().join("b.json"), "not json").unwrap();
-    let mut cfg = EmulatorConfig::default();
-    cfg.seed_dirs = vec![dir.path().to_path_buf()];
+    let cfg = EmulatorConfig { seed_dirs: vec![dir.path().to_path_buf()], ..EmulatorConfig::default() };
     let err = EmulatorState::new(cfg).unwrap_err().to_string();
     assert!(err.contains("b.json"), "{err}");
 }

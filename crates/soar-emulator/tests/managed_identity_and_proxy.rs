@@ -1,6 +1,6 @@
 //! IMDS, the App Service endpoint and the OAuth proxy, in-process.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 
 mod common;
 
