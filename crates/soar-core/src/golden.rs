@@ -312,6 +312,30 @@ fn table(kwargs: &Map<String, Value>) -> Result<Result<Value, Error>, Unsupporte
 }
 
 fn command_results(kwargs: &Map<String, Value>) -> Result<CommandResults, Error> {
+    // The harness builds the relationships (their constructors check) before CommandResults.
+    let mut relationships = Vec::new();
+    if let Some(Value::Array(rels)) = kw(kwargs, "relationships") {
+        for rel in rels {
+            let o = rel.as_object().cloned().unwrap_or_default();
+            let s = |k: &str| o.get(k).filter(|v| !v.is_null()).map(py::str_of).unwrap_or_default();
+            let rel = EntityRelationship {
+                name: s("name"),
+                reverse_name: s("reverse_name"),
+                relationship_type: s("relationship_type"),
+                entity_a: s("entity_a"),
+                entity_a_family: s("entity_a_family"),
+                entity_a_type: s("entity_a_type"),
+                entity_b: s("entity_b"),
+                entity_b_family: s("entity_b_family"),
+                entity_b_type: s("entity_b_type"),
+                fields: o.get("fields").and_then(Value::as_object).cloned().unwrap_or_default(),
+                source_reliability: s("source_reliability"),
+                brand: s("brand"),
+            };
+            rel.validate()?;
+            relationships.push(rel);
+        }
+    }
     let mut r = CommandResults {
         outputs_prefix: kw(kwargs, "outputs_prefix").filter(|p| !p.is_null()).map(py::str_of),
         outputs: kw(kwargs, "outputs").filter(|o| !o.is_null()).cloned(),
@@ -330,6 +354,7 @@ fn command_results(kwargs: &Map<String, Value>) -> Result<CommandResults, Error>
             Some(Value::Array(m)) => m.clone(),
             _ => Vec::new(),
         },
+        relationships,
         ..CommandResults::default()
     };
     r.check_prefix()?;
@@ -367,26 +392,6 @@ fn command_results(kwargs: &Map<String, Value>) -> Result<CommandResults, Error>
             timeout_in_seconds: int("timeout_in_seconds"),
             items_remaining: int("items_remaining").unwrap_or(0),
         });
-    }
-    if let Some(Value::Array(rels)) = kw(kwargs, "relationships") {
-        for rel in rels {
-            let o = rel.as_object().cloned().unwrap_or_default();
-            let s = |k: &str| o.get(k).filter(|v| !v.is_null()).map(py::str_of).unwrap_or_default();
-            r.relationships.push(EntityRelationship {
-                name: s("name"),
-                reverse_name: s("reverse_name"),
-                relationship_type: s("relationship_type"),
-                entity_a: s("entity_a"),
-                entity_a_family: s("entity_a_family"),
-                entity_a_type: s("entity_a_type"),
-                entity_b: s("entity_b"),
-                entity_b_family: s("entity_b_family"),
-                entity_b_type: s("entity_b_type"),
-                fields: o.get("fields").and_then(Value::as_object).cloned().unwrap_or_default(),
-                source_reliability: s("source_reliability"),
-                brand: s("brand"),
-            });
-        }
     }
     Ok(r)
 }

@@ -26,6 +26,12 @@ fn reference_cases_pass() {
 }
 
 #[test]
+fn documented_reference_outputs_pass() {
+    // Hand-written from the outputs war-room.md quotes (examples the reference was run on).
+    check("war-room-doc-cases.json", 100);
+}
+
+#[test]
 fn a_wrong_expectation_is_reported() {
     // Guards against a harness that cannot fail: flip one expected value and expect a failure.
     let text = std::fs::read_to_string(case_file("war-room-cases.json")).unwrap();

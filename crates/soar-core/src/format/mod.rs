@@ -15,6 +15,14 @@
 //!   cases compare.
 //! * Files: a file entry carries the bytes in base64 under `FileData` (see [`entries`]).
 //! * Masking: params the integration declares secret are masked whatever their name.
+//! * Numbers: serde_json reads integers beyond 64 bits as floats, so they render as Python
+//!   floats (`1e+20`) where the reference prints every digit.
+//! * `CommandResults` into [`crate::Outcome`]: a result the formatter cannot render becomes a
+//!   Type 4 entry (`Could not format the command results: ...`) instead of an exception.
+//! * Indicators are given as their context dicts; relationship names are not validated.
+//!
+//! The golden cases (`test-data/war-room/*.json`) are evaluated by [`crate::golden`], from the
+//! crate's tests and from `cargo xtask check-cases <file>`.
 
 pub mod context;
 pub mod entries;

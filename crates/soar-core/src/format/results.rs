@@ -113,68 +113,125 @@ pub struct EntityRelationship {
     pub brand: String,
 }
 
-/// The reverse of a relationship name, for the names whose reverse is fixed.
-pub fn reverse_relationship(name: &str) -> Option<&'static str> {
-    const PAIRS: &[(&str, &str)] = &[
+/// The registered reverse of a relationship name (the reference's table; its quirks, such as
+/// `sent` -> `attached-to`, are kept). Unknown names get `related-to`, as in the reference.
+pub fn reverse_relationship(name: &str) -> &'static str {
+    const NAMES: &[(&str, &str)] = &[
         ("applied", "applied-on"),
         ("attachment-of", "attaches"),
+        ("attaches", "attachment-of"),
+        ("attribute-of", "owns"),
         ("attributed-by", "attributed-to"),
+        ("attributed-to", "attributed-by"),
         ("authored-by", "author-of"),
         ("beacons-to", "communicated-by"),
         ("bundled-in", "bundles"),
+        ("bundles", "bundled-in"),
         ("communicated-with", "communicated-by"),
+        ("communicated-by", "communicates-with"),
         ("communicates-with", "communicated-by"),
         ("compromises", "compromised-by"),
         ("contains", "part-of"),
         ("controls", "controlled-by"),
         ("created-by", "creates"),
+        ("creates", "created-by"),
         ("delivered-by", "delivers"),
+        ("delivers", "delivered-by"),
+        ("detects", "detected-by"),
+        ("detected-by", "detects"),
         ("downloads", "downloaded-by"),
         ("downloads-from", "hosts"),
         ("dropped-by", "drops"),
+        ("drops", "dropped-by"),
         ("duplicate-of", "duplicate-of"),
         ("embedded-in", "embeds"),
+        ("embeds", "embedded-on"),
         ("executed", "executed-by"),
+        ("executed-by", "executes"),
         ("exfiltrates-to", "exfiltrated-from"),
         ("exploits", "exploited-by"),
         ("has", "seen-on"),
         ("hosted-on", "hosts"),
+        ("hosts", "hosted-on"),
         ("impersonates", "impersonated-by"),
         ("indicated-by", "indicator-of"),
+        ("indicator-of", "indicated-by"),
         ("injected-from", "injects-into"),
+        ("injects-into", "injected-from"),
         ("investigates", "investigated-by"),
         ("is-also", "is-also"),
         ("mitigated-by", "mitigates"),
+        ("mitigates", "mitigated-by"),
         ("originated-from", "source-of"),
         ("owned-by", "owns"),
+        ("owns", "owned-by"),
+        ("part-of", "contains"),
         ("related-to", "related-to"),
         ("remediates", "remediated-by"),
         ("resolved-by", "resolves-to"),
         ("resolved-from", "resolves-to"),
-        ("sent", "received-by"),
+        ("resolves-to", "resolved-from"),
+        ("seen-on", "has"),
+        ("sent", "attached-to"),
         ("sent-by", "sent"),
         ("sent-from", "received-by"),
         ("sent-to", "received-by"),
         ("similar-to", "similar-to"),
         ("sub-domain-of", "supra-domain-of"),
+        ("supra-domain-of", "sub-domain-of"),
+        ("subtechnique-of", "parent-technique-of"),
+        ("parent-technique-of", "subtechnique-of"),
         ("targeted-by", "targets"),
+        ("targets", "targeted-by"),
+        ("Types", "Reverse"),
         ("uploaded-to", "hosts"),
         ("used-by", "uses"),
         ("used-on", "targeted-by"),
+        ("uses", "used-by"),
         ("variant-of", "variant-of"),
     ];
-    PAIRS.iter().find_map(|(a, b)| {
-        if *a == name {
-            Some(*b)
-        } else if *b == name {
-            Some(*a)
-        } else {
-            None
-        }
-    })
+    NAMES.iter().find(|(n, _)| *n == name).map_or("related-to", |(_, r)| r)
 }
 
+/// The reliability values a relationship's `source_reliability` may take.
+pub const SOURCE_RELIABILITIES: [&str; 7] = [
+    "A+ - 3rd party enrichment",
+    "A - Completely reliable",
+    "B - Usually reliable",
+    "C - Fairly reliable",
+    "D - Not usually reliable",
+    "E - Unreliable",
+    "F - Reliability cannot be judged",
+];
+
 impl EntityRelationship {
+    /// The reference constructor's checks: the type must be `IndicatorToIndicator`, both
+    /// families `Indicator`, and the reliability (when set) one of [`SOURCE_RELIABILITIES`].
+    pub fn validate(&self) -> Result<(), Error> {
+        let or = |v: &str, d: &str| if v.is_empty() { d.to_owned() } else { v.to_owned() };
+        let rtype = or(&self.relationship_type, "IndicatorToIndicator");
+        if rtype != "IndicatorToIndicator" {
+            return Err(Error::Command(format!("Invalid relationship type: {rtype}")));
+        }
+        let a = or(&self.entity_a_family, "Indicator");
+        if a != "Indicator" {
+            return Err(Error::Command(format!("Invalid entity A Family type: {a}")));
+        }
+        let b = or(&self.entity_b_family, "Indicator");
+        if b != "Indicator" {
+            return Err(Error::Command(format!("Invalid entity B Family type: {b}")));
+        }
+        if !self.source_reliability.is_empty()
+            && !SOURCE_RELIABILITIES.contains(&self.source_reliability.as_str())
+        {
+            return Err(Error::Command(format!(
+                "('Invalid source reliability value', {})",
+                py::repr_str(&self.source_reliability)
+            )));
+        }
+        Ok(())
+    }
+
     /// The entry dict, or `None` when entity B is empty.
     pub fn to_entry(&self) -> Option<Value> {
         if self.entity_b.is_empty() {
@@ -182,7 +239,7 @@ impl EntityRelationship {
         }
         let or = |v: &str, d: &str| if v.is_empty() { d.to_owned() } else { v.to_owned() };
         let reverse = if self.reverse_name.is_empty() {
-            reverse_relationship(&self.name).unwrap_or("").to_owned()
+            reverse_relationship(&self.name).to_owned()
         } else {
             self.reverse_name.clone()
         };
@@ -292,15 +349,14 @@ impl CommandResults {
     /// The reference's first constructor checks (outputs without a prefix, a `.` prefix).
     pub(crate) fn check_prefix(&self) -> Result<(), Error> {
         let prefix = self.outputs_prefix.as_deref().unwrap_or("");
-        if let Some(outputs) = &self.outputs
-            && !outputs.is_object()
-            && !outputs.is_null()
-            && prefix.is_empty()
-        {
-            return Err(Error::Command("outputs_prefix is missing".into()));
-        }
-        if prefix == "." {
-            return Err(Error::Command("outputs_prefix cannot be a period.".into()));
+        // The reference checks the prefix only when there are outputs.
+        if let Some(outputs) = self.outputs.as_ref().filter(|o| !o.is_null()) {
+            if !outputs.is_object() && prefix.is_empty() {
+                return Err(Error::Command("outputs_prefix is missing".into()));
+            }
+            if prefix == "." {
+                return Err(Error::Command("outputs_prefix cannot be a period.".into()));
+            }
         }
         Ok(())
     }

@@ -78,7 +78,9 @@ impl JsonTransformer {
     fn taken(&self, key: &str, path: &[PathEl<'_>]) -> bool {
         self.keys.is_empty()
             || self.keys.iter().any(|k| k == key)
-            || path.iter().any(|p| matches!(p, PathEl::Key(pk) if self.keys.iter().any(|k| k == pk)))
+            || path
+                .iter()
+                .any(|p| matches!(p, PathEl::Key(pk) if !pk.is_empty() && self.keys.iter().any(|k| k == pk)))
     }
 
     fn walk<'v>(
@@ -160,7 +162,8 @@ impl JsonTransformer {
                         PathEl::Index(_) => line.push_str("**-**"),
                     }
                 }
-                if matches!(suffix.last(), Some(PathEl::Index(_))) {
+                // The reference checks the last element of the whole path, not of the new part.
+                if matches!(leaf.path.last(), Some(PathEl::Index(_))) {
                     tabs = 1;
                 }
                 prev.clone_from(&leaf.path);

@@ -53,8 +53,8 @@ impl HeaderTransform {
     }
 }
 
-/// The matches of the ASCII pattern `[A-Z]?[a-z]+`, left to right.
-fn pascal_tokens(s: &str) -> Vec<&str> {
+/// The byte ranges of the matches of the ASCII pattern `[A-Z]?[a-z]+`, left to right.
+fn pascal_tokens(s: &str) -> Vec<(usize, usize)> {
     let b = s.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;
@@ -68,7 +68,7 @@ fn pascal_tokens(s: &str) -> Vec<&str> {
             while j < b.len() && b[j].is_ascii_lowercase() {
                 j += 1;
             }
-            tokens.push(&s[start..j]);
+            tokens.push((start, j));
             i = j;
         } else {
             i += 1;
@@ -77,13 +77,19 @@ fn pascal_tokens(s: &str) -> Vec<&str> {
     tokens
 }
 
-/// `pascalToSpace`: each token `[A-Z]?[a-z]+` becomes ` Token ` (the reference replaces every
-/// occurrence of each token in turn), then runs of whitespace collapse to one space.
+/// `pascalToSpace`: each match of `[A-Z]?[a-z]+` becomes ` Match ` (title-cased), then runs of
+/// whitespace collapse to one space and the ends are trimmed.
 pub fn pascal_to_space(s: &str) -> String {
-    let mut out = s.to_owned();
-    for token in pascal_tokens(s) {
-        out = out.replace(token, &format!(" {} ", py::title(token)));
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut last = 0;
+    for (start, end) in pascal_tokens(s) {
+        out.push_str(&s[last..start]);
+        out.push(' ');
+        out.push_str(&py::title(&s[start..end]));
+        out.push(' ');
+        last = end;
     }
+    out.push_str(&s[last..]);
     py::split_whitespace(&out).collect::<Vec<_>>().join(" ")
 }
 
@@ -163,6 +169,8 @@ mod tests {
             ("a1B2c3", "A 1B2 C 3"),
             ("ÜberName", "Ü Ber Name"),
             ("ID", "ID"),
+            // A regex substitution, not a replace-all of each token: `is` inside `This` stays.
+            ("isThis", "Is This"),
         ] {
             check(pascal_to_space, i, w);
         }
