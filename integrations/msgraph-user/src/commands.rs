@@ -84,7 +84,7 @@ type Handler =
 
 /// The reference's `suppress_errors_with_404_code`: with `handle_error` on, a Graph 404 that
 /// names the `user` (or `manager`) argument, or says "The specified user could not be found."
-/// (TAP commands, which take `user_id`), becomes a note instead of an error.
+/// (TAP commands, which take `user_id`), becomes a plain-text note instead of an error.
 async fn suppress_404(env: &Env<'_>, ctx: &mut CommandContext, handler: Handler) -> Result<Outcome, Failure> {
     match handler(env, ctx).await {
         Err(Failure::Api(e)) if e.is_not_found() && env.handle_error => {
@@ -92,12 +92,12 @@ async fn suppress_404(env: &Env<'_>, ctx: &mut CommandContext, handler: Handler)
             let user = arg(ctx, "user").unwrap_or_else(|| "___".to_owned());
             let manager = arg(ctx, "manager").unwrap_or_else(|| "___".to_owned());
             if said.contains(&user) {
-                Ok(note(format!("#### User -> {user} does not exist"))?)
+                Ok(Results::text(format!("#### User -> {user} does not exist")).outcome()?)
             } else if said.contains(&manager) {
-                Ok(note(format!("#### Manager -> {manager} does not exist"))?)
+                Ok(Results::text(format!("#### Manager -> {manager} does not exist")).outcome()?)
             } else if said.contains("The specified user could not be found.") {
                 let user_id = arg(ctx, "user_id").unwrap_or_else(|| "___".to_owned());
-                Ok(note(format!("#### User -> {user_id} does not exist"))?)
+                Ok(Results::text(format!("#### User -> {user_id} does not exist")).outcome()?)
             } else {
                 Err(Failure::Api(e))
             }

@@ -110,6 +110,11 @@ impl Integration for MsGraphUser {
         params()
     }
 
+    fn unprefixed_commands(&self) -> &'static [&'static str] {
+        // The reference's name, kept so playbooks that call it keep working.
+        &["msgraph-direct-reports"]
+    }
+
     fn commands(&self) -> Vec<Box<dyn Command>> {
         let mut v: Vec<Box<dyn Command>> = Kind::ALL
             .iter()
