@@ -3,6 +3,7 @@
 mod cases;
 mod codegen;
 mod conformance;
+mod peers_ms;
 mod peers_oidc;
 mod suite;
 
@@ -16,6 +17,12 @@ fn main() -> anyhow::Result<()> {
         Some("codegen") => codegen::run(args.iter().skip(1).any(|a| a == "--check")),
         Some("conformance") => conformance::main(&args[1..]),
         Some("peers") if args.get(1).map(String::as_str) == Some("oidc") => peers_oidc::run(),
+        Some("peers") if args.get(1).map(String::as_str) == Some("ms") => peers_ms::run(),
+        Some("peers") if matches!(args.get(1).map(String::as_str), None | Some("all")) => {
+            let ms = peers_ms::run();
+            let oidc = peers_oidc::run();
+            ms.and(oidc)
+        }
         Some(other) => bail!("unknown xtask command: {other}"),
         None => bail!("usage: cargo xtask <test | codegen [--check]>"),
     }

@@ -1,0 +1,117 @@
+//! `cargo xtask peers ms`: Microsoft's own Python clients (`msal`, `azure-identity`) against
+//! soar-emulator.
+//!
+//! Creates a venv under `target/peers/venv`, installs `msal` and `azure-identity` from PyPI (once),
+//! starts the emulator in-process over HTTPS with its generated test CA (data dir
+//! `target/peers/ms-emulator`, device polling interval 1 s), and runs `xtask/peers/ms_check.py`
+//! with `REQUESTS_CA_BUNDLE`/`CURL_CA_BUNDLE` pointing at the CA (this machine sets both
+//! globally, and requests lets them override `verify=`). The script prints one line per check
+//! and `N passed, M failed`; a failure fails the command.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use serde_json::json;
+use soar_emulator::Emulator;
+use soar_emulator::config::{self as emu_config, EmulatorConfig};
+
+/// Runs the checks.
+pub fn run() -> anyhow::Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("workspace root")?.to_path_buf();
+    let python = ensure_venv(&root.join("target/peers/venv"))?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(checks(&root, &python))
+}
+
+/// Creates the venv and installs the clients unless they import already.
+fn ensure_venv(venv: &Path) -> anyhow::Result<PathBuf> {
+    let python = venv.join("bin/python");
+    if !python.is_file() {
+        let status = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(venv)
+            .status()
+            .context("running python3 -m venv (is Python 3 with the venv module installed?)")?;
+        if !status.success() {
+            bail!("python3 -m venv {} failed", venv.display());
+        }
+    }
+    let present = Command::new(&python)
+        .args(["-c", "import msal, azure.identity"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !present {
+        eprintln!("installing msal and azure-identity into {}", venv.display());
+        let status = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "msal",
+                "azure-identity",
+            ])
+            .status()
+            .context("running pip")?;
+        if !status.success() {
+            bail!("pip install msal azure-identity failed");
+        }
+    }
+    Ok(python)
+}
+
+async fn checks(root: &Path, python: &Path) -> anyhow::Result<()> {
+    let work = root.join("target/peers/ms-emulator");
+    std::fs::create_dir_all(&work).context("creating target/peers/ms-emulator")?;
+    let mut config = EmulatorConfig { data_dir: Some(work.clone()), ..EmulatorConfig::default() };
+    config.behaviour.device_poll_interval_secs = 1;
+    let emu = Emulator::start(config).await.context("starting soar-emulator")?;
+    let cert = emu.cert_files().first().context("the built-in certificate app has no files")?.clone();
+    let description = json!({
+        "https_base": emu.https_base(),
+        "http_base": emu.http_base(),
+        "ca_pem": emu.ca_pem_path(),
+        "tenant_id": emu_config::DEFAULT_TENANT_ID,
+        "secret_app": emu_config::SECRET_APP_ID,
+        "secret": emu_config::SECRET_APP_SECRET,
+        "public_app": emu_config::PUBLIC_APP_ID,
+        "user": emu_config::TEST_USER_UPN,
+        "redirect_uri": "https://localhost/myapp",
+        "device_interval": 1,
+        "cert_app": {"client_id": cert.client_id, "key": cert.key, "cert": cert.cert, "combined": cert.combined, "thumbprint": cert.thumbprint},
+        "system_mi": emu_config::SYSTEM_MI_CLIENT_ID,
+        "user_mi": emu_config::USER_MI_CLIENT_ID,
+        "app_service_endpoint": format!("{}/msi/token", emu.http_base()),
+        "app_service_header": emu_config::APP_SERVICE_IDENTITY_HEADER,
+        "work_dir": work,
+    });
+    let desc_path = work.join("peer-config.json");
+    std::fs::write(&desc_path, serde_json::to_string_pretty(&description)?)
+        .context("writing the peer config")?;
+    let mut cmd = tokio::process::Command::new(python);
+    cmd.arg(root.join("xtask/peers/ms_check.py"))
+        .arg(&desc_path)
+        .env("REQUESTS_CA_BUNDLE", emu.ca_pem_path())
+        .env("CURL_CA_BUNDLE", emu.ca_pem_path())
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
+    for var in [
+        "AZURE_AUTHORITY_HOST",
+        "AZURE_CLIENT_ID",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_SECRET",
+        "MSAL_MANAGED_IDENTITY_ENDPOINT",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().await.context("running xtask/peers/ms_check.py")?;
+    let token_requests = emu.request_log().token_requests();
+    eprintln!("emulator served {token_requests} token requests");
+    if !status.success() {
+        bail!("the msal/azure-identity peer checks failed");
+    }
+    Ok(())
+}
