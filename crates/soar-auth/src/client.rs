@@ -277,6 +277,12 @@ impl MsClient {
                     Error::Config("Key must be provided. For further information see https://xsoar.pan.dev/docs/reference/articles/microsoft-integrations---authentication".into())
                 })?;
                 let token = tenant.clone().ok_or_else(|| missing("Token"))?;
+                if spec.oproxy_app_name.is_empty() {
+                    return Err(Error::Config(format!(
+                        "The {} integration declares the Cortex XSOAR application flow but no OAuth proxy app name (AuthSpec::oproxy_app_name). This is a bug in the integration.",
+                        spec.prefix
+                    )));
+                }
                 Box::new(CortexApp {
                     registration_id: reg,
                     token_url: url,
