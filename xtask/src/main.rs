@@ -23,7 +23,20 @@ fn main() -> anyhow::Result<()> {
             let oidc = peers_oidc::run();
             ms.and(oidc)
         }
+        Some("bench") if args.get(1).map(String::as_str) == Some("emulator") => bench_emulator(),
         Some(other) => bail!("unknown xtask command: {other}"),
         None => bail!("usage: cargo xtask <test | codegen [--check]>"),
     }
+}
+
+/// `cargo xtask bench emulator`: client-credential token requests per second over loopback.
+fn bench_emulator() -> anyhow::Result<()> {
+    let status = Command::new(env!("CARGO"))
+        .args(["bench", "-p", "soar-emulator", "--bench", "token_rate"])
+        .status()
+        .context("running cargo bench")?;
+    if !status.success() {
+        bail!("the emulator benchmark failed");
+    }
+    Ok(())
 }

@@ -27,8 +27,10 @@
 //! - On loopback hosts an API route accepts its API's audiences from every cloud; on a named API
 //!   host only that host's own audiences (a token for the wrong cloud gets 401).
 //! - `--bind` accepts loopback addresses only (127.0.0.0/8, ::1); there is no override.
-//! - App-only tokens may be reused within one second for identical requests
-//!   (`reuse_app_tokens_within_second`, off by default; the benchmark reports both modes).
+//! - Identical app-only requests within the same second get the same signed token
+//!   (`reuse_app_tokens_within_second`, on by default): a fresh RS256 signature per token caps the
+//!   emulator near 1,900 tokens/s on 2 cores, reuse lifts it past 50,000/s (the benchmark reports
+//!   both). Delegated and managed-identity tokens are always freshly signed.
 
 pub mod aad;
 pub mod apis;

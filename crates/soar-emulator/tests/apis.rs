@@ -348,3 +348,53 @@ fn store_operations_and_seed_files() {
     let err = EmulatorState::new(cfg).unwrap_err().to_string();
     assert!(err.contains("b.json"), "{err}");
 }
+
+/// Integration routes merge into `app()` beside the identity routes without conflicts, and
+/// the identity routes keep working.
+#[tokio::test]
+async fn api_routes_merge_into_the_app() {
+    use tower::ServiceExt as _;
+    let t = T::new();
+    let extra: Router = Router::new()
+        .route("/v1.0/emulatorTestItems/{id}", get(|| async { "user" }))
+        .route("/subscriptions/{sub}/providers/Emulator.Test/items/{id}", get(|| async { "rg" }))
+        .route("/api/emulatorTestItems/{id}", get(|| async { "machine" }));
+    let app = soar_emulator::app(t.st.clone()).merge(extra);
+    for (path, want) in [
+        ("/v1.0/emulatorTestItems/u1", "user"),
+        ("/subscriptions/s/providers/Emulator.Test/items/r", "rg"),
+        ("/api/emulatorTestItems/m", "machine"),
+    ] {
+        let resp = app
+            .clone()
+            .oneshot(http::Request::get(path).body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(body, want.as_bytes());
+    }
+    let resp = app
+        .oneshot(
+            http::Request::get(format!("/{TENANT}/v2.0/.well-known/openid-configuration"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn app_tokens_are_reused_within_a_second_unless_switched_off() {
+    let t = T::new();
+    let a = t.app_token("https://graph.microsoft.com/.default").await;
+    assert_eq!(a, t.app_token("https://graph.microsoft.com/.default").await, "same second, same request");
+    assert_ne!(a, t.app_token("https://management.azure.com/.default").await);
+    t.advance(1);
+    assert_ne!(a, t.app_token("https://graph.microsoft.com/.default").await, "a new second signs anew");
+    let mut cfg = EmulatorConfig::default();
+    cfg.behaviour.reuse_app_tokens_within_second = false;
+    let t = T::with(cfg);
+    let a = t.app_token("https://graph.microsoft.com/.default").await;
+    assert_ne!(a, t.app_token("https://graph.microsoft.com/.default").await);
+}
