@@ -84,4 +84,15 @@ pub struct MemToken {
     pub valid_until: i64,
     /// The refresh token that came with it.
     pub refresh: Secret,
+    /// When it was obtained (epoch seconds).
+    pub obtained: i64,
+}
+
+impl MemToken {
+    /// Fresh enough to hand out at `now`: more than [`REFRESH_AHEAD`] seconds (at most half its
+    /// lifetime, so short-lived tokens are not refreshed on every call) before `valid_until`.
+    pub fn fresh_at(&self, now: i64) -> bool {
+        let ahead = REFRESH_AHEAD.min((self.valid_until - self.obtained) / 2).max(0);
+        now < self.valid_until - ahead
+    }
 }

@@ -423,7 +423,7 @@ impl MsClient {
         let mut guard = slot.lock().await;
         let now = self.shared.clock.epoch();
         if let Some(m) = guard.as_ref()
-            && now < m.valid_until - cache::REFRESH_AHEAD.min((m.valid_until - now) / 2).max(0)
+            && m.fresh_at(now)
             && rejected.is_none_or(|r| r.expose() != m.token.expose())
         {
             cache::store(ctx, keys, &m.token, m.valid_until, &m.refresh);
@@ -441,6 +441,7 @@ impl MsClient {
             token: resp.access_token.clone(),
             valid_until: until,
             refresh: resp.refresh_token,
+            obtained: now,
         });
         Ok(resp.access_token)
     }

@@ -114,8 +114,14 @@ pub fn token_from_response(resp: &HttpResponse, prefix: &str) -> Result<TokenRes
     let body: Value = serde_json::from_slice(&resp.body).map_err(|_| {
         Error::AuthorizationOther("the token endpoint answered with a body that is not JSON.".into())
     })?;
+    let access_token = secret_field(&body, "access_token");
+    if access_token.is_empty() {
+        return Err(Error::AuthorizationOther(
+            "the token endpoint answered 200 without an access_token.".into(),
+        ));
+    }
     Ok(TokenResponse {
-        access_token: secret_field(&body, "access_token"),
+        access_token,
         expires_in: expires_in(body.get("expires_in")),
         refresh_token: secret_field(&body, "refresh_token"),
     })

@@ -959,3 +959,36 @@ async fn single_flight_with_the_fake_transport() {
     }
     assert_eq!(http.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn in_memory_copy_is_refreshed_before_expiry() {
+    // Commands with cold contexts (as in --serve mode) share the in-memory token until 60 s
+    // before its valid_until, then one of them refreshes it.
+    let http = MockTransport::new();
+    let time = FakeTime::at(0.0);
+    let shared = testing::shared(http.clone(), time.clone(), HttpConfig::default());
+    let client = MsClient::from_params(&SELF_DEPLOYED, &self_deployed_params(), shared).unwrap();
+    http.respond(HttpResponse::json(200, &json!({"access_token": "first", "expires_in": 3600})));
+    http.respond(HttpResponse::json(200, &json!({"access_token": "second", "expires_in": 3600})));
+    let cold = || ctx(json!({}));
+    let cases = [(0.0, "first"), (3534.0, "first"), (3535.0, "second"), (3600.0, "second")];
+    for (t, want) in cases {
+        time.set(t);
+        assert_eq!(client.token(&mut cold(), ApiKind::Graph).await.unwrap().expose(), want, "at {t}");
+    }
+    assert_eq!(http.requests().len(), 2);
+    assert!(http.requests().iter().all(|r| !r.body_text().is_empty()));
+}
+
+#[tokio::test]
+async fn token_answer_without_access_token_is_an_error() {
+    let r = rig(&SELF_DEPLOYED, self_deployed_params(), 0.0);
+    r.http.respond(HttpResponse::json(200, &json!({"expires_in": 3600})));
+    let mut c = ctx(json!({}));
+    let e = r.client.token(&mut c, ApiKind::Graph).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Error in Microsoft authorization: the token endpoint answered 200 without an access_token."
+    );
+    assert!(!c.changed(), "nothing cached");
+}
