@@ -98,7 +98,9 @@ async fn generate_login_url_output() {
 #[tokio::test]
 async fn test_module_per_flow() {
     let (http, _, shared) = rig();
-    let cases: [(&[(&str, &str)], Result<&str, &str>); 3] = [
+    // (params, Ok(entry text) or Err(error text))
+    type Case<'a> = (&'a [(&'a str, &'a str)], Result<&'a str, &'a str>);
+    let cases: [Case; 3] = [
         (
             &[("auth_type", "Device Code"), ("auth_id", "c")],
             Err(
