@@ -31,10 +31,10 @@ fn main() -> anyhow::Result<()> {
 
 /// `cargo xtask bench emulator`: client-credential token requests per second over loopback.
 fn bench_emulator() -> anyhow::Result<()> {
-    let status = Command::new(env!("CARGO"))
+    let status = std::process::Command::new(env!("CARGO"))
         .args(["bench", "-p", "soar-emulator", "--bench", "token_rate"])
         .status()
-        .context("running cargo bench")?;
+        .map_err(|e| anyhow::anyhow!("running cargo bench: {e}"))?;
     if !status.success() {
         bail!("the emulator benchmark failed");
     }
