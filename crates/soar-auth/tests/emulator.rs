@@ -13,7 +13,9 @@ use base64::Engine;
 use serde_json::Value;
 use soar_auth::http::{HttpConfig, HttpRequest, ReqwestTransport, Transport, parse_host_map};
 use soar_auth::testing::FakeTime;
-use soar_auth::{ApiKind, AuthFlow, AuthSpec, Cloud, CloudEndpoints, IntegrationContext, MsClient, Shared};
+use soar_auth::{
+    ApiKind, AuthFlow, AuthSpec, CloudEndpoints, IntegrationContext, MsClient, ParamNames, Shared,
+};
 use soar_emulator::config as ec;
 use soar_emulator::{Emulator, EmulatorConfig};
 use soar_protocol::{Credentials, ParamValue, Params, Secret};
@@ -25,13 +27,16 @@ static SPEC: AuthSpec = AuthSpec {
     ..AuthSpec::DEFAULT
 };
 
-const CLOUDS: [(&str, Cloud); 6] = [
-    ("Worldwide", Cloud::Com),
-    ("US GCC", Cloud::Gcc),
-    ("US GCC-High", Cloud::GccHigh),
-    ("DoD", Cloud::Dod),
-    ("Germany", Cloud::De),
-    ("China", Cloud::Cn),
+/// (azure_cloud, extra params): the six named clouds and a custom one (worldwide login and
+/// Graph, the US Government ARM host as its server URL).
+const CLOUDS: [(&str, &[(&str, &str)]); 7] = [
+    ("Worldwide", &[]),
+    ("US GCC", &[]),
+    ("US GCC-High", &[]),
+    ("DoD", &[]),
+    ("Germany", &[]),
+    ("China", &[]),
+    ("Custom", &[("server_url", "https://management.usgovcloudapi.net")]),
 ];
 
 fn config(e: &Emulator) -> HttpConfig {
@@ -73,11 +78,12 @@ async fn check_tokens(
     shared: &Arc<Shared>,
     params: &Params,
     ctx: &mut IntegrationContext,
-    cloud: Cloud,
     what: &str,
 ) -> Result<(), String> {
     let client = MsClient::from_params(&SPEC, params, shared.clone()).map_err(|x| format!("{what}: {x}"))?;
-    let ep = CloudEndpoints::of(cloud);
+    // What the params select, independently of the client: a named cloud's table row, or the
+    // custom URLs.
+    let ep = CloudEndpoints::from_params(params, &ParamNames::DEFAULT, false).map_err(|x| x.to_string())?;
     let mut requests = 0;
     for api in [ApiKind::Graph, ApiKind::Arm] {
         let before = e.request_log().entries().len();
@@ -112,6 +118,14 @@ fn base(cloud_name: &str) -> Params {
     p(&[("azure_cloud", cloud_name), ("tenant_id", ec::DEFAULT_TENANT_ID), ("self_deployed", "true")])
 }
 
+/// Adds the cloud's extra params (custom URLs) to `params`.
+fn plus(mut params: Params, extra: &[(&str, &str)]) -> Params {
+    for (k, v) in extra {
+        params.0.insert((*k).into(), ParamValue::Str((*v).into()));
+    }
+    params
+}
+
 /// The token from a headless sign-in: follow the login URL to the redirect and take `code`.
 async fn sign_in(cfg: &HttpConfig, url: &str) -> String {
     let t = ReqwestTransport::new(cfg.clone());
@@ -137,7 +151,7 @@ async fn every_flow_on_every_cloud() {
     let cert_pem = std::fs::read_to_string(&cert.cert).unwrap();
     let mut failures = Vec::new();
     let mut passed = 0;
-    for (name, cloud) in CLOUDS {
+    for (name, extra) in CLOUDS {
         let mut cases: Vec<(String, Params, IntegrationContext)> = Vec::new();
         // Client secret.
         let mut sp = base(name);
@@ -177,7 +191,7 @@ async fn every_flow_on_every_cloud() {
         ap.0.insert("auth_type".into(), ParamValue::Str("Authorization Code".into()));
         ap.0.insert("redirect_uri".into(), ParamValue::Str("https://localhost/myapp".into()));
         creds(&mut ap, "credentials", ec::SECRET_APP_ID, ec::SECRET_APP_SECRET);
-        let c0 = MsClient::from_params(&SPEC, &ap, shared.clone()).unwrap();
+        let c0 = MsClient::from_params(&SPEC, &plus(ap.clone(), extra), shared.clone()).unwrap();
         let mut actx = IntegrationContext::default();
         let url = c0.login_url(&mut actx, true).unwrap();
         let code = sign_in(&cfg, &url).await;
@@ -191,7 +205,7 @@ async fn every_flow_on_every_cloud() {
             ("auth_id", ec::PUBLIC_APP_ID),
             ("auth_type", "Device Code"),
         ]);
-        let dclient = MsClient::from_params(&SPEC, &dp, shared.clone()).unwrap();
+        let dclient = MsClient::from_params(&SPEC, &plus(dp.clone(), extra), shared.clone()).unwrap();
         let mut dctx = IntegrationContext::default();
         match dclient.device_start(&mut dctx).await {
             Ok(s) => {
@@ -205,10 +219,11 @@ async fn every_flow_on_every_cloud() {
         }
 
         for (what, params, mut ctx) in cases {
+            let params = plus(params, extra);
             let label = format!("{name} / {what}");
             // A fresh process-wide cache per case, so each case asks the emulator itself.
             let fresh = Shared::with_config(cfg.clone());
-            match check_tokens(&e, &fresh, &params, &mut ctx, cloud, &label).await {
+            match check_tokens(&e, &fresh, &params, &mut ctx, &label).await {
                 Ok(()) => passed += 1,
                 Err(x) => failures.push(x),
             }
@@ -304,16 +319,9 @@ async fn app_service_managed_identity() {
         Some((format!("{}/msi/token", e.http_base()), Secret::new(ec::APP_SERVICE_IDENTITY_HEADER)));
     let shared = Shared::with_config(cfg);
     let mut ctx = IntegrationContext::default();
-    check_tokens(
-        &e,
-        &shared,
-        &p(&[("use_managed_identities", "true")]),
-        &mut ctx,
-        Cloud::Com,
-        "app service MI",
-    )
-    .await
-    .unwrap();
+    check_tokens(&e, &shared, &p(&[("use_managed_identities", "true")]), &mut ctx, "app service MI")
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -403,4 +411,44 @@ async fn thousand_concurrent_requests_make_one_token_request() {
     }
     assert_eq!(tokens.len(), 1);
     assert_eq!(e.request_log().token_requests() - before, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defender_endpoint_types() {
+    // The Defender scope follows the endpoint type (APT-service host .com or .us) and the login
+    // host follows it too; the emulator refuses a scope its login host does not issue.
+    static DEFENDER: AuthSpec = AuthSpec {
+        prefix: "emu-mde",
+        resource: ApiKind::Defender,
+        flows: &AuthFlow::ALL,
+        oproxy_app_name: "x",
+        ..AuthSpec::DEFAULT
+    };
+    let e = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let shared = Shared::with_config(config(&e));
+    let mut failures = Vec::new();
+    for t in [
+        "Worldwide",
+        "US Geo Proximity",
+        "EU Geo Proximity",
+        "UK Geo Proximity",
+        "US GCC",
+        "US GCC-High",
+        "DoD",
+    ] {
+        let mut sp =
+            p(&[("endpoint_type", t), ("tenant_id", ec::DEFAULT_TENANT_ID), ("self_deployed", "true")]);
+        creds(&mut sp, "credentials", ec::SECRET_APP_ID, ec::SECRET_APP_SECRET);
+        let client = MsClient::from_params(&DEFENDER, &sp, shared.clone()).unwrap();
+        match client.token(&mut IntegrationContext::default(), ApiKind::Defender).await {
+            Ok(tok) => {
+                let aud = claims(tok.expose())["aud"].as_str().unwrap_or_default().to_owned();
+                if !aud.contains("securitycenter") {
+                    failures.push(format!("{t}: aud {aud}"));
+                }
+            }
+            Err(x) => failures.push(format!("{t}: {x}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
