@@ -374,6 +374,13 @@ fn parse_relative(lower: &str, now: DateTime<Utc>) -> Option<ArgDateTime> {
             None => tokens.push(t.to_owned()),
         }
     }
+    // `last week` / `next month`: one unit back or ahead.
+    if let [dir, unit] = tokens.as_slice()
+        && (dir == "last" || dir == "next")
+    {
+        let phrase = if dir == "last" { format!("1 {unit} ago") } else { format!("in 1 {unit}") };
+        return parse_relative(&phrase, now);
+    }
     let mut words: &[String] = &tokens;
     let future = words.first().is_some_and(|w| w == "in");
     if future {
@@ -468,6 +475,8 @@ mod tests {
         check("1 month ago", Some("2023-12-15T10:00:00.000123"));
         check("yesterday", Some("2024-01-14T10:00:00.000123"));
         check("now", Some("2024-01-15T10:00:00.000123"));
+        check("last week", Some("2024-01-08T10:00:00.000123"));
+        check("next month", Some("2024-02-15T10:00:00.000123"));
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //!   floats (`1e+20`) where the reference prints every digit.
 //! * `CommandResults` into [`crate::Outcome`]: a result the formatter cannot render becomes a
 //!   Type 4 entry (`Could not format the command results: ...`) instead of an exception.
-//! * Indicators are given as their context dicts; relationship names are not validated.
+//! * Indicators are given as their context dicts (each indicator's `to_context()`).
 //!
 //! The golden cases (`test-data/war-room/*.json`) are evaluated by [`crate::golden`], from the
 //! crate's tests and from `cargo xtask check-cases <file>`.

@@ -50,7 +50,12 @@ pub fn float_repr(f: f64) -> String {
     let sci = format!("{:e}", f.abs());
     let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut exp = exp;
+    if let Some((d, e)) = half_even_tie(f.abs(), &digits, exp) {
+        digits = d;
+        exp = e;
+    }
     let mut out = String::new();
     if f < 0.0 {
         out.push('-');
@@ -83,14 +88,47 @@ pub fn float_repr(f: f64) -> String {
     out
 }
 
+/// When the exact value of `abs` lies exactly halfway between two shortest candidates, Python
+/// picks the one with an even last digit; Rust may pick the other. Returns Python's choice.
+fn half_even_tie(abs: f64, digits: &str, exp: i32) -> Option<(String, i32)> {
+    let n = digits.len();
+    let exact = format!("{abs:.45e}");
+    let (mant, e2) = exact.split_once('e')?;
+    if e2.parse::<i32>().ok()? != exp {
+        return None;
+    }
+    let exact_digits: Vec<u8> = mant.bytes().filter(u8::is_ascii_digit).collect();
+    if exact_digits.get(n) != Some(&b'5') || !exact_digits[n + 1..].iter().all(|&b| b == b'0') {
+        return None;
+    }
+    let prefix: u128 = std::str::from_utf8(&exact_digits[..n]).ok()?.parse().ok()?;
+    let chosen = if prefix.is_multiple_of(2) { prefix } else { prefix + 1 };
+    let mut text = chosen.to_string();
+    let mut exp = exp;
+    if text.len() > n {
+        exp += 1;
+    }
+    while text.len() > 1 && text.ends_with('0') {
+        text.pop();
+    }
+    Some((text, exp))
+}
+
 /// A JSON number as Python writes it (`str()`, `repr()` and `json.dumps` agree on numbers).
 pub fn number_text(n: &Number) -> String {
+    let mut out = String::new();
+    number_into(&mut out, n);
+    out
+}
+
+/// [`number_text`], appended to `out`.
+pub fn number_into(out: &mut String, n: &Number) {
     if let Some(i) = n.as_i64() {
-        i.to_string()
+        let _ = write!(out, "{i}");
     } else if let Some(u) = n.as_u64() {
-        u.to_string()
+        let _ = write!(out, "{u}");
     } else {
-        float_repr(n.as_f64().unwrap_or(f64::NAN))
+        out.push_str(&float_repr(n.as_f64().unwrap_or(f64::NAN)));
     }
 }
 
@@ -101,7 +139,8 @@ pub fn json_dumps(v: &Value, ensure_ascii: bool) -> String {
     out
 }
 
-fn write_json(out: &mut String, v: &Value, ensure_ascii: bool) {
+/// [`json_dumps`], appended to `out`.
+pub fn write_json(out: &mut String, v: &Value, ensure_ascii: bool) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -117,7 +156,7 @@ fn write_json(out: &mut String, v: &Value, ensure_ascii: bool) {
                     out.push_str(&float_repr(f));
                 }
             } else {
-                out.push_str(&number_text(n));
+                number_into(out, n);
             }
         }
         Value::String(s) => write_json_str(out, s, ensure_ascii),
@@ -181,6 +220,14 @@ pub fn str_of(v: &Value) -> String {
     }
 }
 
+/// [`str_of`], appended to `out`.
+pub fn str_into(out: &mut String, v: &Value) {
+    match v {
+        Value::String(s) => out.push_str(s),
+        other => write_repr(out, other),
+    }
+}
+
 /// Python's `repr(v)`: `None`, `True`, `'text'`, `[1, 'a']`, `{'k': None}`.
 pub fn repr(v: &Value) -> String {
     let mut out = String::new();
@@ -192,7 +239,7 @@ fn write_repr(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("None"),
         Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
-        Value::Number(n) => out.push_str(&number_text(n)),
+        Value::Number(n) => number_into(out, n),
         Value::String(s) => out.push_str(&repr_str(s)),
         Value::Array(a) => {
             out.push('[');
@@ -314,14 +361,40 @@ fn push_title(out: &mut String, c: char) {
     }
 }
 
+/// An approximation of Unicode's Case_Ignorable property (apostrophes, periods, colons,
+/// modifier letters, combining marks, format characters).
+fn is_case_ignorable(c: char) -> bool {
+    matches!(c as u32, 0x27 | 0x2e | 0x3a | 0x5e | 0x60 | 0xa8 | 0xad | 0xaf | 0xb4 | 0xb7 | 0xb8
+        | 0x2b0..=0x36f | 0x374 | 0x375 | 0x37a | 0x384 | 0x385 | 0x387 | 0x483..=0x489
+        | 0x591..=0x5bd | 0x610..=0x61a | 0x64b..=0x65f | 0x200b..=0x200f | 0x2018 | 0x2019
+        | 0x2024 | 0x2027 | 0xfe00..=0xfe0f | 0xfe13 | 0xfe20..=0xfe2f | 0xff07 | 0xff0e | 0xff1a)
+}
+
+/// Lower-cases `chars[i]` into `out`, with Python's final-sigma rule for `Σ`.
+fn push_lower_at(out: &mut String, chars: &[char], i: usize) {
+    let c = chars[i];
+    if c != '\u{3a3}' {
+        out.extend(c.to_lowercase());
+        return;
+    }
+    let before = chars[..i].iter().rev().find(|c| !is_case_ignorable(**c));
+    let mut final_sigma = before.is_some_and(|c| is_cased(*c));
+    if final_sigma {
+        let after = chars[i + 1..].iter().find(|c| !is_case_ignorable(**c));
+        final_sigma = after.is_none_or(|c| !is_cased(*c));
+    }
+    out.push(if final_sigma { '\u{3c2}' } else { '\u{3c3}' });
+}
+
 /// Python's `str.title()`: the first letter of every run of cased letters is title-cased and
 /// the rest lower-cased.
 pub fn title(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
     let mut prev_cased = false;
-    for c in s.chars() {
+    for (i, &c) in chars.iter().enumerate() {
         if prev_cased {
-            out.extend(c.to_lowercase());
+            push_lower_at(&mut out, &chars, i);
         } else {
             push_title(&mut out, c);
         }
@@ -332,18 +405,26 @@ pub fn title(s: &str) -> String {
 
 /// Python's `str.capitalize()`: the first character title-cased, the rest lower-cased.
 pub fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
+    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
-    if let Some(first) = chars.next() {
-        push_title(&mut out, first);
-        out.push_str(&chars.as_str().to_lowercase());
+    for (i, &c) in chars.iter().enumerate() {
+        if i == 0 {
+            push_title(&mut out, c);
+        } else {
+            push_lower_at(&mut out, &chars, i);
+        }
     }
     out
 }
 
 /// Python's `str.lower()`.
 pub fn lower(s: &str) -> String {
-    s.to_lowercase()
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for i in 0..chars.len() {
+        push_lower_at(&mut out, &chars, i);
+    }
+    out
 }
 
 /// The value of a Unicode decimal digit (category Nd), which Python's `int()` and `float()`
@@ -536,6 +617,8 @@ mod tests {
             (0.0001, "0.0001"),
             (123.456, "123.456"),
             (-1.5e-300, "-1.5e-300"),
+            // Exactly halfway between two 16-digit candidates: Python keeps the even digit.
+            (9671074504078.0625, "9671074504078.062"),
         ] {
             check(float_repr(f), want);
         }
@@ -565,6 +648,8 @@ mod tests {
         check(title("ßa"), "Ssa");
         check(capitalize("v4addr"), "V4addr");
         check(capitalize("ID"), "Id");
+        check(capitalize("AΣ"), "Aς");
+        check(title("ΣΣ ΣaΣ."), "Σς Σaς.");
     }
 
     #[test]

@@ -202,26 +202,59 @@ struct Leaf<'v> {
 /// The reference's `flattenCell`: strings as they are, lists as Python `str()` items joined by
 /// `,\n`, anything else as JSON with Python's separators.
 pub fn flatten_inner(v: &Value) -> String {
+    let mut out = String::new();
+    flatten_inner_into(&mut out, v);
+    out
+}
+
+/// [`flatten_inner`], appended to `out`.
+pub fn flatten_inner_into(out: &mut String, v: &Value) {
     match v {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(py::str_of).collect::<Vec<_>>().join(",\n"),
-        other => py::json_dumps(other, false),
+        Value::String(s) => out.push_str(s),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(",\n");
+                }
+                py::str_into(out, item);
+            }
+        }
+        other => py::write_json(out, other, false),
     }
 }
 
 /// The default renderer for a top-level cell: a dict is `key: value` lines, anything else
 /// [`flatten_inner`].
 pub fn flatten_top(v: &Value) -> String {
+    let mut out = String::new();
+    flatten_top_into(&mut out, v);
+    out
+}
+
+/// [`flatten_top`], appended to `out`.
+pub fn flatten_top_into(out: &mut String, v: &Value) {
     match v {
         Value::Object(map) => {
-            map.iter().map(|(k, v)| format!("{k}: {}", flatten_inner(v))).collect::<Vec<_>>().join("\n")
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                out.push_str(k);
+                out.push_str(": ");
+                flatten_inner_into(out, v);
+            }
         }
-        other => flatten_inner(other),
+        other => flatten_inner_into(out, other),
     }
 }
 
 /// Escapes cell or header text: CR LF, CR and LF become `<br>`; `|` and `` ` `` get a backslash.
 pub fn escape_into(out: &mut String, s: &str) {
+    // Most cells need no escaping at all.
+    if !s.bytes().any(|b| matches!(b, b'\r' | b'\n' | b'|' | b'`')) {
+        out.push_str(s);
+        return;
+    }
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -539,6 +572,8 @@ pub fn table_to_markdown(name: &str, t: &Value, opts: &TableOptions) -> Result<S
     out.push_str("|\n");
 
     let mut dates: Vec<(&str, String)> = Vec::new();
+    let mut scratch = String::new();
+    out.reserve(rows.len() * headers.len() * 16);
     for row in rows {
         let map: &Map<String, Value> = match row {
             Value::Object(m) => m,
@@ -567,11 +602,14 @@ pub fn table_to_markdown(name: &str, t: &Value, opts: &TableOptions) -> Result<S
                 None | Some(Value::Null) => {}
                 Some(Value::String(s)) => escape_into(&mut out, s),
                 Some(v) => {
-                    let text = match renderer {
-                        Renderer::Flatten => flatten_top(v),
-                        Renderer::Transformer(tr) => tr.render(v)?,
-                    };
-                    escape_into(&mut out, &text);
+                    scratch.clear();
+                    match renderer {
+                        Renderer::Transformer(tr) if !tr.flatten || tr.func.is_some() => {
+                            scratch.push_str(&tr.render(v)?);
+                        }
+                        _ => flatten_top_into(&mut scratch, v),
+                    }
+                    escape_into(&mut out, &scratch);
                 }
             }
         }
