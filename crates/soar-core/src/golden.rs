@@ -440,7 +440,11 @@ fn file_result(kwargs: &Map<String, Value>, env: &Map<String, Value>) -> Result<
     let inv = env.get("investigation_id").and_then(Value::as_str).unwrap_or(DEFAULT_INVESTIGATION_ID);
     let name = kw(kwargs, "filename").map(py::str_of).unwrap_or_else(|| "None".into());
     let file_type = kw(kwargs, "file_type").and_then(Value::as_i64);
-    let f = entries::file_result(&name, data, file_type, file_id, inv);
+    let mut f = entries::file_result(&name, data, file_type, file_id, inv);
+    // A non-string file name is kept as it is (only strings lose their `../`).
+    if let Some(other) = kw(kwargs, "filename").filter(|v| !v.is_string()) {
+        f.entry.insert("File".into(), other.clone());
+    }
     Ok(json!({
         "returned": Value::Object(f.entry),
         "files_written": [{ "name": f.stored_name, "bytes_b64": py::b64_bytes(&f.data) }],
@@ -517,9 +521,14 @@ fn integration_context(
             }
         }
         _ => {
-            let update = kw(kwargs, "context").and_then(Value::as_object).cloned().ok_or_else(|| {
-                unsupported("set_to_integration_context_with_retries needs kwargs.context (an object)")
-            })?;
+            let update = match kw(kwargs, "context") {
+                Some(Value::Object(m)) => Ok(m.clone()),
+                // The reference reads the store, then fails on `context.items()`.
+                other => Err(Error::Command(format!(
+                    "'{}' object has no attribute 'items'",
+                    py::type_name(other.unwrap_or(&Value::Null))
+                ))),
+            };
             let keys: Vec<(String, String)> = match kw(kwargs, "object_keys") {
                 Some(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), py::str_of(v))).collect(),
                 _ => Vec::new(),
@@ -527,8 +536,17 @@ fn integration_context(
             let max = kw(kwargs, "max_retry_times")
                 .and_then(Value::as_u64)
                 .map_or(ctx::CONTEXT_UPDATE_RETRY_TIMES, |m| m as u32);
-            ctx::set_to_integration_context_with_retries(&mut store, &update, &keys, sync, max, &mut |_| {})
+            update.and_then(|update| {
+                ctx::set_to_integration_context_with_retries(
+                    &mut store,
+                    &update,
+                    &keys,
+                    sync,
+                    max,
+                    &mut |_| {},
+                )
                 .map(|()| Value::Null)
+            })
         }
     };
     let mut store_after = Map::new();

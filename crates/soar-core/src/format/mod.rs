@@ -15,6 +15,8 @@
 //!   cases compare.
 //! * Files: a file entry carries the bytes in base64 under `FileData` (see [`entries`]).
 //! * Masking: params the integration declares secret are masked whatever their name.
+//! * Floats: soar-core enables serde_json's `float_roundtrip`, so a float read from JSON has
+//!   exactly the bits Python reads, and `repr` (shortest digits, ties to even) matches.
 //! * Numbers: serde_json reads integers beyond 64 bits as floats, so they render as Python
 //!   floats (`1e+20`) where the reference prints every digit.
 //! * `CommandResults` into [`crate::Outcome`]: a result the formatter cannot render becomes a
