@@ -2,8 +2,8 @@
 //!
 //! Starts the emulator in-process (plain HTTP, 127.0.0.1) and drives it with 16 keep-alive
 //! HTTP/1.1 connections for a fixed time, on the same 2-worker runtime (so client and server
-//! share the machine's cores, as later benchmarks will). Two figures: the default (a fresh RS256
-//! signature for every token) and with `reuse_app_tokens_within_second`. Every response must be
+//! share the machine's cores, as later benchmarks will). Three figures: a fresh RS256 signature
+//! for every token, the default `reuse_app_tokens_within_second`, and the default over HTTPS. Every response must be
 //! a 200 with an access token; any other answer is counted and reported as an error.
 //! Run with `cargo xtask bench emulator` (or `cargo bench -p soar-emulator --bench token_rate`).
 
@@ -30,10 +30,39 @@ struct Counts {
     stop: AtomicBool,
 }
 
-async fn client(port: u16, counts: Arc<Counts>) {
+fn tls_connector(ca: &std::path::Path) -> tokio_rustls::TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(ca).unwrap();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+async fn client(port: u16, tls: Option<tokio_rustls::TlsConnector>, counts: Arc<Counts>) {
     let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     stream.set_nodelay(true).unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+    match tls {
+        Some(connector) => {
+            let name = rustls::pki_types::ServerName::try_from("login.microsoftonline.com").unwrap();
+            let tls = connector.connect(name, stream).await.unwrap();
+            drive(TokioIo::new(tls), counts).await
+        }
+        None => drive(TokioIo::new(stream), counts).await,
+    }
+}
+
+async fn drive<I>(io: I, counts: Arc<Counts>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
     tokio::spawn(conn);
     let body = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("client_id", SECRET_APP_ID)
@@ -66,7 +95,7 @@ async fn client(port: u16, counts: Arc<Counts>) {
     }
 }
 
-async fn measure(reuse: bool) -> (f64, u64) {
+async fn measure(reuse: bool, https: bool) -> (f64, u64) {
     let mut config = EmulatorConfig::default();
     config.behaviour.reuse_app_tokens_within_second = reuse;
     let emu = Emulator::start(config).await.unwrap();
@@ -76,8 +105,13 @@ async fn measure(reuse: bool) -> (f64, u64) {
         measuring: AtomicBool::new(false),
         stop: AtomicBool::new(false),
     });
+    let (port, tls) = if https {
+        (emu.https_port(), Some(tls_connector(emu.ca_pem_path())))
+    } else {
+        (emu.http_port(), None)
+    };
     let tasks: Vec<_> =
-        (0..CONNECTIONS).map(|_| tokio::spawn(client(emu.http_port(), counts.clone()))).collect();
+        (0..CONNECTIONS).map(|_| tokio::spawn(client(port, tls.clone(), counts.clone()))).collect();
     tokio::time::sleep(WARMUP).await;
     counts.measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
@@ -98,10 +132,13 @@ fn main() {
         return;
     }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    for (label, reuse) in
-        [("fresh RS256 signature per token", false), ("reuse_app_tokens_within_second", true)]
-    {
-        let (rate, errors) = rt.block_on(measure(reuse));
+    let phases = [
+        ("HTTP, fresh RS256 signature per token", false, false),
+        ("HTTP, reuse_app_tokens_within_second (default)", true, false),
+        ("HTTPS, reuse_app_tokens_within_second (default)", true, true),
+    ];
+    for (label, reuse, https) in phases {
+        let (rate, errors) = rt.block_on(measure(reuse, https));
         println!(
             "emulator client_credentials tokens/s over loopback keep-alive ({CONNECTIONS} connections, 2 workers), {label}: {rate:.0} (errors: {errors})"
         );

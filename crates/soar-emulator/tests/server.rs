@@ -136,3 +136,41 @@ async fn only_loopback_addresses_bind() {
     let err = Emulator::start_on(EmulatorConfig::default(), bind).await.unwrap_err().to_string();
     assert!(err.contains("loopback"), "{err}");
 }
+
+#[tokio::test]
+async fn a_given_tls_certificate_replaces_the_generated_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = soar_emulator::keys::TlsMaterial::generate(&["login.microsoftonline.com".to_string()]).unwrap();
+    let (chain, key, ca) =
+        (dir.path().join("chain.pem"), dir.path().join("key.pem"), dir.path().join("my-ca.pem"));
+    std::fs::write(&chain, &tls.chain_pem).unwrap();
+    std::fs::write(&key, &tls.key_pem).unwrap();
+    std::fs::write(&ca, &tls.ca_pem).unwrap();
+    let cfg = EmulatorConfig {
+        tls_cert: Some(chain.clone()),
+        tls_key: Some(key.clone()),
+        ..EmulatorConfig::default()
+    };
+    let emu = Emulator::start(cfg).await.unwrap();
+    assert_eq!(emu.ca_pem_path(), chain.as_path());
+    let req =
+        "GET /__emulator/health HTTP/1.1\r\nHost: login.microsoftonline.com\r\nConnection: close\r\n\r\n";
+    let resp = https_request(emu.https_port(), &ca, "login.microsoftonline.com", req).await;
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    // Only one of the pair, or a key that is not PEM, is a clear error.
+    let err = Emulator::start(EmulatorConfig { tls_cert: Some(chain.clone()), ..EmulatorConfig::default() })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--tls-cert and --tls-key go together"), "{err}");
+    std::fs::write(&key, "nope").unwrap();
+    let err = Emulator::start(EmulatorConfig {
+        tls_cert: Some(chain),
+        tls_key: Some(key),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("TLS key PEM"), "{err}");
+}
