@@ -78,6 +78,14 @@ def _():
     need(again.get("token_source") == "cache", f"second call should hit the cache: {again.get('token_source')}")
 
 
+@check("msal with authority validation through the emulator's instance discovery")
+def _():
+    app = msal.ConfidentialClientApplication(
+        cfg["secret_app"], client_credential=cfg["secret"], authority=AUTHORITY,
+        instance_discovery=f"{BASE}/common/discovery/instance")
+    token_of(app.acquire_token_for_client([GRAPH]))
+
+
 @check("msal acquire_token_for_client with a wrong secret gets AADSTS7000215")
 def _():
     app = msal.ConfidentialClientApplication(

@@ -75,6 +75,8 @@ pub async fn meta_layer(State(state): State<EmulatorState>, mut req: Request, ne
         resp.headers_mut().entry("x-ms-request-id").or_insert(v);
     }
     let note = resp.extensions_mut().remove::<LogNote>().unwrap_or_default();
+    // Method, host, path and status only: bodies and queries may hold secrets.
+    tracing::debug!(target: "soar_emulator::requests", %method, %host, %path, status = resp.status().as_u16(), "request");
     if !path.starts_with("/__emulator") {
         state.0.log.push(LogEntry {
             seq: 0,

@@ -968,15 +968,18 @@ async fn discovery_documents() {
     assert_eq!(v1["issuer"], format!("https://sts.windows.net/{TENANT}/"));
     let bad = t.get(HOST, "/nope.example/v2.0/.well-known/openid-configuration", &[]).await;
     check_aad(&bad, 400, "invalid_tenant", 90002);
-    // Instance discovery, MSAL Python (1.0) and msal-js (1.1).
-    for v in ["1.0", "1.1"] {
-        let r = t.get(HOST, &format!("/common/discovery/instance?api-version={v}&authorization_endpoint=https://{HOST}/{TENANT}/oauth2/v2.0/authorize"), &[]).await;
+    // Instance discovery, MSAL Python (1.0, which drops the port) and msal-js (1.1): the tenant
+    // discovery URL points back at the address the request came to.
+    for (v, host) in [("1.0", "127.0.0.1"), ("1.1", HOST)] {
+        let r = t
+            .get(HOST, &format!("/common/discovery/instance?api-version={v}&authorization_endpoint=https://{host}/{TENANT}/oauth2/v2.0/authorize"), &[])
+            .await;
         assert_eq!(r.status, 200, "{}", r.text);
         let b = r.json();
         assert_eq!(b["api-version"], v);
         assert_eq!(
             b["tenant_discovery_endpoint"],
-            format!("https://{HOST}/{TENANT}/v2.0/.well-known/openid-configuration")
+            format!("http://{HOST}/{TENANT}/v2.0/.well-known/openid-configuration")
         );
         assert!(
             b["metadata"]
@@ -986,6 +989,12 @@ async fn discovery_documents() {
                 .any(|m| m["aliases"].as_array().unwrap().contains(&json!(HOST)))
         );
     }
+    // A sovereign login host keeps its own name.
+    let r = t.get(HOST, &format!("/common/discovery/instance?api-version=1.1&authorization_endpoint=https://login.microsoftonline.us/{TENANT}/oauth2/v2.0/authorize"), &[]).await;
+    assert_eq!(
+        r.json()["tenant_discovery_endpoint"],
+        format!("https://login.microsoftonline.us/{TENANT}/v2.0/.well-known/openid-configuration")
+    );
     let r = t.get(HOST, "/common/discovery/instance?api-version=1.1&authorization_endpoint=https://evil.example/t/oauth2/v2.0/authorize", &[]).await;
     assert_eq!(r.json()["error"], "invalid_instance");
     let jwks = t.get(HOST, "/common/discovery/keys", &[]).await.json();

@@ -144,13 +144,6 @@ fn instance_discovery(st: &EmulatorState, meta: &RequestMeta, q: &[(String, Stri
     let api_version = q.iter().find(|(k, _)| k == "api-version").map(|(_, v)| v.as_str()).unwrap_or("1.1");
     let parsed = url::Url::parse(endpoint).ok();
     let host = parsed.as_ref().and_then(|u| u.host_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-    let host_port = parsed
-        .as_ref()
-        .map(|u| match u.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.clone(),
-        })
-        .unwrap_or_default();
     let own = clouds::bare_host(&meta.host) == host || clouds::is_loopback(&host);
     let known = clouds::LOGIN_HOSTS.iter().any(|(h, _)| *h == host);
     if endpoint.is_empty() || !(own || known) {
@@ -169,12 +162,18 @@ fn instance_discovery(st: &EmulatorState, meta: &RequestMeta, q: &[(String, Stri
         json!({"preferred_network":"login.microsoftonline.us","preferred_cache":"login.microsoftonline.us","aliases":["login.microsoftonline.us","login.usgovcloudapi.net"]}),
         json!({"preferred_network":"login-us.microsoftonline.com","preferred_cache":"login-us.microsoftonline.com","aliases":["login-us.microsoftonline.com"]}),
     ];
+    // MSAL Python drops the port from the authorization_endpoint it sends, so for the emulator's
+    // own host answer with the address the request came to (port included).
+    let same_host = clouds::bare_host(&meta.host) == host;
+    let scheme_host = if same_host || !known { meta.base_url() } else { format!("https://{host}") };
     if !known {
-        metadata.push(
-            json!({"preferred_network": host_port, "preferred_cache": host_port, "aliases": [host_port]}),
-        );
+        let alias = meta.host.to_ascii_lowercase();
+        let mut aliases = vec![alias.clone()];
+        if alias != host {
+            aliases.push(host.clone());
+        }
+        metadata.push(json!({"preferred_network": alias, "preferred_cache": alias, "aliases": aliases}));
     }
-    let scheme_host = parsed.as_ref().map(|u| format!("{}://{host_port}", u.scheme())).unwrap_or_default();
     discovery_json(&json!({
         "tenant_discovery_endpoint": format!("{scheme_host}/{tenant}/v2.0/.well-known/openid-configuration"),
         "api-version": api_version,
