@@ -608,13 +608,13 @@ pub fn graph_list(
     let mut body = serde_json::Map::new();
     body.insert("@odata.context".into(), json!(format!("{}/{version}/$metadata#{context}", meta.base_url())));
     body.insert("value".into(), Value::Array(page));
-    if offset + top < items.len() {
+    if offset.saturating_add(top) < items.len() {
         let link = next_link(
             meta,
             path,
             query,
             &["$skiptoken", "$skip", "$top"],
-            &[("$top", top.to_string()), ("$skiptoken", skiptoken(offset + top))],
+            &[("$top", top.to_string()), ("$skiptoken", skiptoken(offset.saturating_add(top)))],
         );
         body.insert("@odata.nextLink".into(), json!(link));
     }
@@ -643,9 +643,14 @@ pub fn arm_list(
     let size = page_size.max(1);
     let page: Vec<Value> = items.iter().skip(offset).take(size).cloned().collect();
     let mut body = json!({"value": page});
-    if offset + size < items.len() {
-        body["nextLink"] =
-            json!(next_link(meta, path, query, &["$skiptoken"], &[("$skiptoken", skiptoken(offset + size))]));
+    if offset.saturating_add(size) < items.len() {
+        body["nextLink"] = json!(next_link(
+            meta,
+            path,
+            query,
+            &["$skiptoken"],
+            &[("$skiptoken", skiptoken(offset.saturating_add(size)))]
+        ));
     }
     Ok(body)
 }
@@ -677,7 +682,7 @@ pub fn odata_skip_list(
     let mut body = serde_json::Map::new();
     body.insert("@odata.context".into(), json!(format!("{}/api/$metadata#{context}", meta.base_url())));
     body.insert("value".into(), Value::Array(page));
-    if skip + top < items.len() {
+    if skip.saturating_add(top) < items.len() {
         body.insert(
             "@odata.nextLink".into(),
             json!(next_link(
@@ -685,7 +690,7 @@ pub fn odata_skip_list(
                 path,
                 query,
                 &["$skip", "$top"],
-                &[("$top", top.to_string()), ("$skip", (skip + top).to_string())]
+                &[("$top", top.to_string()), ("$skip", (skip.saturating_add(top)).to_string())]
             )),
         );
     }
