@@ -212,6 +212,12 @@ async fn graph_pagination_follows_absolute_next_links() {
         }
     }
     assert_eq!(seen, ["u0", "u1", "u2", "u3", "u4"]);
+    // A skiptoken far past the end is an empty last page, not an overflow.
+    let huge = soar_emulator::apis::skiptoken(usize::MAX);
+    let r =
+        call(&t, &router, "graph.microsoft.com", &format!("/v1.0/users?$skiptoken={huge}"), Some(&tok)).await;
+    assert_eq!(r.json()["value"], json!([]));
+    assert!(r.json().get("@odata.nextLink").is_none());
     for bad in
         ["/v1.0/users?$top=0", "/v1.0/users?$top=1000", "/v1.0/users?$skip=2", "/v1.0/users?$skiptoken=zzz"]
     {
