@@ -92,6 +92,18 @@ pub fn float_repr(f: f64) -> String {
 /// picks the one with an even last digit; Rust may pick the other. Returns Python's choice.
 fn half_even_tie(abs: f64, digits: &str, exp: i32) -> Option<(String, i32)> {
     let n = digits.len();
+    // Two shortest candidates exist only when the double's rounding interval (about 2.2e-16
+    // relative) holds two n-digit decimals, so n >= 15, and a neighbour of Rust's choice must
+    // round-trip too. Both checks are cheap; the exact expansion below is not.
+    if n < 15 {
+        return None;
+    }
+    let d: u64 = digits.parse().ok()?;
+    let scale = exp - (n as i32 - 1);
+    let round_trips = |v: u64| format!("{v}e{scale}").parse::<f64>().ok() == Some(abs);
+    if !(d > 0 && round_trips(d - 1)) && !round_trips(d + 1) {
+        return None;
+    }
     let exact = format!("{abs:.45e}");
     let (mant, e2) = exact.split_once('e')?;
     if e2.parse::<i32>().ok()? != exp {
