@@ -411,29 +411,41 @@ struct Run<'a> {
     prefix: &'a str,
 }
 
+/// Runs `binary` once: `request` on stdin, the parsed response and the whole of stderr back.
+/// `rust_log` sets the log level (`RUST_LOG`).
+pub fn call_binary(
+    binary: &Path,
+    env: &[(String, String)],
+    request: &Value,
+    rust_log: &str,
+) -> anyhow::Result<(Value, String)> {
+    let mut child = Command::new(binary)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("RUST_LOG", rust_log)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(request.to_string().as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let response = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "{} exited with {} and wrote no JSON response; stderr:\n{stderr}",
+            binary.display(),
+            out.status
+        )
+    })?;
+    Ok((response, stderr))
+}
+
 impl Run<'_> {
     /// One request in, one response out, over the real binary's stdin/stdout.
     fn call(&self, request: &Value) -> anyhow::Result<Value> {
-        let mut child = Command::new(self.binary)
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting {}", self.binary.display()))?;
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(request.to_string().as_bytes())?;
-        }
-        let out = child.wait_with_output()?;
-        serde_json::from_slice(&out.stdout).with_context(|| {
-            format!(
-                "{} exited with {} and wrote no JSON response; stderr:\n{}",
-                self.binary.display(),
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+        call_binary(self.binary, self.env, request, "warn").map(|(r, _)| r)
     }
 
     /// Device code sign-in: auth-start, approval through the emulator, auth-complete.

@@ -1,0 +1,114 @@
+//! Two promises checked on the real binary: secret arguments never reach stdout (entries) or
+//! stderr (logs, even at trace level), and `--manifest` lists every reference command with its
+//! arguments and outputs.
+
+#[allow(dead_code)]
+#[path = "../../../xtask/src/conformance.rs"]
+mod conformance;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_msgraph-user");
+
+#[test]
+fn secret_arguments_appear_in_no_output_or_log() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let emu = rt.block_on(conformance::emulator::Emu::start()).unwrap();
+    let ph = emu.placeholders().unwrap();
+    let params = json!({
+        "self_deployed": true,
+        "azure_cloud": "Worldwide",
+        "creds_auth_id": {"identifier": "", "password": ph["SECRET_APP_ID"]},
+        "creds_tenant_id": {"identifier": "", "password": ph["TENANT_ID"]},
+        "creds_enc_key": {"identifier": "", "password": ph["SECRET_APP_SECRET"]},
+    });
+    let user = "alice@soaremulator.onmicrosoft.com";
+    // Each request carries a canary in a secret argument; successes and failures both count.
+    let requests = [
+        (
+            "Canary-Pw-7731!",
+            json!({"command": "msgraph-user-change-password", "args": {"user": user, "password": "Canary-Pw-7731!"}}),
+        ),
+        (
+            "Canary-Zip-5512",
+            json!({"command": "msgraph-user-tap-policy-create", "args": {"user_id": user, "zip_password": "Canary-Zip-5512", "start_time": "2031-01-01T00:00:00Z"}}),
+        ),
+        (
+            "Canary-New-8841!",
+            json!({"command": "msgraph-user-create", "args": {"display_name": "Canary", "mail_nickname": "canary", "password": "Canary-New-8841!", "user_principal_name": "canary@soaremulator.onmicrosoft.com"}}),
+        ),
+        (
+            "weak-canary",
+            json!({"command": "msgraph-user-change-password", "args": {"user": user, "password": "weak-canary"}}),
+        ),
+        (
+            "Canary-Pw-404!",
+            json!({"command": "msgraph-user-change-password", "args": {"user": "ghost@soaremulator.onmicrosoft.com", "password": "Canary-Pw-404!"}, "params": {"handle_error": false}}),
+        ),
+    ];
+    for (canary, mut request) in requests {
+        let mut p = params.clone();
+        if let Some(extra) = request.get("params").and_then(Value::as_object) {
+            p.as_object_mut().unwrap().extend(extra.clone());
+        }
+        request["params"] = p;
+        let (response, stderr) =
+            conformance::call_binary(Path::new(BIN), &emu.env(), &request, "trace").unwrap();
+        let out = response.to_string();
+        assert!(response["entries"].as_array().is_some_and(|e| !e.is_empty()), "{out}");
+        assert!(!out.contains(canary), "{canary} in the response: {out}");
+        assert!(!stderr.contains(canary), "{canary} in the log");
+    }
+}
+
+#[test]
+fn manifest_lists_every_reference_command_with_args_and_outputs() {
+    let out = Command::new(BIN).arg("--manifest").output().unwrap();
+    let manifest: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let commands = manifest["script"]["commands"].as_array().unwrap();
+    let find =
+        |name: &str| commands.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("{name} missing"));
+    // (command, argument count, output count) from the reference YAML (fact sheet §3).
+    let expected = [
+        ("msgraph-user-terminate-session", 1, 0),
+        ("msgraph-user-account-disable", 1, 0),
+        ("msgraph-user-unblock", 1, 0),
+        ("msgraph-user-update", 3, 11),
+        ("msgraph-user-delete", 1, 0),
+        ("msgraph-user-create", 7, 19),
+        ("msgraph-user-get-delta", 1, 11),
+        ("msgraph-user-get", 2, 19),
+        ("msgraph-user-list", 3, 20),
+        ("msgraph-direct-reports", 1, 12),
+        ("msgraph-user-get-manager", 1, 12),
+        ("msgraph-user-assign-manager", 2, 0),
+        ("msgraph-user-change-password", 4, 0),
+        ("msgraph-user-change-password-on-premise", 3, 0),
+        ("msgraph-user-test", 0, 0),
+        ("msgraph-user-session-revoke", 1, 0),
+        ("msgraph-user-tap-policy-list", 1, 7),
+        ("msgraph-user-tap-policy-create", 5, 7),
+        ("msgraph-user-tap-policy-delete", 2, 0),
+        ("msgraph-user-generate-login-url", 1, 0),
+        ("msgraph-user-auth-reset", 0, 0),
+        ("test-module", 0, 0),
+    ];
+    for (name, args, outputs) in expected {
+        let c = find(name);
+        assert_eq!(c["arguments"].as_array().map_or(0, Vec::len), args, "{name} arguments");
+        assert_eq!(c["outputs"].as_array().map_or(0, Vec::len), outputs, "{name} outputs");
+    }
+    assert_eq!(commands.len(), expected.len(), "no command beyond the reference's");
+    // Secret arguments are marked so engines mask them.
+    for (cmd, arg) in [
+        ("msgraph-user-create", "password"),
+        ("msgraph-user-change-password", "password"),
+        ("msgraph-user-tap-policy-create", "zip_password"),
+    ] {
+        let a = find(cmd)["arguments"].as_array().unwrap().iter().find(|a| a["name"] == arg).unwrap().clone();
+        assert_eq!(a["secret"], true, "{cmd} {arg}");
+    }
+}
