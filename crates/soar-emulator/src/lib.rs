@@ -12,6 +12,16 @@
 //! HTTP and HTTPS (a generated test CA; one server certificate for loopback and every national
 //! cloud host). The `Host` header picks the cloud (see [`clouds`]).
 //!
+//! Quick start: `cargo run -p soar-emulator -- --data target/emu` prints the HTTPS and HTTP
+//! bases, the tenant, the test apps with their credentials, the CA path and a `SOAR_HOST_MAP`
+//! value; `soar-emulator approve <user_code> --url <http base>` approves a device code.
+//! Point msal at `https://127.0.0.1:PORT/<tenant>` with `REQUESTS_CA_BUNDLE=<ca.pem>` and instance
+//! discovery off (or `instance_discovery="<https base>/common/discovery/instance"`);
+//! azure-identity at `authority="https://127.0.0.1:PORT"` with `disable_instance_discovery=True`,
+//! and its managed identity at `AZURE_POD_IDENTITY_AUTHORITY_HOST=<http base>` or
+//! `IDENTITY_ENDPOINT=<http base>/msi/token` + `IDENTITY_HEADER`. `cargo xtask peers ms` does all of
+//! this against the real libraries; `cargo xtask bench emulator` measures token throughput.
+//!
 //! Decisions taken where the fact sheet was silent or unconfirmed (each switchable in
 //! [`config::Behaviour`] where it is a wire variant):
 //! - Access tokens are v1-format for every resource (Microsoft's first-party APIs issue v1), signed
