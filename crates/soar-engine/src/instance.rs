@@ -206,6 +206,7 @@ impl Instance {
             .iter()
             .map(|(k, v)| {
                 let shown = match v {
+                    ParamValue::Credentials(c) if c.identifier.is_empty() => MASK.to_owned(),
                     ParamValue::Credentials(c) => format!("identifier={}, password={MASK}", c.identifier),
                     _ if self.secret_params.contains(k) || declared_secret(k) => MASK.to_owned(),
                     ParamValue::Secret(_) => MASK.to_owned(),

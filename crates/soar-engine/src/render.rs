@@ -232,6 +232,14 @@ fn inline(text: &str, style: Style) -> (String, usize) {
                 continue;
             }
         }
+        if rest.starts_with("```")
+            && let Some(end) = rest[3..].find("```")
+        {
+            let inner = &rest[3..3 + end];
+            push(&mut out, &mut width, Some(CYAN), inner);
+            i += 6 + inner.chars().count();
+            continue;
+        }
         if chars[i] == '`'
             && let Some(end) = rest[1..].find('`')
             && end > 0
@@ -271,6 +279,7 @@ mod tests {
         check("open [the page](https://x/y) now", "open the page <https://x/y> now\n");
         check("[https://x](https://x)", "https://x\n");
         check("run `!x-auth-complete`", "run !x-auth-complete\n");
+        check("```✅ Success!```", "✅ Success!\n");
         check("|a|\n|---|\n| l1<br>l2 |\n", "┌────┐\n│ a  │\n├────┤\n│ l1 │\n│ l2 │\n└────┘\n");
         check("2 * 3 and **", "2 * 3 and **\n");
     }
