@@ -216,7 +216,11 @@ fn banner(emu: &Emulator) -> String {
             p.key_b64
         ));
     }
-    out.push_str(&format!("  host map  SOAR_HOST_MAP={}\n", emu.host_map()));
+    out.push_str("  environment for soar integrations (paste into a shell):\n");
+    out.push_str(&format!("    export SOAR_HOST_MAP='{}'\n", emu.host_map()));
+    out.push_str(&format!("    export SOAR_EXTRA_CA='{}'\n", emu.ca_pem_path().display()));
+    out.push_str(&format!("    export SOAR_IMDS_ENDPOINT='{}'\n", emu.http_base()));
+    out.push_str(&format!("    export SOAR_OPROXY_URL='{}/obtain-token'\n", emu.https_base()));
     out
 }
 
