@@ -101,7 +101,8 @@ fn half_even_tie(abs: f64, digits: &str, exp: i32) -> Option<(String, i32)> {
     let d: u64 = digits.parse().ok()?;
     let scale = exp - (n as i32 - 1);
     let round_trips = |v: u64| format!("{v}e{scale}").parse::<f64>().ok() == Some(abs);
-    if !(d > 0 && round_trips(d - 1)) && !round_trips(d + 1) {
+    let neighbour_round_trips = round_trips(d + 1) || (d > 0 && round_trips(d - 1));
+    if !neighbour_round_trips {
         return None;
     }
     let exact = format!("{abs:.45e}");
