@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use soar_auth::http::{HttpConfig, ReqwestTransport, parse_host_map};
+use soar_auth::http::{HttpConfig, ReqwestTransport, Transport, parse_host_map};
 use soar_auth::testing::{FakeTime, MockTransport};
 use soar_auth::{ApiKind, AuthFlow, AuthSpec, IntegrationContext, MsClient, Shared};
 use soar_emulator::config as ec;
@@ -127,6 +127,67 @@ fn first_token(c: &mut Criterion) {
             })
         });
     }
+    // User flows: auth code = headless sign-in + code exchange; device code = start + approval
+    // + the first (successful) poll.
+    let user = with(&[("auth_type", "Authorization Code"), ("redirect_uri", "https://localhost/myapp")]);
+    let mut user = user;
+    user.0.insert(
+        "credentials".into(),
+        ParamValue::Credentials(Credentials {
+            identifier: ec::SECRET_APP_ID.into(),
+            password: Secret::new(ec::SECRET_APP_SECRET),
+        }),
+    );
+    g.bench_function("authorization-code", |b| {
+        b.iter(|| {
+            let shared = Shared::with_parts(
+                transport.clone(),
+                Arc::new(soar_auth::http::SystemClock),
+                Arc::new(soar_auth::http::TokioSleeper),
+                cfg.clone(),
+            );
+            let mut ctx = IntegrationContext::default();
+            let url = MsClient::from_params(&SPEC, &user, shared.clone())
+                .unwrap()
+                .login_url(&mut ctx, false)
+                .unwrap();
+            let resp = rt
+                .block_on(transport.send(soar_auth::http::HttpRequest::new(http::Method::GET, url)))
+                .unwrap();
+            let loc = url::Url::parse(resp.header("location").unwrap()).unwrap();
+            let code = loc.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+            let mut p = user.clone();
+            p.0.insert(
+                "auth_code".into(),
+                ParamValue::Credentials(Credentials {
+                    identifier: String::new(),
+                    password: Secret::new(code),
+                }),
+            );
+            let client = MsClient::from_params(&SPEC, &p, shared).unwrap();
+            rt.block_on(client.token(&mut ctx, ApiKind::Graph)).unwrap();
+        })
+    });
+    let device = params(&[
+        ("tenant_id", ec::DEFAULT_TENANT_ID),
+        ("auth_id", ec::PUBLIC_APP_ID),
+        ("auth_type", "Device Code"),
+    ]);
+    g.bench_function("device-code", |b| {
+        b.iter(|| {
+            let shared = Shared::with_parts(
+                transport.clone(),
+                Arc::new(soar_auth::http::SystemClock),
+                Arc::new(soar_auth::http::TokioSleeper),
+                cfg.clone(),
+            );
+            let client = MsClient::from_params(&SPEC, &device, shared).unwrap();
+            let mut ctx = IntegrationContext::default();
+            let s = rt.block_on(client.device_start(&mut ctx)).unwrap();
+            assert!(emu.approve_device_code(&s.user_code));
+            rt.block_on(client.device_complete(&mut ctx, std::time::Duration::from_secs(30))).unwrap();
+        })
+    });
     g.finish();
 }
 
