@@ -21,7 +21,8 @@ import warnings
 
 import msal
 from azure.core.exceptions import ClientAuthenticationError
-from azure.identity import CertificateCredential, ClientSecretCredential, ManagedIdentityCredential
+from azure.identity import (AuthorizationCodeCredential, CertificateCredential, ClientSecretCredential,
+                            DeviceCodeCredential, ManagedIdentityCredential)
 
 # msal recommends form_post for web apps; the query mode is what the reference module uses.
 warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
@@ -248,6 +249,28 @@ def _():
     need(c["appid"] == cert["client_id"] and c["appidacr"] == "2", c)
 
 
+@check("azure-identity DeviceCodeCredential approved through the emulator")
+def _():
+    def prompt(verification_uri, user_code, expires_on):
+        need(verification_uri == "https://microsoft.com/devicelogin", verification_uri)
+        approve_later(user_code, 0.2)
+    cred = DeviceCodeCredential(cfg["public_app"], tenant_id=TENANT, authority=BASE, disable_instance_discovery=True,
+                                prompt_callback=prompt)
+    c = claims(cred.get_token("https://management.azure.com/user_impersonation").token)
+    need(c["upn"] == cfg["user"] and c["aud"] == "https://management.azure.com", c)
+
+
+@check("azure-identity AuthorizationCodeCredential")
+def _():
+    app = secret_app()
+    params = login(app.get_authorization_request_url(["https://graph.microsoft.com/User.Read"],
+                                                     redirect_uri=cfg["redirect_uri"]))
+    cred = AuthorizationCodeCredential(TENANT, cfg["secret_app"], params["code"], cfg["redirect_uri"],
+                                       client_secret=cfg["secret"], authority=BASE)
+    c = claims(cred.get_token("https://graph.microsoft.com/User.Read").token)
+    need(c["upn"] == cfg["user"], c)
+
+
 def clean_mi_env():
     for k in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT",
               "AZURE_POD_IDENTITY_AUTHORITY_HOST", "IDENTITY_SERVER_THUMBPRINT", "AZURE_FEDERATED_TOKEN_FILE"):
@@ -263,6 +286,21 @@ def _():
         need(c["appid"] == cfg["system_mi"], c)
         c = claims(ManagedIdentityCredential(client_id=cfg["user_mi"]).get_token("https://vault.azure.net/.default").token)
         need(c["appid"] == cfg["user_mi"] and c["aud"] == "https://vault.azure.net", c)
+    finally:
+        clean_mi_env()
+
+
+@check("msal ManagedIdentityClient (IMDS, user-assigned by resource id)")
+def _():
+    import requests
+    clean_mi_env()
+    os.environ["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = cfg["http_base"]
+    try:
+        client = msal.ManagedIdentityClient(msal.UserAssignedManagedIdentity(resource_id=cfg["user_mi_resource_id"]),
+                                            http_client=requests.Session())
+        result = client.acquire_token_for_client(resource="https://management.azure.com/")
+        c = claims(token_of(result))
+        need(c["appid"] == cfg["user_mi"] and c["xms_mirid"] == cfg["user_mi_resource_id"], c)
     finally:
         clean_mi_env()
 

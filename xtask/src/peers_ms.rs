@@ -84,6 +84,7 @@ async fn checks(root: &Path, python: &Path) -> anyhow::Result<()> {
         "cert_app": {"client_id": cert.client_id, "key": cert.key, "cert": cert.cert, "combined": cert.combined, "thumbprint": cert.thumbprint},
         "system_mi": emu_config::SYSTEM_MI_CLIENT_ID,
         "user_mi": emu_config::USER_MI_CLIENT_ID,
+        "user_mi_resource_id": emu_config::USER_MI_RESOURCE_ID,
         "app_service_endpoint": format!("{}/msi/token", emu.http_base()),
         "app_service_header": emu_config::APP_SERVICE_IDENTITY_HEADER,
         "work_dir": work,
