@@ -18,37 +18,162 @@ pub const CONTEXT_UPDATE_RETRY_TIMES: u32 = 3;
 /// The reference's error when every attempt hit a version conflict.
 pub const MAX_RETRIES_EXCEEDED: &str = "Failed updating integration context. Max retry attempts exceeded.";
 
-/// Python's `json.loads(text)`, with Python's message for the common failures.
+/// Python's `json.loads(text)`; a failure carries Python's `JSONDecodeError` text.
 pub fn py_json_loads(text: &str) -> Result<Value, String> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let char_pos = |line: usize, col: usize| -> usize {
-                let mut pos = 0;
-                for (i, l) in text.split('\n').enumerate() {
-                    if i + 1 == line {
-                        return pos + col.saturating_sub(1);
+    serde_json::from_str::<Value>(text).map_err(|e| {
+        let chars: Vec<char> = text.chars().collect();
+        match python_json_error(&chars) {
+            Some((msg, pos)) => {
+                let before = &chars[..pos.min(chars.len())];
+                let line = before.iter().filter(|c| **c == '\n').count() + 1;
+                let col = match before.iter().rposition(|c| *c == '\n') {
+                    Some(nl) => pos - nl,
+                    None => pos + 1,
+                };
+                format!("{msg}: line {line} column {col} (char {pos})")
+            }
+            // Python accepts it (NaN, Infinity) but serde_json cannot hold it.
+            None => format!("Cannot read the stored value as JSON: {e}"),
+        }
+    })
+}
+
+type ScanResult = Result<usize, (&'static str, usize)>;
+
+fn skip_ws(c: &[char], mut i: usize) -> usize {
+    while i < c.len() && matches!(c[i], ' ' | '\t' | '\n' | '\r') {
+        i += 1;
+    }
+    i
+}
+
+fn starts_with_at(c: &[char], i: usize, word: &str) -> bool {
+    word.chars().enumerate().all(|(k, w)| c.get(i + k) == Some(&w))
+}
+
+/// Where and why Python's JSON scanner stops, as `(message, char index)`.
+fn python_json_error(c: &[char]) -> Option<(&'static str, usize)> {
+    let start = skip_ws(c, 0);
+    match scan_value(c, start) {
+        Err(e) => Some(e),
+        Ok(end) => {
+            let end = skip_ws(c, end);
+            (end != c.len()).then_some(("Extra data", end))
+        }
+    }
+}
+
+fn scan_value(c: &[char], i: usize) -> ScanResult {
+    let Some(&ch) = c.get(i) else { return Err(("Expecting value", i)) };
+    match ch {
+        '"' => scan_string(c, i),
+        '{' => scan_object(c, i + 1),
+        '[' => scan_array(c, i + 1),
+        'n' if starts_with_at(c, i, "null") => Ok(i + 4),
+        't' if starts_with_at(c, i, "true") => Ok(i + 4),
+        'f' if starts_with_at(c, i, "false") => Ok(i + 5),
+        'N' if starts_with_at(c, i, "NaN") => Ok(i + 3),
+        'I' if starts_with_at(c, i, "Infinity") => Ok(i + 8),
+        '-' if starts_with_at(c, i, "-Infinity") => Ok(i + 9),
+        _ => scan_number(c, i).ok_or(("Expecting value", i)),
+    }
+}
+
+/// `-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?` at `i`; the end of the match.
+fn scan_number(c: &[char], i: usize) -> Option<usize> {
+    let digit = |k: usize| c.get(k).is_some_and(char::is_ascii_digit);
+    let mut j = i;
+    if c.get(j) == Some(&'-') {
+        j += 1;
+    }
+    match c.get(j) {
+        Some('0') => j += 1,
+        Some('1'..='9') => {
+            while digit(j) {
+                j += 1;
+            }
+        }
+        _ => return None,
+    }
+    if c.get(j) == Some(&'.') && digit(j + 1) {
+        j += 1;
+        while digit(j) {
+            j += 1;
+        }
+    }
+    if matches!(c.get(j), Some('e' | 'E')) {
+        let mut k = j + 1;
+        if matches!(c.get(k), Some('+' | '-')) {
+            k += 1;
+        }
+        if digit(k) {
+            while digit(k) {
+                k += 1;
+            }
+            j = k;
+        }
+    }
+    Some(j)
+}
+
+fn scan_string(c: &[char], begin: usize) -> ScanResult {
+    let mut j = begin + 1;
+    loop {
+        let Some(&ch) = c.get(j) else { return Err(("Unterminated string starting at", begin)) };
+        match ch {
+            '"' => return Ok(j + 1),
+            '\\' => {
+                let Some(&esc) = c.get(j + 1) else { return Err(("Unterminated string starting at", begin)) };
+                if esc == 'u' {
+                    if !(2..6).all(|k| c.get(j + k).is_some_and(char::is_ascii_hexdigit)) {
+                        return Err(("Invalid \\uXXXX escape", j + 1));
                     }
-                    pos += l.chars().count() + 1;
+                    j += 6;
+                } else if matches!(esc, '"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't') {
+                    j += 2;
+                } else {
+                    return Err(("Invalid \\escape", j));
                 }
-                pos
-            };
-            let (line, col) = (e.line(), e.column());
-            if e.to_string().starts_with("trailing characters") {
-                return Err(format!("Extra data: line {line} column {col} (char {})", char_pos(line, col)));
             }
-            // Where Python stops: the first non-space character, when it cannot start a value.
-            let skipped = text.chars().take_while(|c| matches!(c, ' ' | '\t' | '\n' | '\r')).count();
-            let rest = text.chars().nth(skipped);
-            let starts_value =
-                rest.is_some_and(|c| matches!(c, '{' | '[' | '"' | '-' | '0'..='9' | 't' | 'f' | 'n'));
-            if !starts_value {
-                let before: String = text.chars().take(skipped).collect();
-                let l = before.matches('\n').count() + 1;
-                let c = skipped - before.rfind('\n').map_or(0, |i| before[..=i].chars().count()) + 1;
-                return Err(format!("Expecting value: line {l} column {c} (char {skipped})"));
-            }
-            Err(format!("Expecting value: line {line} column {col} (char {})", char_pos(line, col)))
+            ch if (ch as u32) < 0x20 => return Err(("Invalid control character at", j)),
+            _ => j += 1,
+        }
+    }
+}
+
+fn scan_object(c: &[char], i: usize) -> ScanResult {
+    let mut i = skip_ws(c, i);
+    if c.get(i) == Some(&'}') {
+        return Ok(i + 1);
+    }
+    loop {
+        if c.get(i) != Some(&'"') {
+            return Err(("Expecting property name enclosed in double quotes", i));
+        }
+        i = skip_ws(c, scan_string(c, i)?);
+        if c.get(i) != Some(&':') {
+            return Err(("Expecting ':' delimiter", i));
+        }
+        i = skip_ws(c, scan_value(c, skip_ws(c, i + 1))?);
+        match c.get(i) {
+            Some('}') => return Ok(i + 1),
+            Some(',') => i = skip_ws(c, i + 1),
+            _ => return Err(("Expecting ',' delimiter", i)),
+        }
+    }
+}
+
+fn scan_array(c: &[char], i: usize) -> ScanResult {
+    let mut i = skip_ws(c, i);
+    if c.get(i) == Some(&']') {
+        return Ok(i + 1);
+    }
+    loop {
+        i = skip_ws(c, scan_value(c, i)?);
+        match c.get(i) {
+            Some(']') => return Ok(i + 1),
+            Some(',') => i = skip_ws(c, i + 1),
+            _ => return Err(("Expecting ',' delimiter", i)),
         }
     }
 }
@@ -271,6 +396,26 @@ mod tests {
         check(json!({"k": "é"}), json!({"k": "é"}), &[], Err("Expecting value: line 1 column 1 (char 0)"));
         check(json!({}), json!({"k": "é"}), &[], Ok(json!({"k": "\"\\u00e9\""})));
         check(json!({}), json!({"t": [{"v": 1}]}), &[("t", "id")], Err("'id'"));
+        // Python's JSONDecodeError texts, positions in characters.
+        check(
+            json!({"k": "{bad}"}),
+            json!({"k": 1}),
+            &[],
+            Err("Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+        );
+        check(
+            json!({"k": "[1,\n2 3]"}),
+            json!({"k": 1}),
+            &[],
+            Err("Expecting ',' delimiter: line 2 column 3 (char 6)"),
+        );
+        check(
+            json!({"k": "\"ab"}),
+            json!({"k": 1}),
+            &[],
+            Err("Unterminated string starting at: line 1 column 1 (char 0)"),
+        );
+        check(json!({"k": "5x"}), json!({"k": 1}), &[], Err("Extra data: line 1 column 2 (char 1)"));
     }
 
     #[test]
