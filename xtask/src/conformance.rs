@@ -116,6 +116,16 @@ pub struct Case {
     /// Start without the flow's tokens.
     #[serde(default)]
     pub fresh_context: bool,
+    /// Keys merged into the carried integration context before the run (e.g. `valid_until: 0`
+    /// to make the cached access token stale).
+    #[serde(default)]
+    pub context_patch: Map<String, Value>,
+    /// Emulator actions before the run: `revoke-refresh-tokens`.
+    #[serde(default)]
+    pub before: Vec<String>,
+    /// Emulator fault rules (`soar_emulator::FaultRule` JSON) in force for this case only.
+    #[serde(default)]
+    pub faults: Vec<Value>,
     /// The request.
     pub request: CaseRequest,
     /// The normalised response.
@@ -330,13 +340,18 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> any
                 let mut params = base.clone();
                 merge(&mut params, &fill(&Value::Object(case.request.params.clone()), &ph));
                 let mut ctx = if case.fresh_context { Map::new() } else { context.clone() };
+                ctx.extend(case.context_patch.clone());
+                emu.prepare(&case.before, &case.faults)
+                    .with_context(|| format!("{label}: preparing the emulator"))?;
                 let request = json!({
                     "command": case.request.command,
                     "args": fill(&Value::Object(case.request.args.clone()), &ph),
                     "params": params,
                     "integration_context": ctx,
                 });
-                let response = run.call(&request)?;
+                let response = run.call(&request);
+                emu.clear_faults();
+                let response = response?;
                 if !case.fresh_context
                     && let Some(Value::Object(new_ctx)) = response.get("integration_context")
                 {
@@ -473,6 +488,11 @@ impl Run<'_> {
         match done.get("integration_context") {
             Some(Value::Object(c)) => *context = c.clone(),
             _ => bail!("auth-complete did not store tokens: {done}"),
+        }
+        // The reference's wording (msapi.md §5).
+        let said = done.pointer("/entries/0/Contents").and_then(Value::as_str).unwrap_or_default();
+        if said != "✅ Authorization completed successfully." {
+            bail!("auth-complete answered {done}");
         }
         Ok(())
     }
@@ -690,6 +710,29 @@ pub mod emulator {
                 .with_context(|| format!("reading {}", cert.key.display()))?;
             put("CERT_KEY_PEM", &key);
             Ok(p)
+        }
+
+        /// Applies a case's `before` actions and fault rules.
+        pub fn prepare(&self, before: &[String], faults: &[serde_json::Value]) -> anyhow::Result<()> {
+            for action in before {
+                match action.as_str() {
+                    "revoke-refresh-tokens" => {
+                        self.inner.state().revoke_refresh_tokens(None);
+                    }
+                    other => bail!("unknown emulator action {other} (known: revoke-refresh-tokens)"),
+                }
+            }
+            for f in faults {
+                let rule: soar_emulator::FaultRule =
+                    serde_json::from_value(f.clone()).context("a fault rule")?;
+                self.inner.faults().add(rule);
+            }
+            Ok(())
+        }
+
+        /// Removes every fault rule.
+        pub fn clear_faults(&self) {
+            self.inner.faults().clear();
         }
 
         /// Approves a pending device code.
