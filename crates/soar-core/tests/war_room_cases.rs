@@ -32,6 +32,12 @@ fn documented_reference_outputs_pass() {
 }
 
 #[test]
+fn dateparser_outputs_pass() {
+    // Produced by running dateparser (what arg_to_datetime calls) with the reference's settings.
+    check("dateparser-cases.json", 90);
+}
+
+#[test]
 fn a_wrong_expectation_is_reported() {
     // Guards against a harness that cannot fail: flip one expected value and expect a failure.
     let text = std::fs::read_to_string(case_file("war-room-cases.json")).unwrap();

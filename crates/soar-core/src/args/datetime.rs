@@ -202,7 +202,18 @@ fn apply_meridiem(hour: u32, meridiem: &str) -> Option<u32> {
 /// Dates written with words and numbers (`Jan 5 2023 3pm`, `15/01/2024 10:00`, `3pm`).
 fn parse_general(lower: &str, now: DateTime<Utc>) -> Option<ArgDateTime> {
     let cleaned = lower.replace(',', " ");
-    let tokens: Vec<&str> = cleaned.split_whitespace().collect();
+    // `15-jan-2024`, `15/jan/2024`: a token with letters splits on its separators.
+    let tokens: Vec<&str> = cleaned
+        .split_whitespace()
+        .flat_map(|t| {
+            let worded = t.chars().any(|c| c.is_ascii_alphabetic())
+                && !t.ends_with('.')
+                && TIME.as_ref().is_none_or(|r| !r.is_match(t));
+            let parts: Vec<&str> =
+                if worded { t.split(['-', '/', '.']).filter(|p| !p.is_empty()).collect() } else { vec![t] };
+            parts
+        })
+        .collect();
     let (mut year, mut month, mut day): (Option<i32>, Option<u32>, Option<u32>) = (None, None, None);
     let mut time: Option<(u32, u32, u32, u32)> = None;
     let mut offset: Option<i64> = None;
@@ -405,7 +416,8 @@ fn parse_relative(lower: &str, now: DateTime<Utc>) -> Option<ArgDateTime> {
         }
         let n: f64 = match words[i].as_str() {
             "a" | "an" | "one" => 1.0,
-            w => w.parse().ok().filter(|f: &f64| f.is_finite())?,
+            // dateparser ignores a sign: `-3 days` is three days ago.
+            w => w.parse::<f64>().ok().filter(|f| f.is_finite())?.abs(),
         };
         let unit = words.get(i + 1)?;
         match unit_seconds(unit)? {
@@ -460,6 +472,8 @@ mod tests {
         check("15/01/2024", Some("2024-01-15T00:00:00"));
         check("01/02/2024", Some("2024-01-02T00:00:00"));
         check("Monday, January 15, 2024 10:30 UTC", Some("2024-01-15T10:30:00+00:00"));
+        check("15-Jan-2024", Some("2024-01-15T00:00:00"));
+        check("3:30 p.m.", Some("2024-01-15T15:30:00"));
         check("2024-02-30", None);
         check("not a date", None);
         check("", None);
@@ -475,6 +489,7 @@ mod tests {
         check("1 month ago", Some("2023-12-15T10:00:00.000123"));
         check("yesterday", Some("2024-01-14T10:00:00.000123"));
         check("now", Some("2024-01-15T10:00:00.000123"));
+        check("-3 days", Some("2024-01-12T10:00:00.000123"));
         check("last week", Some("2024-01-08T10:00:00.000123"));
         check("next month", Some("2024-02-15T10:00:00.000123"));
     }
