@@ -1,12 +1,13 @@
-//! `cargo xtask peers ms`: Microsoft's own Python clients (`msal`, `azure-identity`) against
-//! soar-emulator.
+//! `cargo xtask peers ms`: Microsoft's own clients (Python `msal` and `azure-identity`, and Node's
+//! `@azure/msal-node`) against soar-emulator.
 //!
 //! Creates a venv under `target/peers/venv`, installs `msal` and `azure-identity` from PyPI (once),
 //! starts the emulator in-process over HTTPS with its generated test CA (data dir
 //! `target/peers/ms-emulator`, device polling interval 1 s), and runs `xtask/peers/ms_check.py`
 //! with `REQUESTS_CA_BUNDLE`/`CURL_CA_BUNDLE` pointing at the CA (this machine sets both
-//! globally, and requests lets them override `verify=`). The script prints one line per check
-//! and `N passed, M failed`; a failure fails the command.
+//! globally, and requests lets them override `verify=`), then `xtask/peers/msal_node_check.mjs`
+//! (msal-node from npm in `target/peers/msal-node`, CA through `NODE_EXTRA_CA_CERTS`). Each script
+//! prints one line per check and `N passed, M failed`; any failure fails the command.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -108,11 +109,48 @@ async fn checks(root: &Path, python: &Path) -> anyhow::Result<()> {
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd.status().await.context("running xtask/peers/ms_check.py")?;
+    let python_ok = cmd.status().await.context("running xtask/peers/ms_check.py")?.success();
+    let node_modules = ensure_msal_node(&root.join("target/peers/msal-node"))?;
+    let node_ok = tokio::process::Command::new("node")
+        .arg(root.join("xtask/peers/msal_node_check.mjs"))
+        .arg(&desc_path)
+        .env("MSAL_NODE_MODULES", &node_modules)
+        .env("NODE_EXTRA_CA_CERTS", emu.ca_pem_path())
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .status()
+        .await
+        .context("running node (is Node.js installed?)")?
+        .success();
     let token_requests = emu.request_log().token_requests();
     eprintln!("emulator served {token_requests} token requests");
-    if !status.success() {
-        bail!("the msal/azure-identity peer checks failed");
+    if !python_ok {
+        bail!("the msal/azure-identity (Python) peer checks failed");
+    }
+    if !node_ok {
+        bail!("the @azure/msal-node peer checks failed");
     }
     Ok(())
+}
+
+/// Installs `@azure/msal-node` from npm into `dir` unless it is there; returns its node_modules.
+fn ensure_msal_node(dir: &Path) -> anyhow::Result<PathBuf> {
+    let modules = dir.join("node_modules");
+    if modules.join("@azure/msal-node/package.json").is_file() {
+        return Ok(modules);
+    }
+    std::fs::create_dir_all(dir).context("creating target/peers/msal-node")?;
+    if !dir.join("package.json").is_file() {
+        std::fs::write(dir.join("package.json"), "{\"name\":\"soar-peers-msal-node\",\"private\":true}\n")
+            .context("writing package.json")?;
+    }
+    eprintln!("installing @azure/msal-node into {}", dir.display());
+    let status = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--silent", "@azure/msal-node"])
+        .current_dir(dir)
+        .status()
+        .context("running npm (is Node.js installed?)")?;
+    if !status.success() {
+        bail!("npm install @azure/msal-node failed");
+    }
+    Ok(modules)
 }

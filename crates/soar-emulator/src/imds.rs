@@ -28,7 +28,10 @@ use crate::state::{EmulatorState, LogNote};
 pub fn routes() -> Router<EmulatorState> {
     Router::new()
         .route("/metadata/identity/oauth2/token", get(imds_token))
+        // msal-node asks with a trailing slash.
+        .route("/metadata/identity/oauth2/token/", get(imds_token))
         .route("/msi/token", get(app_service_token))
+        .route("/msi/token/", get(app_service_token))
 }
 
 fn json(status: StatusCode, body: &Value) -> Response {

@@ -31,6 +31,9 @@ async fn imds_issues_string_typed_tokens_for_each_identity_selector() {
         (Some("https://management.azure.com/"), Some(SYSTEM_MI_CLIENT_ID))
     );
     assert!(c["xms_mirid"].as_str().unwrap().contains("virtualMachines"));
+    // msal-node adds a trailing slash to the path.
+    let slash = IMDS.replace("token?", "token/?");
+    assert_eq!(t.get("169.254.169.254", &slash, &[("metadata", "true")]).await.status, 200);
     // The reference sends `Metadata: True`.
     assert_eq!(t.get("169.254.169.254", IMDS, &[("metadata", "True")]).await.status, 200);
     let res_id = url::form_urlencoded::byte_serialize(USER_MI_RESOURCE_ID.as_bytes()).collect::<String>();
