@@ -61,7 +61,33 @@ fn secret_arguments_appear_in_no_output_or_log() {
         assert!(response["entries"].as_array().is_some_and(|e| !e.is_empty()), "{out}");
         assert!(!out.contains(canary), "{canary} in the response: {out}");
         assert!(!stderr.contains(canary), "{canary} in the log");
+        if request["command"] == "msgraph-user-tap-policy-create" {
+            check_tap_zip(&response, canary, &stderr);
+        }
     }
+}
+
+/// The TAP comes back only inside the zip: it opens with the zip password, holds the pass the
+/// emulator issued, and the pass is nowhere else in the response or the log.
+fn check_tap_zip(response: &Value, zip_password: &str, stderr: &str) {
+    use base64::Engine;
+    use std::io::Read;
+    let file = &response["entries"][0];
+    assert_eq!(file["Type"], 3, "{response}");
+    assert_eq!(file["File"], "TAPPolicyInfo.zip");
+    let data = file["FileData"].as_str().unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(data).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    assert!(archive.by_name_decrypt("TAPPolicyPass.txt", b"not-the-password").is_err());
+    let mut pass = String::new();
+    let mut inner = archive.by_name_decrypt("TAPPolicyPass.txt", zip_password.as_bytes()).unwrap();
+    inner.read_to_string(&mut pass).unwrap();
+    // The emulator's passes look like `Tap!` + 12 hex digits.
+    assert!(pass.starts_with("Tap!") && pass.len() == 16, "{pass}");
+    let mut rest = response.clone();
+    rest["entries"][0]["FileData"] = Value::Null;
+    assert!(!rest.to_string().contains(&pass), "the pass leaked into the response");
+    assert!(!stderr.contains(&pass), "the pass leaked into the log");
 }
 
 #[test]
