@@ -307,7 +307,17 @@ fn table(kwargs: &Map<String, Value>) -> Result<Result<Value, Error>, Unsupporte
             );
         }
     }
-    let name = kw(kwargs, "name").filter(|n| py::truthy(n)).map(py::str_of).unwrap_or_default();
+    // The reference concatenates the title and metadata with `+`, which needs strings.
+    let name = kw(kwargs, "name").filter(|n| py::truthy(n));
+    if let Some(n) = name.filter(|n| !n.is_string()) {
+        let msg = format!("can only concatenate str (not \"{}\") to str", py::type_name(n));
+        return Ok(Err(Error::Command(msg)));
+    }
+    if let Some(m) = kw(kwargs, "metadata").filter(|m| py::truthy(m) && !m.is_string()) {
+        let msg = format!("unsupported operand type(s) for +: '{}' and 'str'", py::type_name(m));
+        return Ok(Err(Error::Command(msg)));
+    }
+    let name = name.map(py::str_of).unwrap_or_default();
     Ok(table_to_markdown(&name, kw(kwargs, "t").unwrap_or(&Value::Null), &opts).map(Value::String))
 }
 
