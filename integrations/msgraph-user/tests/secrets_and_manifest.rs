@@ -69,6 +69,8 @@ fn secret_arguments_appear_in_no_output_or_log() {
 
 /// The TAP comes back only inside the zip: it opens with the zip password, holds the pass the
 /// emulator issued, and the pass is nowhere else in the response or the log.
+// A test helper: a failed unwrap is the test failing.
+#[allow(clippy::unwrap_used)]
 fn check_tap_zip(response: &Value, zip_password: &str, stderr: &str) {
     use base64::Engine;
     use std::io::Read;
