@@ -67,6 +67,29 @@ enum Cmd {
         #[arg(long)]
         url: String,
     },
+    /// Revoke refresh tokens on a running emulator (their next use answers AADSTS50173).
+    Revoke {
+        /// Only this user's (object id); all when absent.
+        #[arg(long)]
+        user: Option<String>,
+        /// The emulator's HTTP base.
+        #[arg(long)]
+        url: String,
+    },
+    /// Add a fault rule to a running emulator (same syntax as --fault).
+    Fault {
+        /// e.g. `path=/organizations/oauth2/v2.0/token,kind=status,status=429,retry_after=2,count=1`.
+        rule: String,
+        /// The emulator's HTTP base.
+        #[arg(long)]
+        url: String,
+    },
+    /// Remove every fault rule from a running emulator.
+    ClearFaults {
+        /// The emulator's HTTP base.
+        #[arg(long)]
+        url: String,
+    },
     /// Deny a pending device code on a running emulator.
     Deny {
         /// The user code.
@@ -123,6 +146,25 @@ async fn run(cli: Cli) -> Result<(), String> {
     match &cli.command {
         Some(Cmd::Approve { user_code, url }) => return decide(url, "approve", user_code).await,
         Some(Cmd::Deny { user_code, url }) => return decide(url, "deny", user_code).await,
+        Some(Cmd::Revoke { user, url }) => {
+            let body = match user {
+                Some(u) => {
+                    url::form_urlencoded::Serializer::new(String::new()).append_pair("user", u).finish()
+                }
+                None => String::new(),
+            };
+            let path = "/__emulator/refresh-tokens/revoke";
+            return control(url, "POST", path, "application/x-www-form-urlencoded", &body, "revoke").await;
+        }
+        Some(Cmd::Fault { rule, url }) => {
+            let parsed = FaultRule::parse_cli(rule).map_err(|e| format!("fault {rule}: {e}"))?;
+            let json = serde_json::to_string(&parsed).map_err(|e| e.to_string())?;
+            return control(url, "POST", "/__emulator/faults", "application/json", &json, "fault").await;
+        }
+        Some(Cmd::ClearFaults { url }) => {
+            return control(url, "DELETE", "/__emulator/faults", "application/json", "", "clear-faults")
+                .await;
+        }
         None => {}
     }
     let config = load_config(&cli)?;
@@ -230,22 +272,42 @@ fn write_out(text: &str) {
     println!("{text}");
 }
 
-/// Sends `POST /__emulator/device/{action}` to a running emulator over plain HTTP.
+/// Sends `POST /__emulator/device/{action}` to a running emulator.
 async fn decide(url: &str, action: &str, user_code: &str) -> Result<(), String> {
+    let body =
+        url::form_urlencoded::Serializer::new(String::new()).append_pair("user_code", user_code).finish();
+    let path = format!("/__emulator/device/{action}");
+    control(url, "POST", &path, "application/x-www-form-urlencoded", &body, action).await
+}
+
+/// One request to a running emulator's control endpoints over plain HTTP on loopback.
+async fn control(
+    url: &str,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+    label: &str,
+) -> Result<(), String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let parsed = url::Url::parse(url).map_err(|e| format!("--url {url}: {e}"))?;
     if parsed.scheme() != "http" {
         return Err("--url must be the emulator's http:// base (the HTTP port)".into());
     }
-    let host = parsed.host_str().unwrap_or("127.0.0.1");
+    let host =
+        parsed.host_str().unwrap_or("127.0.0.1").trim_start_matches('[').trim_end_matches(']').to_string();
+    let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        return Err(format!(
+            "--url {url}: the emulator listens on loopback only (127.0.0.1, ::1 or localhost)"
+        ));
+    }
     let port = parsed.port_or_known_default().unwrap_or(80);
-    let body =
-        url::form_urlencoded::Serializer::new(String::new()).append_pair("user_code", user_code).finish();
     let request = format!(
-        "POST /__emulator/device/{action} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    let mut stream = tokio::net::TcpStream::connect((host, port))
+    let mut stream = tokio::net::TcpStream::connect((host.as_str(), port))
         .await
         .map_err(|e| format!("connecting to {url}: {e}"))?;
     stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
@@ -254,9 +316,9 @@ async fn decide(url: &str, action: &str, user_code: &str) -> Result<(), String> 
     let status_line = response.lines().next().unwrap_or("");
     let body = response.split("\r\n\r\n").nth(1).unwrap_or("");
     if status_line.contains(" 200 ") {
-        write_out(&format!("{action}: {body}"));
+        write_out(&format!("{label}: {body}"));
         Ok(())
     } else {
-        Err(format!("{action} failed: {status_line} {body}"))
+        Err(format!("{label} failed: {status_line} {body}"))
     }
 }

@@ -83,6 +83,22 @@ fn runs_approves_through_the_cli_and_stops_on_sigint() {
         http(&http_base, "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             .starts_with("HTTP/1.1 503")
     );
+    // Faults and revocation through the CLI on the running emulator.
+    let cli = |args: &[&str]| Command::new(BIN).args(args).args(["--url", &http_base]).output().unwrap();
+    assert!(cli(&["clear-faults"]).status.success());
+    assert!(
+        http(&http_base, "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .starts_with("HTTP/1.1 404")
+    );
+    assert!(cli(&["fault", "path=/elsewhere,kind=status,status=429,retry_after=3,count=1"]).status.success());
+    let r = http(&http_base, "GET /elsewhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert!(r.starts_with("HTTP/1.1 429") && r.to_ascii_lowercase().contains("retry-after: 3"), "{r}");
+    let out = cli(&["revoke"]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("revoked"));
+    let out = cli(&["fault", "kind=bogus"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("unknown fault kind"));
+    let out = Command::new(BIN).args(["revoke", "--url", "http://10.1.2.3:1"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback only"), "no traffic leaves loopback");
     // SIGINT stops it cleanly.
     let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
