@@ -86,7 +86,10 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, no-cache"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     h.insert(header::EXPIRES, HeaderValue::from_static("-1"));
-    h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+    );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert("p3p", HeaderValue::from_static("CP=\"DSP CUR OTPi IND OTRi ONL FIN\""));
     h.insert("x-ms-ests-server", HeaderValue::from_static("2.1.0 - EMU ProdSlices"));
