@@ -2,7 +2,30 @@
 //! over the protocol, the War Room printer, the supported-flows matrix and the demo.
 //!
 //! **Invariant:** the engine runs integration binaries (spawns them, one JSON request on stdin,
-//! one JSON response on stdout); it never links their code.
+//! one JSON response on stdout); it never links their code. It depends on `soar-protocol` for the
+//! wire types and on `soar-emulator` only to run it in-process for `soar demo`.
+//!
+//! Decisions taken where the brief was silent (ARCHITECTURE.md has the reasons at length):
+//! - The embedded store is files with fsync + rename under an `flock` (not SQLite): one small
+//!   document per instance replaced whole, no C build, human-readable.
+//! - A conflict is merged per key: the run's own changes (keys set or removed relative to the
+//!   context it was sent) are re-applied to the fresh context; 25 attempts with a random pause of
+//!   up to 50 ms (the reference: 3 attempts, 1-100 ms), since many engines may share an instance.
+//! - The lease is taken only for a *cold* context: a token expiry key (`valid_until`,
+//!   `*_valid_until`) within 60 s, or, without such keys, a version no run has yet proven
+//!   unchanged. Files: an `flock` (freed by the kernel when a holder dies); Redis: `SET NX PX`
+//!   with a 15 s TTL. A run waits at most `--lease-wait-ms` (30 s) and then runs anyway.
+//! - Instances are local files even with `--store redis://`: Redis shares contexts, last runs
+//!   and leases (keys `soar:ctx:<instance>`, `soar:lease:<instance>`, ...), each engine keeps its
+//!   own instance configuration.
+//! - Binary lookup order: the `soar` executable's directory, `PATH`, then `SOAR_BIN_DIR`.
+//! - Without `--instance`/`using=`, a line runs on the only instance whose integration name
+//!   prefixes the command; several or none is a one-line error.
+//! - `--json` prints the raw response with the integration-context *values* masked (they are
+//!   tokens); `--context` prints the entries' EntryContext.
+//! - Exit status: 0 ran, 1 an entry is an error, 2 bad command line, 3 anything else.
+//! - Fetched incidents are appended to `<data dir>/incidents/<instance>.jsonl`; the last run goes
+//!   to the store.
 
 pub mod cli;
 pub mod cmdline;

@@ -159,8 +159,7 @@ impl Engine {
         let name = inst.name.as_str();
         let store = &*self.store;
         let now = (self.now)();
-        let mut stored = store.load(name)?;
-        let mut warm = store.warm_version(name)?;
+        let (mut stored, mut warm) = store.load_with_warm(name)?;
         let mut lease = None;
         if needs_lease(&stored, warm, now) {
             lease = store.acquire_lease(name, self.lease_ttl, self.lease_wait)?;
@@ -171,8 +170,7 @@ impl Engine {
                 );
             }
             // Another engine may have fetched the token while this one waited.
-            stored = store.load(name)?;
-            warm = store.warm_version(name)?;
+            (stored, warm) = store.load_with_warm(name)?;
             if !needs_lease(&stored, warm, now) {
                 lease = None;
             }

@@ -68,6 +68,10 @@ pub trait ContextStore: Send + Sync {
     fn warm_version(&self, instance: &str) -> Result<Option<i64>>;
     /// Records that a run on `version` changed nothing.
     fn set_warm_version(&self, instance: &str, version: i64) -> Result<()>;
+    /// The context and the warm version together (one round trip where the backend can).
+    fn load_with_warm(&self, instance: &str) -> Result<(Versioned, Option<i64>)> {
+        Ok((self.load(instance)?, self.warm_version(instance)?))
+    }
 }
 
 /// What a command changed in the context: keys set (new or different) and keys removed.

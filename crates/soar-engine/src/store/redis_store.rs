@@ -78,6 +78,16 @@ impl RedisStore {
         f(&mut conn).map_err(|e| self.err(e.to_string()))
     }
 
+    fn parse(&self, key: &str, version: Option<i64>, context: Option<String>) -> Result<Versioned> {
+        let Some(version) = version else { return Ok(Versioned::default()) };
+        let context = match context {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| self.err(format!("key {key} holds an invalid context: {e}")))?,
+            None => Object::new(),
+        };
+        Ok(Versioned { version, context })
+    }
+
     fn err(&self, reason: String) -> EngineError {
         EngineError::Redis { url: self.url.clone(), reason }
     }
@@ -112,13 +122,23 @@ impl ContextStore for RedisStore {
         let key = self.key("ctx", instance)?;
         let (version, context): (Option<i64>, Option<String>) =
             self.with(|c| redis::cmd("HMGET").arg(&key).arg("version").arg("context").query(c))?;
-        let Some(version) = version else { return Ok(Versioned::default()) };
-        let context = match context {
-            Some(text) => serde_json::from_str(&text)
-                .map_err(|e| self.err(format!("key {key} holds an invalid context: {e}")))?,
-            None => Object::new(),
-        };
-        Ok(Versioned { version, context })
+        self.parse(&key, version, context)
+    }
+
+    fn load_with_warm(&self, instance: &str) -> Result<(Versioned, Option<i64>)> {
+        let key = self.key("ctx", instance)?;
+        let warm_key = self.key("warm", instance)?;
+        let ((version, context), warm): ((Option<i64>, Option<String>), Option<i64>) = self.with(|c| {
+            redis::pipe()
+                .cmd("HMGET")
+                .arg(&key)
+                .arg("version")
+                .arg("context")
+                .cmd("GET")
+                .arg(&warm_key)
+                .query(c)
+        })?;
+        Ok((self.parse(&key, version, context)?, warm))
     }
 
     fn compare_and_set(&self, instance: &str, expected: i64, context: &Object) -> Result<Cas> {
