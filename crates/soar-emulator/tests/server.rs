@@ -174,3 +174,39 @@ async fn a_given_tls_certificate_replaces_the_generated_one() {
     .to_string();
     assert!(err.contains("TLS key PEM"), "{err}");
 }
+
+/// HTTPS advertises h2 through ALPN and really serves it (reqwest-based clients negotiate it).
+#[tokio::test]
+async fn http2_over_tls() {
+    use http_body_util::{BodyExt, Empty};
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(emu.ca_pem_path()).unwrap();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let mut config =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", emu.https_port())).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("graph.microsoft.com").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tls),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    let req = http::Request::get("https://graph.microsoft.com/__emulator/health")
+        .body(Empty::<axum::body::Bytes>::new())
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.into_body().collect().await.unwrap().to_bytes(), "ok");
+}
