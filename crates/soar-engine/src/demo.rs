@@ -306,6 +306,17 @@ pub fn run(args: DemoArgs, io: &mut Io<'_>) -> Result<u8> {
     if !args.no_build {
         build_binaries(&finder, io)?;
     }
+    let missing: Vec<&str> =
+        DEMO_INTEGRATIONS.iter().copied().filter(|n| finder.try_find(n).is_none()).collect();
+    if missing.len() == DEMO_INTEGRATIONS.len() {
+        return Err(EngineError::Usage(format!(
+            "The demo needs the integration binaries ({}) next to soar, on PATH or in SOAR_BIN_DIR: run it as \
+             cargo run --release -p soar-engine --bin soar -- demo (which builds them), or build them with \
+             cargo build --release -p {}.",
+            missing.join(", "),
+            missing.join(" -p ")
+        )));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -24,6 +24,8 @@
 //! - `--json` prints the raw response with the integration-context *values* masked (they are
 //!   tokens); `--context` prints the entries' EntryContext.
 //! - Exit status: 0 ran, 1 an entry is an error, 2 bad command line, 3 anything else.
+//! - `instance add --replace` and `instance remove` also delete the stored context and last run
+//!   (tokens of an old configuration must not outlive it).
 //! - Fetched incidents are appended to `<data dir>/incidents/<instance>.jsonl`; the last run goes
 //!   to the store.
 
