@@ -55,7 +55,7 @@ pub enum Cmd {
     /// Add, list, show or remove instances.
     #[command(subcommand)]
     Instance(InstanceCmd),
-    /// Run a War Room command: soar run [--instance NAME] '!msgraph-user-list limit=5'.
+    /// Run a War Room command: soar run [--instance NAME] '!msgraph-user-list properties=id,mail'.
     Run(RunArgs),
     /// Run fetch-incidents on an instance and print the incidents and the last run.
     Fetch(FetchArgs),
@@ -129,7 +129,7 @@ pub struct RunArgs {
     /// Seconds the integration may run before it is stopped.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
-    /// The War Room command line, e.g. '!msgraph-user-list limit=5 properties=id,mail'.
+    /// The War Room command line, e.g. '!msgraph-user-list properties=id,mail'.
     #[arg(required = true, num_args = 1.., value_name = "COMMAND LINE")]
     pub line: Vec<String>,
 }

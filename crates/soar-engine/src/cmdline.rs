@@ -37,13 +37,15 @@ pub fn parse(line: &str) -> Result<CommandLine> {
     }
     let command: String = chars[start..i].iter().collect();
     if command.is_empty() {
-        return Err(usage("No command given: type it like soar run '!msgraph-user-list limit=5'.".into()));
+        return Err(usage(
+            "No command given: type it like soar run '!msgraph-user-list properties=id,mail'.".into(),
+        ));
     }
     if let Some(bad) = command.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
     {
         return Err(usage(format!(
             "The command name {command:?} contains {bad:?}: type the command first, then name=value arguments, \
-             e.g. '!msgraph-user-list limit=5'."
+             e.g. '!msgraph-user-list properties=id,mail'."
         )));
     }
     let mut args: Vec<(String, String)> = Vec::new();
