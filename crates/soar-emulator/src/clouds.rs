@@ -158,8 +158,9 @@ pub const RESOURCES: &[Resource] = &[
     Resource { kind: ApiKind::ManageOffice, app_id: OFFICE_ID, audiences: &["https://manage.office365.us"], clouds: USG, hosts: &["manage.office365.us"] },
 ];
 
-/// Extra host names on the TLS certificate that no resource above serves but clients use
-/// (portal and app-insights endpoints of msapi.md §7).
+/// Extra host names on the TLS certificate that no resource above serves: every other endpoint
+/// host of the national-cloud table (msapi.md §7), so a client configured with any of them can
+/// be mapped to the emulator and get a clear 404 rather than a TLS failure.
 const EXTRA_HOSTS: &[&str] = &[
     "management.core.windows.net",
     "management.core.usgovcloudapi.net",
@@ -174,6 +175,39 @@ const EXTRA_HOSTS: &[&str] = &[
     "vault.usgovcloudapi.net",
     "vault.microsoftazure.de",
     "vault.azure.cn",
+    "outlook-dod.office365.us",
+    "partner.outlook.cn",
+    "portal.azure.com",
+    "portal.azure.us",
+    "portal.microsoftazure.de",
+    "portal.azure.cn",
+    "batch.core.windows.net",
+    "batch.core.usgovcloudapi.net",
+    "batch.cloudapi.de",
+    "batch.chinacloudapi.cn",
+    "gallery.azure.com",
+    "gallery.usgovcloudapi.net",
+    "gallery.cloudapi.de",
+    "gallery.chinacloudapi.cn",
+    "graph.windows.net",
+    "graph.cloudapi.de",
+    "graph.chinacloudapi.cn",
+    "datalake.azure.net",
+    "rest.media.azure.net",
+    "rest.media.usgovcloudapi.net",
+    "rest.media.cloudapi.de",
+    "rest.media.chinacloudapi.cn",
+    "ossrdbms-aad.database.windows.net",
+    "ossrdbms-aad.database.usgovcloudapi.net",
+    "ossrdbms-aad.database.cloudapi.de",
+    "ossrdbms-aad.database.chinacloudapi.cn",
+    "dc.applicationinsights.azure.com",
+    "dc.applicationinsights.us",
+    "dc.applicationinsights.azure.cn",
+    "dev.azuresynapse.net",
+    "dev.azuresynapse.usgovcloudapi.net",
+    "dev.azuresynapse.azure.cn",
+    "attest.azure.net",
 ];
 
 /// Strips the port and lower-cases a `Host` header value.
