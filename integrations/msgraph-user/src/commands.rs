@@ -296,11 +296,16 @@ async fn get(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, Failure
     let mut data = match env.api.send(&mut ctx.integration_context, call).await {
         Ok(v) => v,
         Err(e) if e.is_not_found() => {
-            // The reference catches the 404 here whatever handle_error says.
+            // The reference catches the 404 here whatever handle_error says, and shows the
+            // Python `str()` of Graph's JSON error (a dict repr).
             let said = e.body.clone().unwrap_or_else(|| e.text.clone());
             let raw = serde_json::from_str::<Value>(&said).unwrap_or(Value::String(said.clone()));
+            let shown = match &raw {
+                Value::String(s) => s.clone(),
+                other => soar_core::format::py::repr(other),
+            };
             return Ok(Results {
-                readable: Some(format!("### User {user} was not found.\nMicrosoft Graph Response: {said}")),
+                readable: Some(format!("### User {user} was not found.\nMicrosoft Graph Response: {shown}")),
                 raw: Some(raw),
                 ..Results::default()
             }

@@ -16,8 +16,6 @@
 //! - `msgraph-user-get-delta` headers: the reference builds them from a Python set (random
 //!   order); we keep the requested order, then `ID` and `User Principal Name`.
 //! - `key=value` lists split at the first `=` (`a=b=c` is `a` -> `b=c`); the reference crashes.
-//! - `msgraph-user-get` on a 404 shows Graph's error body as JSON where the reference shows the
-//!   Python repr of the same dict.
 //! - `lifetime_in_minutes` is checked to be 10..=43200 before the call (the YAML's documented
 //!   range) so a person gets the reason at once; `start_time` accepts `now`, ISO 8601 and
 //!   relative phrases (`2 hours`, `in 30 minutes`), see `dates.rs`.
