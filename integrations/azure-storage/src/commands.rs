@@ -610,6 +610,64 @@ mod tests {
         assert_eq!(scope_parts(&json!({})), (Value::Null, Value::Null, Value::Null));
     }
 
+    fn ctx(args: Value) -> CommandContext {
+        CommandContext::new("test", args.as_object().cloned().unwrap_or_default(), Default::default())
+    }
+
+    /// (arguments, the request body the reference builds from them).
+    #[test]
+    fn account_bodies_are_built_from_the_given_arguments_only() {
+        let base = json!({"sku": "Standard_LRS", "kind": "StorageV2", "location": "eastus"});
+        let with = |extra: Value| {
+            let mut a = base.clone();
+            a.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            a
+        };
+        let cases = [
+            (
+                base.clone(),
+                json!({"sku": {"name": "Standard_LRS"}, "kind": "StorageV2", "location": "eastus", "properties": {}}),
+            ),
+            (
+                with(json!({"tags": "prod,secops", "custom_domain_name": "x.example"})),
+                json!({"sku": {"name": "Standard_LRS"}, "kind": "StorageV2", "location": "eastus",
+                       "tags": {"tag1": "prod", "tag2": "secops"}, "properties": {"customDomain": {"name": "x.example"}}}),
+            ),
+            (
+                with(
+                    json!({"enc_key_source": "Microsoft.Keyvault", "enc_keyvault_uri": "https://kv", "enc_requireInfrastructureEncryption": "true",
+                            "supports_https_traffic_only": "false", "minimum_tls_version": "TLS1_2"}),
+                ),
+                json!({"sku": {"name": "Standard_LRS"}, "kind": "StorageV2", "location": "eastus", "properties": {
+                    "Encryption": {"keySource": "Microsoft.Keyvault", "keyvaultproperties": {"keyvaulturi": "https://kv"}, "requireInfrastructureEncryption": true},
+                    "supportsHttpsTrafficOnly": false, "minimumTlsVersion": "TLS1_2"}}),
+            ),
+            (
+                with(
+                    json!({"network_ruleset_bypass": "AzureServices", "network_ruleset_ipRules": "[{\"value\": \"1.1.1.1\"}]"}),
+                ),
+                json!({"sku": {"name": "Standard_LRS"}, "kind": "StorageV2", "location": "eastus", "properties": {
+                    "networkAcls": {"bypass": "AzureServices", "ipRules": [{"value": "1.1.1.1"}]}}}),
+            ),
+        ];
+        for (args, want) in cases {
+            assert_eq!(account_body(&ctx(args.clone())).unwrap(), want, "{args}");
+        }
+        let bad =
+            account_body(&ctx(with(json!({"virtual_network_rules": "{nope"})))).unwrap_err().to_string();
+        assert!(bad.contains("virtual_network_rules"), "{bad}");
+    }
+
+    #[test]
+    fn blob_service_bodies_keep_day_counts_as_given() {
+        let args = json!({"delete_rentention_policy_enabled": "true", "delete_rentention_policy_days": "7",
+                          "versioning": "false", "last_access_time_tracking_policy_blob_types": "blockBlob,appendBlob"});
+        let want = json!({"deleteRetentionPolicy": {"enabled": true, "days": "7"}, "isVersioningEnabled": false,
+                          "lastAccessTimeTrackingPolicy": {"blobType": ["blockBlob", "appendBlob"]}});
+        assert_eq!(blob_service_props(&ctx(args)).unwrap(), want);
+        assert!(blob_service_props(&ctx(json!({"versioning": "maybe"}))).is_err());
+    }
+
     #[test]
     fn tag_filter_formats_one_pair_and_rejects_other_text() {
         assert_eq!(
