@@ -255,3 +255,37 @@ async fn test_module(ms: &MsClient, ctx: &mut CommandContext) -> Result<Outcome,
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use soar_protocol::Params;
+
+    use super::*;
+
+    /// (params given, app_id and auth_type after `prepare`, refresh token stored).
+    #[test]
+    fn prepare_fills_defaults_and_splits_the_legacy_app_id() {
+        let cases = [
+            (json!({}), CORTEX_APP_ID, "Device Code", None),
+            (
+                json!({"app_id": "my-app", "auth_type": "Client Credentials"}),
+                "my-app",
+                "Client Credentials",
+                None,
+            ),
+            (json!({"app_id": "my-app@rt-123"}), "my-app", "Device Code", Some("rt-123")),
+        ];
+        for (params, app_id, auth_type, refresh) in cases {
+            let params: Params = serde_json::from_value(params.clone()).unwrap();
+            let mut ctx = CommandContext::new("azure-storage-auth-test", Default::default(), params);
+            prepare(&mut ctx);
+            assert_eq!(ctx.params.str("app_id").as_deref(), Some(app_id));
+            assert_eq!(ctx.params.str("auth_type").as_deref(), Some(auth_type));
+            assert_eq!(
+                ctx.integration_context.get(soar_auth::CURRENT_REFRESH_TOKEN).and_then(Value::as_str),
+                refresh
+            );
+        }
+    }
+}
