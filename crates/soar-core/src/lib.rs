@@ -16,30 +16,30 @@
 //! - [`mod@serve`]: ordered requests without `id`, concurrent ones with `id`, and how they mix;
 //! - [`manifest`]: the `--manifest` shape (an XSOAR integration YAML's keys).
 
+pub mod args;
 mod command;
 mod dispatch;
 mod error;
+pub mod format;
+#[doc(hidden)]
+pub mod golden;
 pub mod manifest;
 mod redact;
 pub mod registry;
 mod runtime;
 pub mod serve;
 mod validate;
-pub mod args;
-pub mod format;
-#[doc(hidden)]
-pub mod golden;
 
 pub use command::*;
 
-pub use error::Error;
-pub use runtime::{handle, handle_bytes, one_shot, run};
 pub use dispatch::{Dispatcher, MAX_REQUEST_BYTES};
+pub use error::Error;
+pub use format::{CommandResults, TableOptions, table_to_markdown};
 pub use redact::MASK;
 pub use registry::{Registry, check_integration};
+pub use runtime::{handle, handle_bytes, one_shot, run};
 pub use serve::{ServeConfig, serve};
-pub use validate::ENGINE_ARGS;
 pub use soar_protocol::{
     self as protocol, AuthFlow, Entry, IntegrationContext, Object, Params, Request, Response, Secret,
 };
-pub use format::{CommandResults, TableOptions, table_to_markdown};
+pub use validate::ENGINE_ARGS;
