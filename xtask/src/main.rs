@@ -6,6 +6,7 @@ mod conformance;
 mod peers_ms;
 mod peers_oidc;
 mod suite;
+mod tidy;
 
 use anyhow::bail;
 
