@@ -1,0 +1,46 @@
+//! Test helpers for the integrations' own test crates (hidden from the docs).
+//!
+//! [`crate::conformance_test!`] writes the test that runs an integration's conformance suite
+//! (`test-data/<name>/cases/`) with its real binary against the emulator, for the
+//! client-secret flow on the worldwide cloud, so `cargo test -p <name>` catches breakage
+//! (`cargo xtask conformance --integration <name>` runs every flow and cloud). The runner is
+//! the xtask's module, which the calling test file compiles in as `conformance`; this crate
+//! itself never links the emulator.
+
+/// Writes `#[test] fn suite_passes_for_client_credentials_against_the_emulator` for the
+/// integration (package and binary) named `$name`. The calling test file must declare the
+/// runner first:
+///
+/// ```ignore
+/// #[allow(dead_code)]
+/// #[path = "../../../xtask/src/conformance.rs"]
+/// mod conformance;
+/// soar_integration_kit::conformance_test!("msgraph-user");
+/// ```
+///
+/// `SOAR_CONFORMANCE_BLESS=1` rewrites the expectations instead (review the diff).
+#[macro_export]
+macro_rules! conformance_test {
+    ($name:literal) => {
+        #[test]
+        fn suite_passes_for_client_credentials_against_the_emulator() {
+            let bin = ::std::path::Path::new(env!(concat!("CARGO_BIN_EXE_", $name)));
+            let bin_dir = bin.parent().expect("the binary has a folder");
+            let opts = conformance::Options {
+                flow: Some("client-secret".into()),
+                cloud: Some("worldwide".into()),
+                bless: ::std::env::var("SOAR_CONFORMANCE_BLESS").is_ok_and(|v| v == "1"),
+                ..conformance::Options::default()
+            };
+            let summary = conformance::run_suite(&conformance::workspace_root(), $name, bin_dir, &opts)
+                .expect("the suite runs");
+            assert!(
+                summary.failed.is_empty(),
+                "{} failed:\n{}",
+                summary.failed.len(),
+                summary.failed.join("\n")
+            );
+            assert!(summary.passed > 20, "only {} case runs passed", summary.passed);
+        }
+    };
+}
