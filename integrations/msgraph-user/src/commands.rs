@@ -3,11 +3,11 @@
 
 use serde_json::{Map, Value, json};
 use soar_core::{CommandContext, Error, Outcome};
+use soar_integration_kit::args::{arg, boolean, or_default, required, secret};
+use soar_integration_kit::{Api, ApiError, Call, Method, Results, Table, file_entry};
 use soar_protocol::Secret;
 use time::OffsetDateTime;
 
-use crate::api::{Api, ApiError, Call, Method};
-use crate::render::{Results, Table};
 use crate::specs::Kind;
 use crate::transform::{
     account, key_values, parse_list, parse_object, quote, readable_key, unsupported_chars,
@@ -106,45 +106,7 @@ async fn suppress_404(env: &Env<'_>, ctx: &mut CommandContext, handler: Handler)
     }
 }
 
-// ---- arguments -------------------------------------------------------------------------------
-
-/// A non-empty argument as text.
-fn arg(ctx: &CommandContext, name: &str) -> Option<String> {
-    match ctx.args.get(name)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::String(_) | Value::Null => None,
-        other => Some(other.to_string()),
-    }
-}
-
-fn required(ctx: &CommandContext, name: &str) -> Result<String, Error> {
-    arg(ctx, name).ok_or_else(|| Error::MissingArg(name.to_owned()))
-}
-
-fn or_default(ctx: &CommandContext, name: &str, default: &str) -> String {
-    arg(ctx, name).unwrap_or_else(|| default.to_owned())
-}
-
-/// The reference's `argToBoolean`: `true`/`yes`/`false`/`no`, any case.
-fn boolean(ctx: &CommandContext, name: &str, default: bool) -> Result<bool, Error> {
-    match arg(ctx, name) {
-        None => Ok(default),
-        Some(v) => match v.to_ascii_lowercase().as_str() {
-            "true" | "yes" => Ok(true),
-            "false" | "no" => Ok(false),
-            _ => Err(Error::InvalidArg {
-                name: name.to_owned(),
-                reason: format!("\"{v}\" is not true or false."),
-            }),
-        },
-    }
-}
-
-/// A secret argument: read once into a [`Secret`] so it can never reach a log by accident.
-fn secret(ctx: &CommandContext, name: &str) -> Option<Secret> {
-    arg(ctx, name).map(Secret::new)
-}
-
+/// A readable-only result.
 fn note(text: String) -> Result<Outcome, Error> {
     Results::readable(text).outcome()
 }
@@ -167,7 +129,7 @@ async fn test(kind: Kind, env: &Env<'_>, ctx: &mut CommandContext) -> Result<Out
             success = true;
         }
     }
-    env.api.send(&mut ctx.integration_context, Call::new(Method::Get, "users/")).await?;
+    env.api.send_json(&mut ctx.integration_context, Call::new(Method::Get, "users/")).await?;
     if success {
         Ok(Results::text("```✅ Success!```").outcome()?)
     } else {
@@ -179,7 +141,7 @@ async fn account_disable(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outc
     let user = required(ctx, "user")?;
     let call =
         Call::new(Method::Patch, format!("users/{}", quote(&user))).body(json!({"accountEnabled": false}));
-    env.api.send(&mut ctx.integration_context, call).await?;
+    env.api.send_json(&mut ctx.integration_context, call).await?;
     Ok(note(format!("user: \"{user}\" account has been disabled successfully."))?)
 }
 
@@ -187,7 +149,7 @@ async fn unblock(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, Fai
     let user = required(ctx, "user")?;
     let call =
         Call::new(Method::Patch, format!("users/{}", quote(&user))).body(json!({"accountEnabled": true}));
-    env.api.send(&mut ctx.integration_context, call).await?;
+    env.api.send_json(&mut ctx.integration_context, call).await?;
     Ok(note(format!(
         "\"{user}\" unblocked. It might take several minutes for the changes to take effect across all applications."
     ))?)
@@ -200,14 +162,14 @@ async fn update(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, Fail
     let body = key_values(&fields, &delimiter)
         .map_err(|reason| Error::InvalidArg { name: "updated_fields".to_owned(), reason })?;
     let call = Call::new(Method::Patch, format!("users/{}", quote(&user))).body(Value::Object(body));
-    env.api.send(&mut ctx.integration_context, call).await?;
+    env.api.send_json(&mut ctx.integration_context, call).await?;
     get(env, ctx).await
 }
 
 async fn delete(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, Failure> {
     let user = required(ctx, "user")?;
     env.api
-        .send(&mut ctx.integration_context, Call::new(Method::Delete, format!("users/{}", quote(&user))))
+        .send_json(&mut ctx.integration_context, Call::new(Method::Delete, format!("users/{}", quote(&user))))
         .await?;
     Ok(note(format!("user: \"{user}\" was deleted successfully."))?)
 }
@@ -231,10 +193,10 @@ async fn create(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, Fail
             obj.extend(extra);
         }
     }
-    env.api.send(&mut ctx.integration_context, Call::new(Method::Post, "users").body(body)).await?;
+    env.api.send_json(&mut ctx.integration_context, Call::new(Method::Post, "users").body(body)).await?;
     let mut user = env
         .api
-        .send(
+        .send_json(
             &mut ctx.integration_context,
             Call::new(Method::Get, format!("users/{}", quote(&upn))).query("$select", "*"),
         )
@@ -259,7 +221,7 @@ async fn get_delta(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, F
     let properties = format!("{},userPrincipalName", or_default(ctx, "properties", ""));
     let reply = env
         .api
-        .send(
+        .send_json(
             &mut ctx.integration_context,
             Call::new(Method::Get, "users/delta").query("$select", properties.clone()),
         )
@@ -293,7 +255,7 @@ async fn get(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, Failure
     let user = required(ctx, "user")?;
     let properties = or_default(ctx, "properties", "*");
     let call = Call::new(Method::Get, format!("users/{}", quote(&user))).query("$select", properties);
-    let mut data = match env.api.send(&mut ctx.integration_context, call).await {
+    let mut data = match env.api.send_json(&mut ctx.integration_context, call).await {
         Ok(v) => v,
         Err(e) if e.is_not_found() => {
             // The reference catches the 404 here whatever handle_error says, and shows the
@@ -354,7 +316,7 @@ async fn list(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, Failur
             call.query("$select", properties).query("$count", "true")
         }
     };
-    let reply = env.api.send(&mut ctx.integration_context, call).await?;
+    let reply = env.api.send_json(&mut ctx.integration_context, call).await?;
     let users = reply.get("value").and_then(Value::as_array).cloned().unwrap_or_default();
     let next = reply.get("@odata.nextLink").and_then(Value::as_str).map(str::to_owned);
     let (readable, mut outputs) = parse_list(&users);
@@ -379,7 +341,7 @@ async fn list(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, Failur
 async fn direct_reports(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, Failure> {
     let user = required(ctx, "user")?;
     let call = Call::new(Method::Get, format!("users/{}/directReports", quote(&user)));
-    let reply = env.api.send(&mut ctx.integration_context, call).await?;
+    let reply = env.api.send_json(&mut ctx.integration_context, call).await?;
     let reports = reply.get("value").and_then(Value::as_array).cloned().unwrap_or_default();
     let (readable, outputs) = parse_list(&reports);
     let md = Table::new(format!("{user} - direct reports"), Value::Array(readable)).remove_null().render()?;
@@ -396,7 +358,7 @@ async fn direct_reports(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outco
 async fn get_manager(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, Failure> {
     let user = required(ctx, "user")?;
     let call = Call::new(Method::Get, format!("users/{}/manager", quote(&user)));
-    let mut manager = env.api.send(&mut ctx.integration_context, call).await?;
+    let mut manager = env.api.send_json(&mut ctx.integration_context, call).await?;
     drop_key(&mut manager, "@odata.context");
     drop_key(&mut manager, "@odata.type");
     let (readable, outputs) = parse_object(&as_object(&manager));
@@ -415,9 +377,9 @@ async fn assign_manager(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outco
     let user = required(ctx, "user")?;
     let manager = required(ctx, "manager")?;
     // The reference puts the manager id in the reference URL as given (not percent-encoded).
-    let body = json!({"@odata.id": format!("{}users/{manager}", env.api.base_url())});
+    let body = json!({"@odata.id": format!("{}users/{manager}", env.api.base_url()?)});
     let call = Call::new(Method::Put, format!("users/{}/manager/$ref", quote(&user))).body(body);
-    env.api.send(&mut ctx.integration_context, call).await?;
+    env.api.send_json(&mut ctx.integration_context, call).await?;
     Ok(note(format!(
         "A manager was assigned to user \"{user}\". It might take several minutes for the changes to take affect \
          across all applications."
@@ -436,7 +398,7 @@ async fn change_password(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outc
         "password": password.expose(),
     }});
     env.api
-        .send(
+        .send_json(
             &mut ctx.integration_context,
             Call::new(Method::Patch, format!("users/{}", quote(&user))).body(body),
         )
@@ -470,7 +432,7 @@ async fn change_password_on_premise(env: &Env<'_>, ctx: &mut CommandContext) -> 
     };
     let methods = env
         .api
-        .send(
+        .send_json(
             &mut ctx.integration_context,
             Call::new(Method::Get, format!("users/{}/authentication/passwordMethods", quote(&user))),
         )
@@ -487,14 +449,14 @@ async fn change_password_on_premise(env: &Env<'_>, ctx: &mut CommandContext) -> 
         format!("users/{}/authentication/methods/{method_id}/resetPassword", quote(&user)),
     )
     .body(json!({"newPassword": password.expose()}));
-    env.api.send(&mut ctx.integration_context, call).await?;
+    env.api.send_json(&mut ctx.integration_context, call).await?;
     Ok(note(format!("The password of user {user} has been changed successfully."))?)
 }
 
 async fn session_revoke(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, Failure> {
     let user = required(ctx, "user")?;
     let call = Call::new(Method::Post, format!("users/{}/revokeSignInSessions", quote(&user)));
-    env.api.send(&mut ctx.integration_context, call).await?;
+    env.api.send_json(&mut ctx.integration_context, call).await?;
     Ok(note(format!("User: \"{user}\" sessions have been revoked successfully."))?)
 }
 
@@ -504,7 +466,7 @@ async fn tap_list(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, Fa
         Method::Get,
         format!("users/{}/authentication/temporaryAccessPassMethods", quote(&user_id)),
     );
-    let reply = env.api.send(&mut ctx.integration_context, call).await?;
+    let reply = env.api.send_json(&mut ctx.integration_context, call).await?;
     let items = reply.get("value").and_then(Value::as_array).cloned().unwrap_or_default();
     let Some(first) = items.first().and_then(Value::as_object) else {
         return Ok(note(format!("Failed to get TAP policy for the user {user_id}."))?);
@@ -563,7 +525,7 @@ async fn tap_create(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, 
         format!("users/{}/authentication/temporaryAccessPassMethods", quote(&user_id)),
     )
     .body(body);
-    let mut reply = env.api.send(&mut ctx.integration_context, call).await?;
+    let mut reply = env.api.send_json(&mut ctx.integration_context, call).await?;
     drop_key(&mut reply, "@odata.context");
     if reply.as_object().is_none_or(Map::is_empty) {
         return Ok(note(format!("Failed to create TAP policy for user: {user_id}."))?);
@@ -579,7 +541,7 @@ async fn tap_create(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, 
     };
     let zip = tap::encrypted_zip(&pass, &zip_password).map_err(Error::Command)?;
     let (_, outputs) = parse_object(&as_object(&reply));
-    let file = crate::render::file_entry(tap::ZIP_NAME, &zip);
+    let file = file_entry(tap::ZIP_NAME, &zip);
     let results = Results {
         readable: Some(format!(
             "Temporary Access Pass Authentication methods policy for user: {user_id} was successfully created."
@@ -600,7 +562,7 @@ async fn tap_delete(env: &Env<'_>, ctx: &mut CommandContext) -> Result<Outcome, 
         Method::Delete,
         format!("users/{}/authentication/temporaryAccessPassMethods/{}", quote(&user_id), quote(&policy_id)),
     );
-    env.api.send(&mut ctx.integration_context, call).await?;
+    env.api.send_json(&mut ctx.integration_context, call).await?;
     Ok(note(format!(
         "Temporary Access Pass Authentication methods policy {policy_id} was successfully deleted."
     ))?)

@@ -3,8 +3,9 @@
 //!
 //! The binary (`src/main.rs`) is `soar_core::run(MsGraphUser::new())`. This crate declares the
 //! prefix, the auth flows and params ([`AUTH_SPEC`], [`MsGraphUser::params`]) and the 20
-//! commands in `specs.rs`; the handlers in `commands.rs` talk to Graph through the [`api::Api`]
-//! seam, whose real implementation (`client.rs`) is `soar_auth::MsClient`. The generic
+//! commands in `specs.rs`; the handlers in `commands.rs` talk to Graph `v1.0` through
+//! `soar_integration_kit`'s `Api` seam, whose real implementation is its `MsApi` over
+//! `soar_auth::MsClient`. The generic
 //! `msgraph-user-generate-login-url` and `msgraph-user-auth-reset` come from
 //! `soar-auth-commands`.
 //!
@@ -24,11 +25,8 @@
 //! - Secret arguments (`password`, `zip_password`) are read into `Secret` at once and only
 //!   exposed in the request body; they are declared `secret: true` so the runtime masks them.
 
-pub mod api;
-pub mod client;
 pub mod commands;
 pub mod dates;
-pub mod render;
 pub mod specs;
 pub mod tap;
 pub mod transform;
@@ -37,12 +35,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use soar_auth::{ApiKind, AuthSpec, MsClient, ParamNames, Shared};
-use soar_core::{
-    ArgSpec, AuthFlow, Command, CommandContext, Error, Integration, Outcome, OutputSpec, ParamSpec,
-};
+use soar_core::{AuthFlow, Command, CommandContext, Error, Integration, Outcome, ParamSpec};
+use soar_integration_kit::{KindHandler, MsApi, kind_commands};
 use time::OffsetDateTime;
 
-use crate::client::GraphClient;
 use crate::commands::Env;
 use crate::specs::Kind;
 
@@ -55,6 +51,9 @@ pub const FLOWS: &[AuthFlow] = &[
     AuthFlow::AuthorizationCode,
     AuthFlow::ManagedIdentity,
 ];
+
+/// The Graph API version in every path.
+pub const GRAPH_VERSION: &str = "v1.0";
 
 /// What the auth crate needs to know about this integration.
 pub static AUTH_SPEC: AuthSpec = AuthSpec {
@@ -114,13 +113,7 @@ impl Integration for MsGraphUser {
     }
 
     fn commands(&self) -> Vec<Box<dyn Command>> {
-        let mut v: Vec<Box<dyn Command>> = Kind::ALL
-            .iter()
-            .map(|&kind| {
-                Box::new(GraphCommand { kind, shared: self.shared.clone(), clock: self.clock })
-                    as Box<dyn Command>
-            })
-            .collect();
+        let mut v = kind_commands(&Kind::ALL, &AUTH_SPEC, &self.shared, Handler { clock: self.clock });
         // The reference has only these two generic commands (its own test is msgraph-user-test).
         let generic = ["msgraph-user-generate-login-url", "msgraph-user-auth-reset"];
         v.extend(
@@ -178,34 +171,14 @@ pub fn params() -> Vec<ParamSpec> {
     ]
 }
 
-/// One command of [`Kind`], run with a fresh auth client per request.
-struct GraphCommand {
-    kind: Kind,
-    shared: Arc<Shared>,
+/// Runs a command of [`Kind`] with the request's auth client and the instance's choices.
+struct Handler {
     clock: fn() -> OffsetDateTime,
 }
 
 #[async_trait]
-impl Command for GraphCommand {
-    fn name(&self) -> &str {
-        self.kind.name()
-    }
-
-    fn description(&self) -> &str {
-        self.kind.description()
-    }
-
-    fn args(&self) -> Vec<ArgSpec> {
-        self.kind.args()
-    }
-
-    fn outputs(&self) -> Vec<OutputSpec> {
-        self.kind.outputs()
-    }
-
-    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
-        let ms =
-            MsClient::from_params(&AUTH_SPEC, &ctx.params, self.shared.clone()).map_err(Error::command)?;
+impl KindHandler<Kind> for Handler {
+    async fn run(&self, kind: Kind, ms: MsClient, ctx: &mut CommandContext) -> Result<Outcome, Error> {
         let flow = ms.flow();
         let env = Env {
             handle_error: ctx.params.bool("handle_error", true),
@@ -213,8 +186,8 @@ impl Command for GraphCommand {
             self_deployed: ctx.params.bool("self_deployed", false),
             auth_code_flow: flow == AuthFlow::AuthorizationCode,
             now: (self.clock)(),
-            api: &GraphClient { ms },
+            api: &MsApi::new(ms, ApiKind::Graph, Some(GRAPH_VERSION)),
         };
-        commands::run(self.kind, &env, ctx).await
+        commands::run(kind, &env, ctx).await
     }
 }

@@ -1,6 +1,7 @@
 //! What each command takes and writes: names, arguments, defaults, outputs (the manifest).
 
 use soar_core::{ArgSpec, OutputSpec};
+use soar_integration_kit::spec::{BOOL, CommandKind, opt, out, req};
 
 /// The standard user fields under a prefix (the paths must be `&'static str` literals).
 macro_rules! user_fields {
@@ -91,9 +92,11 @@ impl Kind {
         Kind::TapCreate,
         Kind::TapDelete,
     ];
+}
 
+impl CommandKind for Kind {
     /// The command name.
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             Kind::TestModule => "test-module",
             Kind::Test => "msgraph-user-test",
@@ -119,7 +122,7 @@ impl Kind {
     }
 
     /// One sentence on what it does.
-    pub fn description(self) -> &'static str {
+    fn description(self) -> &'static str {
         match self {
             Kind::TestModule => "Checks the configuration: gets a token and lists users.",
             Kind::Test => "Tests connectivity to Microsoft Graph (use it for the authorization code flow).",
@@ -151,7 +154,7 @@ impl Kind {
     }
 
     /// The arguments.
-    pub fn args(self) -> Vec<ArgSpec> {
+    fn args(self) -> Vec<ArgSpec> {
         let user = || req("user", "The user's ID or user principal name.");
         match self {
             Kind::TestModule | Kind::Test => vec![],
@@ -279,7 +282,7 @@ impl Kind {
     }
 
     /// The context outputs.
-    pub fn outputs(self) -> Vec<OutputSpec> {
+    fn outputs(self) -> Vec<OutputSpec> {
         match self {
             Kind::Update | Kind::GetDelta => user_outputs(),
             Kind::Create | Kind::Get => [user_outputs(), account_outputs()].concat(),
@@ -332,8 +335,6 @@ impl Kind {
     }
 }
 
-const BOOL: &[&str] = &["true", "false"];
-
 fn user_outputs() -> Vec<OutputSpec> {
     user_fields!("MSGraphUser.")
 }
@@ -349,16 +350,4 @@ fn account_outputs() -> Vec<OutputSpec> {
         out("Account.Office", "String", "The user's office location."),
         out("Account.Type", "String", "The account type (Azure AD)."),
     ]
-}
-
-fn req(name: &'static str, description: &'static str) -> ArgSpec {
-    ArgSpec { name, description, required: true, ..ArgSpec::default() }
-}
-
-fn opt(name: &'static str, description: &'static str) -> ArgSpec {
-    ArgSpec { name, description, ..ArgSpec::default() }
-}
-
-fn out(path: &'static str, output_type: &'static str, description: &'static str) -> OutputSpec {
-    OutputSpec { path, output_type, description }
 }
