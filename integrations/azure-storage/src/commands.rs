@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value, json};
 use soar_core::{CommandContext, Error, Outcome};
+use soar_integration_kit::args::{arg, arg_or_param, given, required, strict_bool};
+use soar_integration_kit::{Api, Call, Method, Results, Table};
 
-use crate::api::{Api, Call, Method};
-use crate::render::{Results, Table};
 use crate::specs::Kind;
 
 /// The ARM API version of every call (the reference uses it even for subscriptions and
@@ -38,45 +38,8 @@ pub async fn run(kind: Kind, env: &Env<'_>, ctx: &mut CommandContext) -> Result<
 
 // ---- arguments -------------------------------------------------------------------------------
 
-/// An argument as given (present, even if empty): the reference tests `'key' in args`.
-fn given(ctx: &CommandContext, name: &str) -> Option<String> {
-    match ctx.args.get(name)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Null => None,
-        other => Some(other.to_string()),
-    }
-}
-
-/// A non-empty argument.
-fn arg(ctx: &CommandContext, name: &str) -> Option<String> {
-    given(ctx, name).filter(|s| !s.is_empty())
-}
-
-fn required(ctx: &CommandContext, name: &str) -> Result<String, Error> {
-    arg(ctx, name).ok_or_else(|| Error::MissingArg(name.to_owned()))
-}
-
-/// The argument, else the instance param of the same name (`get_from_args_or_params`).
-fn arg_or_param(ctx: &CommandContext, name: &str) -> Result<String, Error> {
-    arg(ctx, name).or_else(|| ctx.params.str(name)).ok_or_else(|| Error::InvalidArg {
-        name: name.to_owned(),
-        reason: format!("no value: give {name}=<value> or set the instance's default {name}."),
-    })
-}
-
 fn is_true(v: &str) -> bool {
     v == "true"
-}
-
-/// The reference's `argToBoolean` (strict): true/yes/false/no in any case.
-fn strict_bool(name: &str, v: &str) -> Result<bool, Error> {
-    match v.to_ascii_lowercase().as_str() {
-        "true" | "yes" => Ok(true),
-        "false" | "no" => Ok(false),
-        _ => {
-            Err(Error::InvalidArg { name: name.to_owned(), reason: format!("\"{v}\" is not true or false.") })
-        }
-    }
 }
 
 /// The part of an ARM id between two markers (`subscriptions/(.+?)/resourceGroups`).

@@ -5,7 +5,8 @@
 //!
 //! The binary (`src/main.rs`) is `soar_core::run(AzureStorage::new())`. [`AUTH_SPEC`] declares
 //! the flows; `specs.rs` the commands; `commands.rs` the handlers, which talk to ARM through
-//! the [`api::Api`] seam (`client.rs` is the real one, over `soar_auth::MsClient`). The auth
+//! `soar_integration_kit`'s `Api` seam (its `MsApi` over `soar_auth::MsClient` is the real
+//! one; ARM paths carry no version segment, the version is the `api-version` query). The auth
 //! commands (`auth-start`, `auth-complete`, `auth-test`, `auth-reset`, `generate-login-url`)
 //! come from `soar-auth-commands`.
 //!
@@ -25,10 +26,7 @@
 //! - Bad JSON in `network_ruleset_ipRules`, `virtual_network_rules` or `tag`, and a `limit` that
 //!   is not a number, are argument errors that name the argument.
 
-pub mod api;
-pub mod client;
 pub mod commands;
-pub mod render;
 pub mod specs;
 
 use std::sync::Arc;
@@ -39,9 +37,9 @@ use soar_auth::{ApiKind, AuthSpec, MsClient, ParamNames, ParamRef, Shared};
 use soar_core::{
     ArgSpec, AuthFlow, Command, CommandContext, Error, Integration, Outcome, OutputSpec, ParamSpec,
 };
+use soar_integration_kit::{KindHandler, MsApi, kind_commands};
 use soar_protocol::ParamValue;
 
-use crate::client::ArmClient;
 use crate::commands::Env;
 use crate::specs::Kind;
 
@@ -110,17 +108,9 @@ impl Integration for AzureStorage {
     }
 
     fn commands(&self) -> Vec<Box<dyn Command>> {
-        let mut v: Vec<Box<dyn Command>> = Kind::ALL
-            .iter()
-            .map(|&kind| {
-                Box::new(Wrapped { inner: Box::new(ArmCommand { kind, shared: self.shared.clone() }) })
-                    as Box<dyn Command>
-            })
-            .collect();
-        for c in soar_auth_commands::auth_commands(&AUTH_SPEC, self.shared.clone()) {
-            v.push(Box::new(Wrapped { inner: c }));
-        }
-        v
+        let mut v = kind_commands(&Kind::ALL, &AUTH_SPEC, &self.shared, Handler);
+        v.extend(soar_auth_commands::auth_commands(&AUTH_SPEC, self.shared.clone()));
+        v.into_iter().map(|inner| Box::new(Wrapped { inner }) as Box<dyn Command>).collect()
     }
 }
 
@@ -200,38 +190,17 @@ impl Command for Wrapped {
     }
 }
 
-/// One ARM command, with a fresh auth client per request.
-struct ArmCommand {
-    kind: Kind,
-    shared: Arc<Shared>,
-}
+/// Runs a command of [`Kind`] with the request's auth client.
+struct Handler;
 
 #[async_trait]
-impl Command for ArmCommand {
-    fn name(&self) -> &str {
-        self.kind.name()
-    }
-
-    fn description(&self) -> &str {
-        self.kind.description()
-    }
-
-    fn args(&self) -> Vec<ArgSpec> {
-        self.kind.args()
-    }
-
-    fn outputs(&self) -> Vec<OutputSpec> {
-        self.kind.outputs()
-    }
-
-    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
-        let ms =
-            MsClient::from_params(&AUTH_SPEC, &ctx.params, self.shared.clone()).map_err(Error::command)?;
-        if self.kind == Kind::TestModule {
+impl KindHandler<Kind> for Handler {
+    async fn run(&self, kind: Kind, ms: MsClient, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        if kind == Kind::TestModule {
             return test_module(&ms, ctx).await;
         }
-        let env = Env { api: &ArmClient { ms } };
-        commands::run(self.kind, &env, ctx).await
+        let env = Env { api: &MsApi::new(ms, ApiKind::Arm, None) };
+        commands::run(kind, &env, ctx).await
     }
 }
 

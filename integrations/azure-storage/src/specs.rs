@@ -1,6 +1,7 @@
 //! What each command takes and writes (the manifest): names, arguments, defaults, outputs.
 
 use soar_core::{ArgSpec, OutputSpec};
+use soar_integration_kit::spec::{BOOL, CommandKind, opt, out, req};
 
 /// The commands this crate implements (the auth commands come from `soar-auth-commands`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +45,11 @@ impl Kind {
         Kind::SubscriptionsList,
         Kind::ResourceGroupList,
     ];
+}
 
+impl CommandKind for Kind {
     /// The command name.
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             Kind::TestModule => "test-module",
             Kind::AccountList => "azure-storage-account-list",
@@ -63,7 +66,7 @@ impl Kind {
     }
 
     /// One sentence on what it does.
-    pub fn description(self) -> &'static str {
+    fn description(self) -> &'static str {
         match self {
             Kind::TestModule => {
                 "Checks the configuration (managed identities only; other flows say which command to run)."
@@ -86,7 +89,7 @@ impl Kind {
     }
 
     /// The arguments.
-    pub fn args(self) -> Vec<ArgSpec> {
+    fn args(self) -> Vec<ArgSpec> {
         let scope = || {
             vec![
                 opt("resource_group_name", "The resource group; overrides the instance's default."),
@@ -279,7 +282,7 @@ impl Kind {
     }
 
     /// The context outputs.
-    pub fn outputs(self) -> Vec<OutputSpec> {
+    fn outputs(self) -> Vec<OutputSpec> {
         match self {
             Kind::AccountList | Kind::AccountCreateUpdate => account_outputs(),
             Kind::BlobServiceGet => {
@@ -645,8 +648,6 @@ fn account_outputs() -> Vec<OutputSpec> {
     rows.iter().map(|(p, t, d)| out(p, t, d)).collect()
 }
 
-const BOOL: &[&str] = &["true", "false"];
-
 const SKUS: &[&str] = &[
     "Premium_LRS",
     "Premium_ZRS",
@@ -693,15 +694,3 @@ const LOCATIONS: &[&str] = &[
     "germanywestcentral",
     "norwayeast",
 ];
-
-fn req(name: &'static str, description: &'static str) -> ArgSpec {
-    ArgSpec { name, description, required: true, ..ArgSpec::default() }
-}
-
-fn opt(name: &'static str, description: &'static str) -> ArgSpec {
-    ArgSpec { name, description, ..ArgSpec::default() }
-}
-
-fn out(path: &'static str, output_type: &'static str, description: &'static str) -> OutputSpec {
-    OutputSpec { path, output_type, description }
-}
