@@ -259,11 +259,16 @@ impl Instances {
     pub fn load(&self, name: &str) -> Result<Instance> {
         let path = self.path(name)?;
         match read_optional(&path)? {
-            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| EngineError::Corrupt {
-                path,
-                what: "instance file",
-                reason: e.to_string(),
-            }),
+            Some(bytes) => {
+                let mut inst: Instance = serde_json::from_slice(&bytes).map_err(|e| {
+                    EngineError::Corrupt { path, what: "instance file", reason: e.to_string() }
+                })?;
+                // In memory, secret params are `Secret`s, so no Debug or log line can show them.
+                for key in inst.secret_params.clone() {
+                    inst.params.mark_secret(&key);
+                }
+                Ok(inst)
+            }
             None => {
                 let names = self.names()?;
                 let hint = match crate::cmdline::closest(name, names.iter().map(String::as_str)) {
@@ -403,7 +408,10 @@ mod tests {
         assert!(instances.save(&inst, false).unwrap_err().to_string().contains("already exists"));
         let path = dir.path().join("instances/g.json");
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(instances.load("g").unwrap(), inst);
+        let loaded = instances.load("g").unwrap();
+        assert_eq!(loaded.params.secret("enc_key").unwrap().expose(), "from-env");
+        assert!(!format!("{loaded:?}").contains("from-env"), "secrets are redacted in memory");
+        assert_eq!(serde_json::to_value(&loaded).unwrap(), serde_json::to_value(&inst).unwrap());
         let err = instances.load("h").unwrap_err().to_string();
         assert!(err.contains("Unknown instance h") && err.contains("known: g"), "{err}");
         instances.remove("g").unwrap();

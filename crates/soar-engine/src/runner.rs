@@ -325,10 +325,11 @@ impl Engine {
                 "{integration} exited with {status} and wrote no response{write_note}; its standard error is above."
             )));
         }
+        // What it wrote is not shown: it may hold tokens.
         serde_json::from_slice::<Response>(&out).map_err(|e| {
-            let head: String = String::from_utf8_lossy(&out).chars().take(200).collect();
             EngineError::Integration(format!(
-                "{integration} (exit {status}) did not answer with a protocol response ({e}); it wrote: {head}"
+                "{integration} (exit {status}) did not answer with a protocol response: {e} ({} bytes on stdout).",
+                out.len()
             ))
         })
     }
