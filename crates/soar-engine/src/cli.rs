@@ -161,12 +161,20 @@ pub fn main() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    // `COLUMNS` wins; otherwise a terminal's own width; piped output is never folded.
+    let columns =
+        std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<usize>().ok()).filter(|c| *c > 0);
     let style = |tty: bool| Style {
         color: match cli.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => tty && !no_color,
         },
+        width: columns.or_else(|| {
+            tty.then(terminal_size::terminal_size)
+                .flatten()
+                .map(|(terminal_size::Width(w), _)| usize::from(w))
+        }),
     };
     let (out_style, err_style) =
         (style(std::io::stdout().is_terminal()), style(std::io::stderr().is_terminal()));

@@ -8,11 +8,13 @@
 use serde_json::Value;
 use soar_protocol::{Entry, entry_type};
 
-/// Whether to emit ANSI styles.
+/// Whether to emit ANSI styles, and how wide the terminal is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Style {
     /// Emit ANSI escape codes.
     pub color: bool,
+    /// The terminal's width; a table wider than this is shown one record per block.
+    pub width: Option<usize>,
 }
 
 const BOLD: &str = "\x1b[1m";
@@ -169,6 +171,13 @@ fn table(rows: &[&str], style: Style) -> String {
             }
         }
     }
+    let total: usize = widths.iter().map(|w| w + 3).sum::<usize>() + 1;
+    if let Some(limit) = style.width
+        && total > limit
+        && parsed.len() > 1
+    {
+        return records(&parsed, style, limit);
+    }
     let rule = |l: &str, m: &str, r: &str| {
         let parts: Vec<String> = widths.iter().map(|w| "─".repeat(w + 2)).collect();
         format!("{l}{}{r}\n", parts.join(m))
@@ -190,6 +199,30 @@ fn table(rows: &[&str], style: Style) -> String {
         }
     }
     out.push_str(&rule("└", "┴", "┘"));
+    out
+}
+
+/// A table too wide for the terminal: one block per row, `Header: value` lines.
+fn records(parsed: &[Vec<Vec<(String, usize)>>], style: Style, limit: usize) -> String {
+    let headers: Vec<(String, usize)> =
+        parsed[0].iter().map(|cell| cell.first().cloned().unwrap_or_default()).collect();
+    let key_width = headers.iter().map(|(_, w)| *w).max().unwrap_or(0);
+    let mut out = String::new();
+    for (i, row) in parsed[1..].iter().enumerate() {
+        if i > 0 {
+            out.push_str(&style.dim(&"─".repeat(limit.min(40))));
+            out.push('\n');
+        }
+        for (j, (header, hw)) in headers.iter().enumerate() {
+            let lines = row.get(j).cloned().unwrap_or_default();
+            let pad = " ".repeat(key_width - hw);
+            let first = lines.first().map(|(t, _)| t.as_str()).unwrap_or_default();
+            out.push_str(&format!("{}{pad} {first}\n", style.bold(&format!("{header}:"))));
+            for (text, _) in lines.iter().skip(1) {
+                out.push_str(&format!("{} {text}\n", " ".repeat(key_width + 1)));
+            }
+        }
+    }
     out
 }
 
@@ -261,7 +294,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const PLAIN: Style = Style { color: false };
+    const PLAIN: Style = Style { color: false, width: None };
 
     fn check(md: &str, want: &str) {
         assert_eq!(markdown(md, PLAIN), want, "\n{}", markdown(md, PLAIN));
@@ -285,8 +318,20 @@ mod tests {
     }
 
     #[test]
+    fn tables_wider_than_the_terminal_become_records() {
+        let narrow = Style { color: false, width: Some(20) };
+        let md = "|Name|Mail|\n|---|---|\n| Alice | alice@example.com |\n| Bob | b@x<br>b2@x |\n";
+        assert_eq!(
+            markdown(md, narrow),
+            "Name: Alice\nMail: alice@example.com\n────────────────────\nName: Bob\nMail: b@x\n      b2@x\n"
+        );
+        // Wide enough: the box.
+        assert!(markdown(md, Style { color: false, width: Some(80) }).starts_with("┌"));
+    }
+
+    #[test]
     fn colours_only_when_asked() {
-        let color = Style { color: true };
+        let color = Style { color: true, width: None };
         assert_eq!(markdown("**b**", color), "\x1b[1mb\x1b[0m\n");
         // Width ignores escape codes, so columns still line up.
         let t = markdown("|a|\n|---|\n| **bb** |\n", color);
@@ -298,7 +343,7 @@ mod tests {
         let err = Entry::error("Error in API call [404]\nmore");
         assert_eq!(render_entry(&err, PLAIN), (Stream::Err, "Error in API call [404]\nmore\n".to_owned()));
         assert_eq!(
-            render_entry(&err, Style { color: true }).1,
+            render_entry(&err, Style { color: true, width: None }).1,
             "\x1b[31mError in API call [404]\x1b[0m\n\x1b[31mmore\x1b[0m\n"
         );
         let mut note = Entry::markdown("raw");
