@@ -2,7 +2,8 @@
 //! command handlers and a Microsoft API ([`api`]), its real implementation over
 //! `soar_auth::MsClient` ([`client`]), the War Room shapes ([`render`]), the reading of
 //! command arguments ([`args`]), the declaration helpers and the command wrapper that builds
-//! one auth client per request ([`spec`]), and a test helper ([`conformance_test!`]).
+//! one auth client per request ([`spec`]), the `soar_core::Integration` made of those
+//! declarations ([`integration`]), and a test helper ([`conformance_test!`]).
 //!
 //! **Invariant:** knows nothing of any single integration (no prefix, command name, path or
 //! API version of one lives here; each integration passes its own). It depends on
@@ -22,6 +23,7 @@ pub mod args;
 pub mod client;
 #[cfg(test)]
 mod fixtures;
+pub mod integration;
 pub mod render;
 pub mod spec;
 #[doc(hidden)]
@@ -29,5 +31,6 @@ pub mod test_util;
 
 pub use api::{Api, ApiError, Call, Method, Reply};
 pub use client::MsApi;
+pub use integration::{About, CommandSet, MsIntegration};
 pub use render::{Results, Table, file_entry};
 pub use spec::{CommandKind, KindHandler, kind_commands};

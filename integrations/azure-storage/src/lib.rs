@@ -3,8 +3,8 @@
 //! Storage" integration does (newest version: Client Credentials added, the tenant's token URL
 //! for the authorization code flow, `api-version` on every call).
 //!
-//! The binary (`src/main.rs`) is `soar_core::run(AzureStorage::new())`. [`AUTH_SPEC`] declares
-//! the flows; `specs.rs` the commands; `commands.rs` the handlers, which talk to ARM through
+//! The binary (`src/main.rs`) is `soar_core::run(integration())`. [`AUTH_SPEC`] and
+//! [`ABOUT`] declare the flows and params; `specs.rs` the commands; `commands.rs` the handlers, which talk to ARM through
 //! `soar_integration_kit`'s `Api` seam (its `MsApi` over `soar_auth::MsClient` is the real
 //! one; ARM paths carry no version segment, the version is the `api-version` query). The auth
 //! commands (`auth-start`, `auth-complete`, `auth-test`, `auth-reset`, `generate-login-url`)
@@ -34,10 +34,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 use soar_auth::{ApiKind, AuthSpec, MsClient, ParamNames, ParamRef, Shared};
-use soar_core::{
-    ArgSpec, AuthFlow, Command, CommandContext, Error, Integration, Outcome, OutputSpec, ParamSpec,
-};
-use soar_integration_kit::{KindHandler, MsApi, kind_commands};
+use soar_core::{ArgSpec, AuthFlow, Command, CommandContext, Error, Outcome, OutputSpec, ParamSpec};
+use soar_integration_kit::{About, CommandSet, KindHandler, MsApi, MsIntegration, kind_commands};
 use soar_protocol::ParamValue;
 
 use crate::commands::Env;
@@ -67,49 +65,25 @@ pub static AUTH_SPEC: AuthSpec = AuthSpec {
     user_flow_tenant: None,
 };
 
+/// The integration's declarations.
+pub static ABOUT: About =
+    About { spec: &AUTH_SPEC, display_name: "Azure Storage Management", params, unprefixed_commands: &[] };
+
 /// The integration.
-pub struct AzureStorage {
-    shared: Arc<Shared>,
+pub type AzureStorage = MsIntegration<ArmCommands>;
+
+/// The integration with the process-wide HTTP client (configured from the environment).
+pub fn integration() -> AzureStorage {
+    MsIntegration::new(&ABOUT, ArmCommands)
 }
 
-impl AzureStorage {
-    /// With the process-wide HTTP client (configured from the environment).
-    pub fn new() -> Self {
-        AzureStorage { shared: Shared::new() }
-    }
+/// The commands of [`Kind`] and the generic auth commands, each behind [`Wrapped`].
+pub struct ArmCommands;
 
-    /// With a given auth `Shared` (tests).
-    pub fn with_shared(shared: Arc<Shared>) -> Self {
-        AzureStorage { shared }
-    }
-}
-
-impl Default for AzureStorage {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Integration for AzureStorage {
-    fn prefix(&self) -> &'static str {
-        "azure-storage"
-    }
-
-    fn display_name(&self) -> &'static str {
-        "Azure Storage Management"
-    }
-
-    fn supported_flows(&self) -> &'static [AuthFlow] {
-        FLOWS
-    }
-
-    fn params(&self) -> Vec<ParamSpec> {
-        params()
-    }
-
-    fn commands(&self) -> Vec<Box<dyn Command>> {
-        let mut v = kind_commands(&Kind::ALL, &AUTH_SPEC, &self.shared, Handler);
-        v.extend(soar_auth_commands::auth_commands(&AUTH_SPEC, self.shared.clone()));
+impl CommandSet for ArmCommands {
+    fn commands(&self, shared: &Arc<Shared>) -> Vec<Box<dyn Command>> {
+        let mut v = kind_commands(&Kind::ALL, &AUTH_SPEC, shared, Handler);
+        v.extend(soar_auth_commands::auth_commands(&AUTH_SPEC, shared.clone()));
         v.into_iter().map(|inner| Box::new(Wrapped { inner }) as Box<dyn Command>).collect()
     }
 }

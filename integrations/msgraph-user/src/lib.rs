@@ -1,8 +1,8 @@
 //! Microsoft Graph User (prefix `msgraph-user`): read and manage Entra ID users through
 //! Microsoft Graph `v1.0`, as the reference "Microsoft Graph User" integration does.
 //!
-//! The binary (`src/main.rs`) is `soar_core::run(MsGraphUser::new())`. This crate declares the
-//! prefix, the auth flows and params ([`AUTH_SPEC`], [`MsGraphUser::params`]) and the 20
+//! The binary (`src/main.rs`) is `soar_core::run(integration())`. This crate declares the
+//! prefix, the auth flows and params ([`AUTH_SPEC`], [`ABOUT`], [`params`]) and the 20
 //! commands in `specs.rs`; the handlers in `commands.rs` talk to Graph `v1.0` through
 //! `soar_integration_kit`'s `Api` seam, whose real implementation is its `MsApi` over
 //! `soar_auth::MsClient`. The generic
@@ -35,8 +35,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use soar_auth::{ApiKind, AuthSpec, MsClient, ParamNames, Shared};
-use soar_core::{AuthFlow, Command, CommandContext, Error, Integration, Outcome, ParamSpec};
-use soar_integration_kit::{KindHandler, MsApi, kind_commands};
+use soar_core::{AuthFlow, Command, CommandContext, Error, Outcome, ParamSpec};
+use soar_integration_kit::{About, CommandSet, KindHandler, MsApi, MsIntegration, kind_commands};
 use time::OffsetDateTime;
 
 use crate::commands::Env;
@@ -66,58 +66,37 @@ pub static AUTH_SPEC: AuthSpec = AuthSpec {
     user_flow_tenant: None,
 };
 
+/// The integration's declarations.
+pub static ABOUT: About = About {
+    spec: &AUTH_SPEC,
+    display_name: "Microsoft Graph User",
+    params,
+    // The reference's name, kept so playbooks that call it keep working.
+    unprefixed_commands: &["msgraph-direct-reports"],
+};
+
 /// The integration.
-pub struct MsGraphUser {
-    shared: Arc<Shared>,
-    clock: fn() -> OffsetDateTime,
+pub type MsGraphUser = MsIntegration<GraphCommands>;
+
+/// The integration with the process-wide HTTP client (configured from the environment) and
+/// the system clock.
+pub fn integration() -> MsGraphUser {
+    MsIntegration::new(&ABOUT, GraphCommands { clock: OffsetDateTime::now_utc })
 }
 
-impl MsGraphUser {
-    /// With the process-wide HTTP client (configured from the environment).
-    pub fn new() -> Self {
-        MsGraphUser { shared: Shared::new(), clock: OffsetDateTime::now_utc }
-    }
-
-    /// With a given auth `Shared` and clock (tests).
-    pub fn with_parts(shared: Arc<Shared>, clock: fn() -> OffsetDateTime) -> Self {
-        MsGraphUser { shared, clock }
-    }
+/// The commands of [`Kind`] plus the reference's two generic auth commands.
+pub struct GraphCommands {
+    /// The clock (tests fix it).
+    pub clock: fn() -> OffsetDateTime,
 }
 
-impl Default for MsGraphUser {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Integration for MsGraphUser {
-    fn prefix(&self) -> &'static str {
-        "msgraph-user"
-    }
-
-    fn display_name(&self) -> &'static str {
-        "Microsoft Graph User"
-    }
-
-    fn supported_flows(&self) -> &'static [AuthFlow] {
-        FLOWS
-    }
-
-    fn params(&self) -> Vec<ParamSpec> {
-        params()
-    }
-
-    fn unprefixed_commands(&self) -> &'static [&'static str] {
-        // The reference's name, kept so playbooks that call it keep working.
-        &["msgraph-direct-reports"]
-    }
-
-    fn commands(&self) -> Vec<Box<dyn Command>> {
-        let mut v = kind_commands(&Kind::ALL, &AUTH_SPEC, &self.shared, Handler { clock: self.clock });
+impl CommandSet for GraphCommands {
+    fn commands(&self, shared: &Arc<Shared>) -> Vec<Box<dyn Command>> {
+        let mut v = kind_commands(&Kind::ALL, &AUTH_SPEC, shared, Handler { clock: self.clock });
         // The reference has only these two generic commands (its own test is msgraph-user-test).
         let generic = ["msgraph-user-generate-login-url", "msgraph-user-auth-reset"];
         v.extend(
-            soar_auth_commands::auth_commands(&AUTH_SPEC, self.shared.clone())
+            soar_auth_commands::auth_commands(&AUTH_SPEC, shared.clone())
                 .into_iter()
                 .filter(|c| generic.contains(&c.name())),
         );
