@@ -17,6 +17,16 @@
 //!   segment is put before relative paths only, never before absolute next links.
 //! - An empty answer body (202, 204) is `Value::Null`; a body that is not JSON is an error
 //!   with the reference's wording (`Failed to parse json object from response: ...`).
+//! - `Api::base_url` is fallible because `CloudEndpoints::base` is (a cloud without a Log
+//!   Analytics endpoint); for Graph and ARM it always answers.
+//! - The prefix and flows an `MsIntegration` declares are its `AuthSpec`'s, so the two can
+//!   never disagree.
+//! - Every command builds its `MsClient` per request from that request's params (an instance
+//!   can change between requests of one `--serve` process); the process-wide `Shared` keeps
+//!   tokens and connections.
+//! - The conformance test is a macro, not a function: the runner (the xtask's module) links
+//!   the emulator, which this crate must not depend on, so each test crate compiles the
+//!   runner in and the macro writes the test around it.
 
 pub mod api;
 pub mod args;
