@@ -11,7 +11,7 @@
 /// integration (package and binary) named `$name`. The calling test file must declare the
 /// runner first:
 ///
-/// ```ignore
+/// ```text
 /// #[allow(dead_code)]
 /// #[path = "../../../xtask/src/conformance.rs"]
 /// mod conformance;
