@@ -18,7 +18,8 @@
 //! - Instances are local files even with `--store redis://`: Redis shares contexts, last runs
 //!   and leases (keys `soar:ctx:<instance>`, `soar:lease:<instance>`, ...), each engine keeps its
 //!   own instance configuration.
-//! - Binary lookup order: the `soar` executable's directory, `PATH`, then `SOAR_BIN_DIR`.
+//! - Binary lookup order: `SOAR_BIN_DIR` first (an explicit choice wins), then the `soar`
+//!   executable's directory, then `PATH`.
 //! - Without `--instance`/`using=`, a line runs on the only instance whose integration name
 //!   prefixes the command; several or none is a one-line error.
 //! - `--json` prints the raw response with the integration-context *values* masked (they are

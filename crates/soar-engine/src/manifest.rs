@@ -1,7 +1,7 @@
 //! Integration binaries: where they are found and what their `--manifest` says.
 //!
 //! A binary is found by its integration name (crate name = binary name = command prefix) in the
-//! directory of the `soar` executable, then on `PATH`, then in `SOAR_BIN_DIR`. Its manifest
+//! `SOAR_BIN_DIR` (an explicit choice wins), then the `soar` executable's directory, then `PATH`. Its manifest
 //! (`<binary> --manifest`: a [`soar_protocol::Manifest`], the XSOAR YAML shape with flows,
 //! params, commands and their arguments) is reduced to the [`Manifest`] view the engine needs
 //! and cached under
@@ -194,13 +194,14 @@ impl Finder {
         }
     }
 
-    /// The directories searched, in order.
+    /// The directories searched, in order: `SOAR_BIN_DIR`, the `soar` executable's directory, `PATH`.
     pub fn dirs(&self) -> Vec<PathBuf> {
-        let mut dirs: Vec<PathBuf> = self.exe_dir.iter().cloned().collect();
+        // An explicit SOAR_BIN_DIR wins: a person who sets it means those binaries.
+        let mut dirs: Vec<PathBuf> = self.bin_dir.iter().cloned().collect();
+        dirs.extend(self.exe_dir.iter().cloned());
         if let Some(path) = &self.path {
             dirs.extend(std::env::split_paths(path).filter(|p| !p.as_os_str().is_empty()));
         }
-        dirs.extend(self.bin_dir.iter().cloned());
         dirs
     }
 
@@ -362,7 +363,7 @@ mod tests {
     }
 
     #[test]
-    fn finder_searches_exe_dir_then_path_then_bin_dir() {
+    fn finder_searches_bin_dir_then_exe_dir_then_path() {
         use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
         let mk = |dir: &str, exec: bool| {
@@ -376,16 +377,17 @@ mod tests {
         };
         let (exe, path, bin, noexec) =
             (mk("exe", true), mk("path", true), mk("bin", true), mk("noexec", false));
-        let finder = |e: Option<&Path>, p: Option<&Path>| Finder {
+        let finder = |b: Option<&Path>, e: Option<&Path>, p: Option<&Path>| Finder {
             exe_dir: e.map(Path::to_owned),
             path: p.map(|p| std::env::join_paths([noexec.clone(), p.to_owned()]).unwrap()),
-            bin_dir: Some(bin.clone()),
+            bin_dir: b.map(Path::to_owned),
         };
-        assert_eq!(finder(Some(&exe), Some(&path)).try_find("tool"), Some(exe.join("tool")));
-        assert_eq!(finder(None, Some(&path)).try_find("tool"), Some(path.join("tool")));
-        assert_eq!(finder(None, None).try_find("tool"), Some(bin.join("tool")));
-        assert_eq!(finder(None, None).try_find("other"), None);
-        assert_eq!(finder(Some(&exe), None).try_find("../exe/tool"), None);
+        assert_eq!(finder(Some(&bin), Some(&exe), Some(&path)).try_find("tool"), Some(bin.join("tool")));
+        assert_eq!(finder(None, Some(&exe), Some(&path)).try_find("tool"), Some(exe.join("tool")));
+        assert_eq!(finder(None, None, Some(&path)).try_find("tool"), Some(path.join("tool")));
+        assert_eq!(finder(Some(&bin), None, None).try_find("other"), None);
+        assert_eq!(finder(None, Some(&exe), None).try_find("../exe/tool"), None);
+        let finder = |_: Option<&Path>, _: Option<&Path>| finder(Some(&bin), None, None);
         let err = finder(None, None).find("other").unwrap_err().to_string();
         assert!(err.contains("cargo build --release -p other"), "{err}");
     }

@@ -13,7 +13,7 @@
 //!
 //! Routes live in `graph.rs`, `arm.rs`, ... (owned by the integration engineers) and are merged
 //! by [`routes`]. A handler looks like:
-//! ```ignore
+//! ```text
 //! async fn list_users(State(st): State<EmulatorState>, Extension(meta): Extension<RequestMeta>,
 //!                     headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
 //!     if let Err(e) = authenticate(&st, &headers, &meta, ApiKind::Graph, &Need::any(&["User.Read.All"], &["User.Read.All"])) {
