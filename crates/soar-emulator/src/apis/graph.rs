@@ -30,14 +30,14 @@ use std::sync::Mutex;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
 
-use super::{ApiError, Need, authenticate, graph_list, json_ok};
+use super::{ApiError, Call, Need, answer, authenticate, graph_list, json_ok};
 use crate::aad::iso7;
 use crate::clouds::ApiKind;
 use crate::meta::RequestMeta;
@@ -210,13 +210,20 @@ fn bad_request(message: impl Into<String>) -> ApiError {
     err(StatusCode::BAD_REQUEST, "Request_BadRequest", message)
 }
 
-/// Authenticates, seeds, and turns an error into its response (the handler returns it as is,
-/// so the large `Err` is moved once).
-#[allow(clippy::result_large_err)]
-fn guard(st: &EmulatorState, headers: &HeaderMap, meta: &RequestMeta, need: &Need) -> Result<(), Response> {
-    authenticate(st, headers, meta, ApiKind::Graph, need).map_err(|e| e.respond(st, meta))?;
-    seed(st);
-    Ok(())
+/// What every Graph route does around its own work: authenticate for `need`, seed, run the
+/// route, and answer (`ok` renders its value; any error, the token's included, gets Graph's body).
+fn handle<T>(
+    call: &Call,
+    need: &Need,
+    ok: impl FnOnce(T) -> Response,
+    run: impl FnOnce() -> Result<T, ApiError>,
+) -> Response {
+    let Call { st, meta, headers } = call;
+    let result = authenticate(st, headers, meta, ApiKind::Graph, need).and_then(|_| {
+        seed(st);
+        run()
+    });
+    answer(st, meta, result, ok)
 }
 
 /// Graph refuses these characters in an object id or UPN segment.
@@ -470,19 +477,9 @@ fn check_filter_props(clauses: &[Clause]) -> Result<(), ApiError> {
 
 // ---- users -------------------------------------------------------------------------------------
 
-async fn list_users(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &READ) {
-        return r;
-    }
-    match list_users_inner(&st, &meta, &headers, &query) {
-        Ok(body) => json_ok(&body),
-        Err(e) => e.respond(&st, &meta),
-    }
+async fn list_users(call: Call, Query(query): Query<Vec<(String, String)>>) -> Response {
+    let Call { st, meta, headers } = &call;
+    handle(&call, &READ, |body| json_ok(&body), || list_users_inner(st, meta, headers, &query))
 }
 
 fn list_users_inner(
@@ -527,137 +524,126 @@ fn list_users_inner(
     Ok(Value::Object(out))
 }
 
-async fn delta(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &READ) {
-        return r;
-    }
+async fn delta(call: Call, Query(query): Query<Vec<(String, String)>>) -> Response {
+    let Call { st, meta, .. } = &call;
     let select = select_list(&query);
-    let run = || -> Result<Value, ApiError> {
-        let users = st.store().list(USERS);
-        let projected = users
-            .iter()
-            .map(|u| {
-                // delta always carries the id.
-                let mut p = project(u, select.as_deref())?;
-                if let Some(o) = p.as_object_mut() {
-                    o.entry("id").or_insert_with(|| json!(user_id(u)));
-                }
-                Ok(p)
-            })
-            .collect::<Result<Vec<_>, ApiError>>()?;
-        let mut page = graph_list(&meta, "/v1.0/users/delta", &query, projected, 100, 999, false, "users")?;
-        if let Some(o) = page.as_object_mut()
-            && !o.contains_key("@odata.nextLink")
-        {
-            o.insert(
-                "@odata.deltaLink".into(),
-                json!(format!("{}/v1.0/users/delta?$deltatoken=emu-delta", meta.base_url())),
-            );
-        }
-        Ok(page)
-    };
-    match run() {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+    handle(
+        &call,
+        &READ,
+        |b| json_ok(&b),
+        || -> Result<Value, ApiError> {
+            let users = st.store().list(USERS);
+            let projected = users
+                .iter()
+                .map(|u| {
+                    // delta always carries the id.
+                    let mut p = project(u, select.as_deref())?;
+                    if let Some(o) = p.as_object_mut() {
+                        o.entry("id").or_insert_with(|| json!(user_id(u)));
+                    }
+                    Ok(p)
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let mut page =
+                graph_list(meta, "/v1.0/users/delta", &query, projected, 100, 999, false, "users")?;
+            if let Some(o) = page.as_object_mut()
+                && !o.contains_key("@odata.nextLink")
+            {
+                o.insert(
+                    "@odata.deltaLink".into(),
+                    json!(format!("{}/v1.0/users/delta?$deltatoken=emu-delta", meta.base_url())),
+                );
+            }
+            Ok(page)
+        },
+    )
 }
 
 async fn get_user(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path(id): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &READ) {
-        return r;
-    }
+    let Call { st, meta, .. } = &call;
     let select = select_list(&query);
-    let run = || -> Result<Value, ApiError> {
-        let u = find_user(&st, &id)?;
-        let fragment = match &select {
-            Some(s) if !s.iter().any(|x| x == "*") => format!("users({})/$entity", s.join(",")),
-            _ => "users/$entity".to_string(),
-        };
-        Ok(with_context(&meta, &fragment, project(&u, select.as_deref())?))
-    };
-    match run() {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+    handle(
+        &call,
+        &READ,
+        |b| json_ok(&b),
+        || -> Result<Value, ApiError> {
+            let u = find_user(st, &id)?;
+            let fragment = match &select {
+                Some(s) if !s.iter().any(|x| x == "*") => format!("users({})/$entity", s.join(",")),
+                _ => "users/$entity".to_string(),
+            };
+            Ok(with_context(meta, &fragment, project(&u, select.as_deref())?))
+        },
+    )
 }
 
-async fn create_user(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &WRITE) {
-        return r;
-    }
-    let run = || -> Result<Value, ApiError> {
-        let b = parse_body(&body)?;
-        let missing =
-            |p: &str| bad_request(format!("Invalid value specified for property '{p}' of resource 'User'."));
-        for p in ["accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"] {
-            if b.get(p).is_none_or(|v| v.is_null() || v.as_str().is_some_and(str::is_empty)) {
-                return Err(missing(p));
+async fn create_user(call: Call, body: Bytes) -> Response {
+    let Call { st, meta, .. } = &call;
+    handle(
+        &call,
+        &WRITE,
+        |b| status_json(StatusCode::CREATED, &b),
+        || -> Result<Value, ApiError> {
+            let b = parse_body(&body)?;
+            let missing = |p: &str| {
+                bad_request(format!("Invalid value specified for property '{p}' of resource 'User'."))
+            };
+            for p in ["accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"]
+            {
+                if b.get(p).is_none_or(|v| v.is_null() || v.as_str().is_some_and(str::is_empty)) {
+                    return Err(missing(p));
+                }
             }
-        }
-        expect_bool("accountEnabled", &b["accountEnabled"])?;
-        let upn = b["userPrincipalName"].as_str().ok_or_else(|| missing("userPrincipalName"))?.to_string();
-        let domain_ok = upn.split_once('@').is_some_and(|(local, d)| {
-            !local.is_empty() && st.config().tenants.iter().any(|t| t.domain.eq_ignore_ascii_case(d))
-        });
-        if !domain_ok {
-            return Err(bad_request(
-                "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.",
-            ));
-        }
-        if st.store().find(USERS, "userPrincipalName", &upn).is_some() {
-            return Err(bad_request(
-                "Another object with the same value for property userPrincipalName already exists.",
-            ));
-        }
-        let pw = b["passwordProfile"]
-            .get("password")
-            .and_then(Value::as_str)
-            .ok_or_else(|| missing("passwordProfile"))?;
-        if !password_ok(pw) {
-            return Err(weak_password());
-        }
-        let mut user = Map::new();
-        user.insert("id".into(), json!(derived_guid(&format!("user:{}", upn.to_ascii_lowercase()))));
-        for (k, v) in &b {
-            if k == "passwordProfile" {
-                continue;
+            expect_bool("accountEnabled", &b["accountEnabled"])?;
+            let upn =
+                b["userPrincipalName"].as_str().ok_or_else(|| missing("userPrincipalName"))?.to_string();
+            let domain_ok = upn.split_once('@').is_some_and(|(local, d)| {
+                !local.is_empty() && st.config().tenants.iter().any(|t| t.domain.eq_ignore_ascii_case(d))
+            });
+            if !domain_ok {
+                return Err(bad_request(
+                    "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.",
+                ));
             }
-            if !USER_PROPERTIES.contains(&k.as_str()) {
-                return Err(bad_request(format!(
-                    "Property '{k}' does not exist as a declared property or extension property."
-                )));
+            if st.store().find(USERS, "userPrincipalName", &upn).is_some() {
+                return Err(bad_request(
+                    "Another object with the same value for property userPrincipalName already exists.",
+                ));
             }
-            user.insert(k.clone(), v.clone());
-        }
-        user.entry("businessPhones").or_insert(json!([]));
-        user.insert("createdDateTime".into(), json!(iso_secs(st.now_secs())));
-        for k in DEFAULT_SELECT {
-            user.entry(k).or_insert(Value::Null);
-        }
-        let user = Value::Object(user);
-        st.store().insert(USERS, user.clone());
-        Ok(with_context(&meta, "users/$entity", project(&user, None)?))
-    };
-    match run() {
-        Ok(b) => status_json(StatusCode::CREATED, &b),
-        Err(e) => e.respond(&st, &meta),
-    }
+            let pw = b["passwordProfile"]
+                .get("password")
+                .and_then(Value::as_str)
+                .ok_or_else(|| missing("passwordProfile"))?;
+            if !password_ok(pw) {
+                return Err(weak_password());
+            }
+            let mut user = Map::new();
+            user.insert("id".into(), json!(derived_guid(&format!("user:{}", upn.to_ascii_lowercase()))));
+            for (k, v) in &b {
+                if k == "passwordProfile" {
+                    continue;
+                }
+                if !USER_PROPERTIES.contains(&k.as_str()) {
+                    return Err(bad_request(format!(
+                        "Property '{k}' does not exist as a declared property or extension property."
+                    )));
+                }
+                user.insert(k.clone(), v.clone());
+            }
+            user.entry("businessPhones").or_insert(json!([]));
+            user.insert("createdDateTime".into(), json!(iso_secs(st.now_secs())));
+            for k in DEFAULT_SELECT {
+                user.entry(k).or_insert(Value::Null);
+            }
+            let user = Value::Object(user);
+            st.store().insert(USERS, user.clone());
+            Ok(with_context(meta, "users/$entity", project(&user, None)?))
+        },
+    )
 }
 
 fn iso_secs(secs: i64) -> String {
@@ -669,67 +655,59 @@ fn iso_secs(secs: i64) -> String {
     }
 }
 
-async fn update_user(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &WRITE) {
-        return r;
-    }
-    let run = || -> Result<(), ApiError> {
-        let u = find_user(&st, &id)?;
-        let b = parse_body(&body)?;
-        let mut patch = Map::new();
-        for (k, v) in &b {
-            let Some(prop) = USER_PROPERTIES.iter().find(|p| p.eq_ignore_ascii_case(k)) else {
-                return Err(bad_request(format!(
-                    "Property '{k}' does not exist as a declared property or extension property."
-                )));
-            };
-            match *prop {
-                "id" | "createdDateTime" => {
-                    return Err(bad_request(format!("Property '{prop}' is read-only and cannot be set.")));
-                }
-                "accountEnabled" => expect_bool(prop, v)?,
-                "businessPhones" if !v.is_array() => {
-                    return Err(bad_request(
-                        "Invalid value specified for property 'businessPhones' of resource 'User'.",
-                    ));
-                }
-                "passwordProfile" => {
-                    let pw = v.get("password").and_then(Value::as_str).unwrap_or("");
-                    if !password_ok(pw) {
-                        return Err(weak_password());
+async fn update_user(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
+    let Call { st, .. } = &call;
+    handle(
+        &call,
+        &WRITE,
+        |()| no_content(),
+        || -> Result<(), ApiError> {
+            let u = find_user(st, &id)?;
+            let b = parse_body(&body)?;
+            let mut patch = Map::new();
+            for (k, v) in &b {
+                let Some(prop) = USER_PROPERTIES.iter().find(|p| p.eq_ignore_ascii_case(k)) else {
+                    return Err(bad_request(format!(
+                        "Property '{k}' does not exist as a declared property or extension property."
+                    )));
+                };
+                match *prop {
+                    "id" | "createdDateTime" => {
+                        return Err(bad_request(format!(
+                            "Property '{prop}' is read-only and cannot be set."
+                        )));
                     }
-                    continue;
+                    "accountEnabled" => expect_bool(prop, v)?,
+                    "businessPhones" if !v.is_array() => {
+                        return Err(bad_request(
+                            "Invalid value specified for property 'businessPhones' of resource 'User'.",
+                        ));
+                    }
+                    "passwordProfile" => {
+                        let pw = v.get("password").and_then(Value::as_str).unwrap_or("");
+                        if !password_ok(pw) {
+                            return Err(weak_password());
+                        }
+                        continue;
+                    }
+                    _ => {}
                 }
-                _ => {}
+                patch.insert((*prop).to_string(), v.clone());
             }
-            patch.insert((*prop).to_string(), v.clone());
-        }
-        st.store().update(USERS, "id", &user_id(&u), &Value::Object(patch));
-        Ok(())
-    };
-    match run() {
-        Ok(()) => no_content(),
-        Err(e) => e.respond(&st, &meta),
-    }
+            st.store().update(USERS, "id", &user_id(&u), &Value::Object(patch));
+            Ok(())
+        },
+    )
 }
 
-async fn delete_user(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &WRITE) {
-        return r;
-    }
-    match find_user(&st, &id) {
-        Ok(u) => {
+async fn delete_user(call: Call, Path(id): Path<String>) -> Response {
+    let Call { st, .. } = &call;
+    handle(
+        &call,
+        &WRITE,
+        |()| no_content(),
+        || {
+            let u = find_user(st, &id)?;
             let uid = user_id(&u);
             st.store().remove(USERS, "id", &uid);
             // Reports of the deleted user lose their manager.
@@ -749,134 +727,117 @@ async fn delete_user(
                 })
                 .collect();
             st.store().replace(USERS, users);
-            no_content()
-        }
-        Err(e) => e.respond(&st, &meta),
-    }
+            Ok(())
+        },
+    )
 }
 
 // ---- manager and reports -----------------------------------------------------------------------
 
 async fn direct_reports(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path(id): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &READ) {
-        return r;
-    }
-    let run = || -> Result<Value, ApiError> {
-        let u = find_user(&st, &id)?;
-        let uid = user_id(&u);
-        let reports: Vec<Value> = st
-            .store()
-            .list(USERS)
-            .iter()
-            .filter(|x| {
-                x.get("_managerId").and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case(&uid))
-            })
-            .map(|x| {
-                let mut p = project(x, None)?;
-                if let Some(o) = p.as_object_mut() {
-                    let mut typed = Map::new();
-                    typed.insert("@odata.type".into(), json!("#microsoft.graph.user"));
-                    typed.extend(std::mem::take(o));
-                    *o = typed;
-                }
-                Ok(p)
-            })
-            .collect::<Result<_, ApiError>>()?;
-        graph_list(
-            &meta,
-            &format!("/v1.0/users/{id}/directReports"),
-            &query,
-            reports,
-            100,
-            999,
-            false,
-            "directoryObjects",
-        )
-    };
-    match run() {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+    let Call { st, meta, .. } = &call;
+    handle(
+        &call,
+        &READ,
+        |b| json_ok(&b),
+        || -> Result<Value, ApiError> {
+            let u = find_user(st, &id)?;
+            let uid = user_id(&u);
+            let reports: Vec<Value> = st
+                .store()
+                .list(USERS)
+                .iter()
+                .filter(|x| {
+                    x.get("_managerId").and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case(&uid))
+                })
+                .map(|x| {
+                    let mut p = project(x, None)?;
+                    if let Some(o) = p.as_object_mut() {
+                        let mut typed = Map::new();
+                        typed.insert("@odata.type".into(), json!("#microsoft.graph.user"));
+                        typed.extend(std::mem::take(o));
+                        *o = typed;
+                    }
+                    Ok(p)
+                })
+                .collect::<Result<_, ApiError>>()?;
+            graph_list(
+                meta,
+                &format!("/v1.0/users/{id}/directReports"),
+                &query,
+                reports,
+                100,
+                999,
+                false,
+                "directoryObjects",
+            )
+        },
+    )
 }
 
-async fn get_manager(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &READ) {
-        return r;
-    }
-    let run = || -> Result<Value, ApiError> {
-        let u = find_user(&st, &id)?;
-        let manager = u
-            .get("_managerId")
-            .and_then(Value::as_str)
-            .and_then(|m| st.store().find(USERS, "id", m))
-            .ok_or_else(|| ApiError::graph_not_found("manager"))?;
-        let mut out = Map::new();
-        out.insert(
-            "@odata.context".into(),
-            json!(format!("{}/v1.0/$metadata#directoryObjects/$entity", meta.base_url())),
-        );
-        out.insert("@odata.type".into(), json!("#microsoft.graph.user"));
-        if let Value::Object(o) = project(&manager, None)? {
-            out.extend(o);
-        }
-        Ok(Value::Object(out))
-    };
-    match run() {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+async fn get_manager(call: Call, Path(id): Path<String>) -> Response {
+    let Call { st, meta, .. } = &call;
+    handle(
+        &call,
+        &READ,
+        |b| json_ok(&b),
+        || -> Result<Value, ApiError> {
+            let u = find_user(st, &id)?;
+            let manager = u
+                .get("_managerId")
+                .and_then(Value::as_str)
+                .and_then(|m| st.store().find(USERS, "id", m))
+                .ok_or_else(|| ApiError::graph_not_found("manager"))?;
+            let mut out = Map::new();
+            out.insert(
+                "@odata.context".into(),
+                json!(format!("{}/v1.0/$metadata#directoryObjects/$entity", meta.base_url())),
+            );
+            out.insert("@odata.type".into(), json!("#microsoft.graph.user"));
+            if let Value::Object(o) = project(&manager, None)? {
+                out.extend(o);
+            }
+            Ok(Value::Object(out))
+        },
+    )
 }
 
-async fn set_manager(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &WRITE) {
-        return r;
-    }
-    let run = || -> Result<(), ApiError> {
-        let u = find_user(&st, &id)?;
-        let b = parse_body(&body)?;
-        let reference = b
-            .get("@odata.id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad_request("Invalid request body: the reference must carry @odata.id."))?;
-        let raw = reference
-            .rsplit_once("/users/")
-            .map(|(_, m)| m)
-            .or_else(|| reference.rsplit_once("/directoryObjects/").map(|(_, m)| m))
-            .ok_or_else(|| bad_request(format!("Invalid object identifier '{reference}'.")))?;
-        let manager_id = percent_decode(raw);
-        let manager = st
-            .store()
-            .find(USERS, "id", &manager_id)
-            .or_else(|| st.store().find(USERS, "userPrincipalName", &manager_id))
-            .ok_or_else(|| ApiError::graph_not_found(&manager_id))?;
-        let mid = user_id(&manager);
-        if mid.eq_ignore_ascii_case(&user_id(&u)) {
-            return Err(bad_request("A user cannot be their own manager."));
-        }
-        st.store().update(USERS, "id", &user_id(&u), &json!({"_managerId": mid}));
-        Ok(())
-    };
-    match run() {
-        Ok(()) => no_content(),
-        Err(e) => e.respond(&st, &meta),
-    }
+async fn set_manager(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
+    let Call { st, .. } = &call;
+    handle(
+        &call,
+        &WRITE,
+        |()| no_content(),
+        || -> Result<(), ApiError> {
+            let u = find_user(st, &id)?;
+            let b = parse_body(&body)?;
+            let reference = b
+                .get("@odata.id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad_request("Invalid request body: the reference must carry @odata.id."))?;
+            let raw = reference
+                .rsplit_once("/users/")
+                .map(|(_, m)| m)
+                .or_else(|| reference.rsplit_once("/directoryObjects/").map(|(_, m)| m))
+                .ok_or_else(|| bad_request(format!("Invalid object identifier '{reference}'.")))?;
+            let manager_id = percent_decode(raw);
+            let manager = st
+                .store()
+                .find(USERS, "id", &manager_id)
+                .or_else(|| st.store().find(USERS, "userPrincipalName", &manager_id))
+                .ok_or_else(|| ApiError::graph_not_found(&manager_id))?;
+            let mid = user_id(&manager);
+            if mid.eq_ignore_ascii_case(&user_id(&u)) {
+                return Err(bad_request("A user cannot be their own manager."));
+            }
+            st.store().update(USERS, "id", &user_id(&u), &json!({"_managerId": mid}));
+            Ok(())
+        },
+    )
 }
 
 fn percent_decode(s: &str) -> String {
@@ -886,38 +847,31 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_else(|| s.to_string())
 }
 
-async fn remove_manager(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &WRITE) {
-        return r;
-    }
-    match find_user(&st, &id) {
-        Ok(u) if u.get("_managerId").and_then(Value::as_str).is_some() => {
+async fn remove_manager(call: Call, Path(id): Path<String>) -> Response {
+    let Call { st, .. } = &call;
+    handle(
+        &call,
+        &WRITE,
+        |()| no_content(),
+        || {
+            let u = find_user(st, &id)?;
+            if u.get("_managerId").and_then(Value::as_str).is_none() {
+                return Err(ApiError::graph_not_found("manager"));
+            }
             st.store().update(USERS, "id", &user_id(&u), &json!({"_managerId": null}));
-            no_content()
-        }
-        Ok(_) => ApiError::graph_not_found("manager").respond(&st, &meta),
-        Err(e) => e.respond(&st, &meta),
-    }
+            Ok(())
+        },
+    )
 }
 
-async fn revoke_sessions(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &WRITE) {
-        return r;
-    }
-    match find_user(&st, &id) {
-        Ok(_) => json_ok(&with_context(&meta, "Edm.Boolean", json!({"value": true}))),
-        Err(e) => e.respond(&st, &meta),
-    }
+async fn revoke_sessions(call: Call, Path(id): Path<String>) -> Response {
+    let Call { st, meta, .. } = &call;
+    handle(
+        &call,
+        &WRITE,
+        |_| json_ok(&with_context(meta, "Edm.Boolean", json!({"value": true}))),
+        || find_user(st, &id),
+    )
 }
 
 // ---- authentication methods --------------------------------------------------------------------
@@ -928,55 +882,27 @@ fn auth_user(st: &EmulatorState, id: &str) -> Result<Value, ApiError> {
         .map_err(|_| err(StatusCode::NOT_FOUND, "itemNotFound", "The specified user could not be found."))
 }
 
-async fn password_methods(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &AUTH_READ) {
-        return r;
-    }
-    match auth_user(&st, &id) {
-        Ok(u) => {
+async fn password_methods(call: Call, Path(id): Path<String>) -> Response {
+    let Call { st, meta, .. } = &call;
+    handle(
+        &call,
+        &AUTH_READ,
+        |u: Value| {
             let created = u.get("createdDateTime").cloned().unwrap_or(Value::Null);
             let method = json!({"id": PASSWORD_METHOD_ID, "password": null, "createdDateTime": created});
             let fragment = format!("users('{}')/authentication/passwordMethods", user_id(&u));
-            json_ok(&with_context(&meta, &fragment, json!({"value": [method]})))
-        }
-        Err(e) => e.respond(&st, &meta),
-    }
+            json_ok(&with_context(meta, &fragment, json!({"value": [method]})))
+        },
+        || auth_user(st, &id),
+    )
 }
 
-async fn reset_password(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Path((id, method)): Path<(String, String)>,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &AUTH_WRITE) {
-        return r;
-    }
-    let run = || -> Result<(), ApiError> {
-        auth_user(&st, &id)?;
-        if !method.eq_ignore_ascii_case(PASSWORD_METHOD_ID) {
-            return Err(err(
-                StatusCode::NOT_FOUND,
-                "itemNotFound",
-                format!("The authentication method '{method}' was not found."),
-            ));
-        }
-        let b = parse_body(&body)?;
-        match b.get("newPassword").and_then(Value::as_str) {
-            Some(p) if password_ok(p) => Ok(()),
-            Some(_) => Err(weak_password()),
-            // Without a password Graph generates one; the emulator has nothing to return it in.
-            None => Ok(()),
-        }
-    };
-    match run() {
-        Ok(()) => {
+async fn reset_password(call: Call, Path((id, method)): Path<(String, String)>, body: Bytes) -> Response {
+    let Call { st, meta, .. } = &call;
+    handle(
+        &call,
+        &AUTH_WRITE,
+        |()| {
             let mut resp = StatusCode::ACCEPTED.into_response();
             let loc = format!(
                 "{}/v1.0/users/{id}/authentication/operations/{}",
@@ -987,9 +913,25 @@ async fn reset_password(
                 resp.headers_mut().insert(header::LOCATION, v);
             }
             resp
-        }
-        Err(e) => e.respond(&st, &meta),
-    }
+        },
+        || -> Result<(), ApiError> {
+            auth_user(st, &id)?;
+            if !method.eq_ignore_ascii_case(PASSWORD_METHOD_ID) {
+                return Err(err(
+                    StatusCode::NOT_FOUND,
+                    "itemNotFound",
+                    format!("The authentication method '{method}' was not found."),
+                ));
+            }
+            let b = parse_body(&body)?;
+            match b.get("newPassword").and_then(Value::as_str) {
+                Some(p) if password_ok(p) => Ok(()),
+                Some(_) => Err(weak_password()),
+                // Without a password Graph generates one; the emulator has nothing to return it in.
+                None => Ok(()),
+            }
+        },
+    )
 }
 
 /// A TAP as Graph shows it: no pass, usability computed from the emulator's clock.
@@ -1030,155 +972,132 @@ fn taps_of(st: &EmulatorState, uid: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn list_tap(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &AUTH_READ) {
-        return r;
-    }
-    match auth_user(&st, &id) {
-        Ok(u) => {
+async fn list_tap(call: Call, Path(id): Path<String>) -> Response {
+    let Call { st, meta, .. } = &call;
+    handle(
+        &call,
+        &AUTH_READ,
+        |u: Value| {
             let uid = user_id(&u);
-            let items: Vec<Value> = taps_of(&st, &uid).iter().map(|t| show_tap(&st, t, false)).collect();
+            let items: Vec<Value> = taps_of(st, &uid).iter().map(|t| show_tap(st, t, false)).collect();
             let fragment = format!("users('{uid}')/authentication/temporaryAccessPassMethods");
-            json_ok(&with_context(&meta, &fragment, json!({"value": items})))
-        }
-        Err(e) => e.respond(&st, &meta),
-    }
+            json_ok(&with_context(meta, &fragment, json!({"value": items})))
+        },
+        || auth_user(st, &id),
+    )
 }
 
-async fn get_tap(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Path((id, tap)): Path<(String, String)>,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &AUTH_READ) {
-        return r;
-    }
-    let run = || -> Result<Value, ApiError> {
-        let uid = user_id(&auth_user(&st, &id)?);
-        let t = taps_of(&st, &uid)
-            .into_iter()
-            .find(|t| t.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(&tap)))
-            .ok_or_else(|| {
-                err(
+async fn get_tap(call: Call, Path((id, tap)): Path<(String, String)>) -> Response {
+    let Call { st, meta, .. } = &call;
+    handle(
+        &call,
+        &AUTH_READ,
+        |b| json_ok(&b),
+        || -> Result<Value, ApiError> {
+            let uid = user_id(&auth_user(st, &id)?);
+            let t = taps_of(st, &uid)
+                .into_iter()
+                .find(|t| t.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(&tap)))
+                .ok_or_else(|| {
+                    err(
+                        StatusCode::NOT_FOUND,
+                        "itemNotFound",
+                        format!("The temporaryAccessPassMethod '{tap}' was not found."),
+                    )
+                })?;
+            let fragment = format!("users('{uid}')/authentication/temporaryAccessPassMethods/$entity");
+            Ok(with_context(meta, &fragment, show_tap(st, &t, false)))
+        },
+    )
+}
+
+async fn create_tap(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
+    let Call { st, meta, .. } = &call;
+    handle(
+        &call,
+        &AUTH_WRITE,
+        |b| status_json(StatusCode::CREATED, &b),
+        || -> Result<Value, ApiError> {
+            let uid = user_id(&auth_user(st, &id)?);
+            let b = parse_body(&body)?;
+            let bad = |m: &str| err(StatusCode::BAD_REQUEST, "badRequest", m);
+            let minutes = match b.get("lifetimeInMinutes") {
+                None | Some(Value::Null) => 60,
+                Some(v) => v.as_i64().ok_or_else(|| bad("lifetimeInMinutes must be a number."))?,
+            };
+            if !(10..=43200).contains(&minutes) {
+                return Err(bad("The lifetimeInMinutes is outside of the allowed range."));
+            }
+            let once = match b.get("isUsableOnce") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(x)) => *x,
+                Some(_) => return Err(bad("isUsableOnce must be true or false.")),
+            };
+            let now = iso_secs(st.now_secs());
+            let start = match b.get("startDateTime").and_then(Value::as_str) {
+                Some(s) => {
+                    parse_time(s).ok_or_else(|| bad("startDateTime is not a valid date and time."))?;
+                    s.to_string()
+                }
+                None => now.clone(),
+            };
+            let key = format!("tap:{uid}:{start}:{minutes}:{once}");
+            let pass: String =
+                derived_guid(&format!("pass:{key}")).replace('-', "").chars().take(12).collect();
+            let tap = json!({
+                "id": derived_guid(&key),
+                "temporaryAccessPass": format!("Tap!{pass}"),
+                "createdDateTime": now,
+                "startDateTime": start,
+                "lifetimeInMinutes": minutes,
+                "isUsableOnce": once,
+                "_userId": uid,
+            });
+            // A user has at most one TAP: a new one replaces the old.
+            let others: Vec<Value> = st
+                .store()
+                .list(TAP)
+                .into_iter()
+                .filter(|t| {
+                    !t.get("_userId").and_then(Value::as_str).is_some_and(|u| u.eq_ignore_ascii_case(&uid))
+                })
+                .collect();
+            st.store().replace(TAP, others);
+            st.store().insert(TAP, tap.clone());
+            let fragment = format!("users('{uid}')/authentication/temporaryAccessPassMethods/$entity");
+            Ok(with_context(meta, &fragment, show_tap(st, &tap, true)))
+        },
+    )
+}
+
+async fn delete_tap(call: Call, Path((id, tap)): Path<(String, String)>) -> Response {
+    let Call { st, .. } = &call;
+    handle(
+        &call,
+        &AUTH_WRITE,
+        |()| no_content(),
+        || -> Result<(), ApiError> {
+            let uid = user_id(&auth_user(st, &id)?);
+            let before = st.store().list(TAP);
+            let after: Vec<Value> = before
+                .iter()
+                .filter(|t| {
+                    !(t.get("_userId").and_then(Value::as_str).is_some_and(|u| u.eq_ignore_ascii_case(&uid))
+                        && t.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(&tap)))
+                })
+                .cloned()
+                .collect();
+            if after.len() == before.len() {
+                return Err(err(
                     StatusCode::NOT_FOUND,
                     "itemNotFound",
                     format!("The temporaryAccessPassMethod '{tap}' was not found."),
-                )
-            })?;
-        let fragment = format!("users('{uid}')/authentication/temporaryAccessPassMethods/$entity");
-        Ok(with_context(&meta, &fragment, show_tap(&st, &t, false)))
-    };
-    match run() {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
-}
-
-async fn create_tap(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &AUTH_WRITE) {
-        return r;
-    }
-    let run = || -> Result<Value, ApiError> {
-        let uid = user_id(&auth_user(&st, &id)?);
-        let b = parse_body(&body)?;
-        let bad = |m: &str| err(StatusCode::BAD_REQUEST, "badRequest", m);
-        let minutes = match b.get("lifetimeInMinutes") {
-            None | Some(Value::Null) => 60,
-            Some(v) => v.as_i64().ok_or_else(|| bad("lifetimeInMinutes must be a number."))?,
-        };
-        if !(10..=43200).contains(&minutes) {
-            return Err(bad("The lifetimeInMinutes is outside of the allowed range."));
-        }
-        let once = match b.get("isUsableOnce") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(x)) => *x,
-            Some(_) => return Err(bad("isUsableOnce must be true or false.")),
-        };
-        let now = iso_secs(st.now_secs());
-        let start = match b.get("startDateTime").and_then(Value::as_str) {
-            Some(s) => {
-                parse_time(s).ok_or_else(|| bad("startDateTime is not a valid date and time."))?;
-                s.to_string()
+                ));
             }
-            None => now.clone(),
-        };
-        let key = format!("tap:{uid}:{start}:{minutes}:{once}");
-        let pass: String = derived_guid(&format!("pass:{key}")).replace('-', "").chars().take(12).collect();
-        let tap = json!({
-            "id": derived_guid(&key),
-            "temporaryAccessPass": format!("Tap!{pass}"),
-            "createdDateTime": now,
-            "startDateTime": start,
-            "lifetimeInMinutes": minutes,
-            "isUsableOnce": once,
-            "_userId": uid,
-        });
-        // A user has at most one TAP: a new one replaces the old.
-        let others: Vec<Value> = st
-            .store()
-            .list(TAP)
-            .into_iter()
-            .filter(|t| {
-                !t.get("_userId").and_then(Value::as_str).is_some_and(|u| u.eq_ignore_ascii_case(&uid))
-            })
-            .collect();
-        st.store().replace(TAP, others);
-        st.store().insert(TAP, tap.clone());
-        let fragment = format!("users('{uid}')/authentication/temporaryAccessPassMethods/$entity");
-        Ok(with_context(&meta, &fragment, show_tap(&st, &tap, true)))
-    };
-    match run() {
-        Ok(b) => status_json(StatusCode::CREATED, &b),
-        Err(e) => e.respond(&st, &meta),
-    }
-}
-
-async fn delete_tap(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Path((id, tap)): Path<(String, String)>,
-) -> Response {
-    if let Err(r) = guard(&st, &headers, &meta, &AUTH_WRITE) {
-        return r;
-    }
-    let run = || -> Result<(), ApiError> {
-        let uid = user_id(&auth_user(&st, &id)?);
-        let before = st.store().list(TAP);
-        let after: Vec<Value> = before
-            .iter()
-            .filter(|t| {
-                !(t.get("_userId").and_then(Value::as_str).is_some_and(|u| u.eq_ignore_ascii_case(&uid))
-                    && t.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(&tap)))
-            })
-            .cloned()
-            .collect();
-        if after.len() == before.len() {
-            return Err(err(
-                StatusCode::NOT_FOUND,
-                "itemNotFound",
-                format!("The temporaryAccessPassMethod '{tap}' was not found."),
-            ));
-        }
-        st.store().replace(TAP, after);
-        Ok(())
-    };
-    match run() {
-        Ok(()) => no_content(),
-        Err(e) => e.respond(&st, &meta),
-    }
+            st.store().replace(TAP, after);
+            Ok(())
+        },
+    )
 }
 
 #[cfg(test)]

@@ -11,18 +11,17 @@
 //!   `@odata.nextLink`), [`arm_list`] (`nextLink` with `$skiptoken`), [`odata_skip_list`]
 //!   (Defender's `$top`/`$skip`).
 //!
+//! - [`Call`]: the extractor every handler starts with (state, request metadata, headers), and
+//!   [`answer`]: a route's result as its response, errors in the service's shape.
+//!
 //! Routes live in `graph.rs`, `arm.rs`, ... (owned by the integration engineers) and are merged
 //! by [`routes`]. A handler looks like:
 //! ```text
-//! async fn list_users(State(st): State<EmulatorState>, Extension(meta): Extension<RequestMeta>,
-//!                     headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
-//!     if let Err(e) = authenticate(&st, &headers, &meta, ApiKind::Graph, &Need::any(&["User.Read.All"], &["User.Read.All"])) {
-//!         return e.respond(&st, &meta);
-//!     }
-//!     match graph_list(&meta, "/v1.0/users", &q, st.store().list("graph.users"), 100, 999, false, "users") {
-//!         Ok(body) => json_ok(&body),
-//!         Err(e) => e.respond(&st, &meta),
-//!     }
+//! async fn list_users(call: Call, Query(q): Query<Vec<(String, String)>>) -> Response {
+//!     let Call { st, meta, headers } = &call;
+//!     let result = authenticate(st, headers, meta, ApiKind::Graph, &Need::any(&["User.Read.All"], &["User.Read.All"]))
+//!         .and_then(|_| graph_list(meta, "/v1.0/users", &q, st.store().list("graph.users"), 100, 999, false, "users"));
+//!     answer(st, meta, result, |body| json_ok(&body))
 //! }
 //! ```
 
@@ -34,8 +33,10 @@ use std::path::Path;
 use std::sync::RwLock;
 
 use axum::Router;
+use axum::extract::{Extension, FromRequestParts};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use http::request::Parts;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
 
@@ -48,6 +49,43 @@ use crate::state::EmulatorState;
 /// Every resource-API route.
 pub fn routes() -> Router<EmulatorState> {
     Router::new().merge(graph::routes()).merge(arm::routes())
+}
+
+/// What every API handler starts from: the emulator's state, the request's metadata (set by the
+/// `meta` middleware) and the request headers.
+#[derive(Clone)]
+pub struct Call {
+    /// The emulator's state.
+    pub st: EmulatorState,
+    /// Host, base URL and ids of this request.
+    pub meta: RequestMeta,
+    /// The request headers (the bearer token, `ConsistencyLevel`, ...).
+    pub headers: HeaderMap,
+}
+
+impl FromRequestParts<EmulatorState> for Call {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &EmulatorState) -> Result<Self, Self::Rejection> {
+        // The same rejection as extracting `Extension<RequestMeta>` on its own.
+        let Extension(meta) = Extension::<RequestMeta>::from_request_parts(parts, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Call { st: st.clone(), meta, headers: parts.headers.clone() })
+    }
+}
+
+/// A route's result as its response: `ok` renders the value, an error gets the service's body.
+pub fn answer<T>(
+    st: &EmulatorState,
+    meta: &RequestMeta,
+    result: Result<T, ApiError>,
+    ok: impl FnOnce(T) -> Response,
+) -> Response {
+    match result {
+        Ok(v) => ok(v),
+        Err(e) => e.respond(st, meta),
+    }
 }
 
 /// The caller a valid token describes.
