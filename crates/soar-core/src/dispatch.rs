@@ -173,7 +173,7 @@ impl Dispatcher {
             ];
             return response;
         };
-        let mut masker = Masker::default();
+        let mut masker = Masker::with_extra_encodings();
         let prepared = check_params(&self.params, &mut params, &mut masker)
             .and_then(|()| check_args(&command, &registered.args, args, &mut masker));
         let args = match prepared {

@@ -12,7 +12,8 @@
 //! - [`registry`]: the naming rules (prefix, uniqueness, engine command names);
 //! - `validate`: args (blank = not given, defaults, options, unknown args refused except the
 //!   engine's generic [`ENGINE_ARGS`]) and params (secret wrapping, defaults, required);
-//! - `redact`: every secret of the request masked as [`MASK`] in every error entry;
+//! - `redact`: the crate's one secret masker (the formatter's `return_error` uses it with the
+//!   reference's rule); every secret of the request masked as [`MASK`] in every error entry;
 //! - [`mod@serve`]: ordered requests without `id`, concurrent ones with `id`, and how they mix;
 //! - [`manifest`]: the `--manifest` shape (an XSOAR integration YAML's keys).
 

@@ -302,7 +302,7 @@ mod tests {
         assert_eq!(params.str("cloud").as_deref(), Some("Worldwide"));
         assert_eq!(params.secret("key").unwrap().expose(), "k-canary");
         assert!(!format!("{params:?}").contains("canary"));
-        assert_eq!(masker.mask("k-canary p-canary").as_deref(), Some("<XX_REPLACED> <XX_REPLACED>"));
+        assert_eq!(masker.masked("k-canary p-canary").as_deref(), Some("<XX_REPLACED> <XX_REPLACED>"));
 
         let mut params: Params =
             serde_json::from_value(json!({"url": "", "creds": {"identifier": "", "password": ""}})).unwrap();

@@ -1,5 +1,5 @@
-//! Error, warning and file entries, `return_results` ordering, and secret masking
-//! (war-room.md §4, §5, §6).
+//! Error, warning and file entries and `return_results` ordering (war-room.md §4, §5, §6).
+//! Secret masking (§5.2) is the crate's one [`Masker`], re-exported here.
 //!
 //! File bytes travel inside the file entry: besides the reference's keys (`Contents`,
 //! `ContentsFormat`, `Type`, `File`, `FileID`) the wire entry carries `FileData`, the file's bytes
@@ -7,14 +7,15 @@
 //! the name the reference's `fileResult` writes to its working directory.
 
 use serde_json::{Map, Value};
-use soar_protocol::{Entry, Object, ParamValue, Params, entry_type};
+use soar_protocol::{Entry, Object, entry_type};
 
 use super::py;
 use super::results::{CommandResults, entry_from_object};
 use crate::Error;
+// Secret masking lives in one place for the runtime and the formatter; `return_error` is
+// given a masker with the reference's rule (`Masker::new`).
+pub use crate::redact::{MASK, Masker, SENSITIVE_NAME_PARTS};
 
-/// The text every registered secret is replaced with.
-pub const MASK: &str = "<XX_REPLACED>";
 /// Error messages longer than this are cut in the middle.
 pub const MAX_ERROR_MESSAGE_LENGTH: usize = 50_000;
 /// What replaces the middle of a cut error message.
@@ -22,110 +23,8 @@ pub const TRUNCATION_MARK: &str = "...This error body was truncated...";
 /// Commands whose errors the server handles: `return_error` raises instead of writing an entry.
 pub const SERVER_HANDLED_COMMANDS: [&str; 4] =
     ["fetch-incidents", "fetch-credentials", "long-running-execution", "fetch-indicators"];
-/// Parameter-name fragments that mark a string param as secret.
-pub const SENSITIVE_NAME_PARTS: [&str; 7] =
-    ["key", "private", "password", "secret", "token", "credentials", "service_account"];
 /// The key of the wire file entry that holds the file's bytes (base64).
 pub const FILE_DATA_KEY: &str = "FileData";
-
-/// Masks secrets in text, like the reference's integration logger.
-#[derive(Debug, Clone, Default)]
-pub struct Masker {
-    replace: Vec<String>,
-}
-
-impl Masker {
-    /// A masker that masks nothing.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Registers a secret in its four forms: CR/LF/TAB as backslash escapes, escapes turned back
-    /// into characters, the inside of its JSON string literal, and `quote_plus`-encoded.
-    pub fn add(&mut self, secret: &str) {
-        if secret.is_empty() {
-            return;
-        }
-        let a = self.mask(secret);
-        let escaped = a.replace('\r', "\\r").replace('\n', "\\n").replace('\t', "\\t");
-        let unescaped = a.replace("\\r", "\r").replace("\\n", "\n").replace("\\t", "\t");
-        let mut js = String::new();
-        py::write_json_str(&mut js, &a, true);
-        let js = js[1..js.len() - 1].to_owned();
-        for form in [escaped, unescaped, js, py::quote_plus(&a)] {
-            if !form.is_empty() {
-                self.replace.push(form);
-            }
-        }
-    }
-
-    /// Registers the secrets of a params object as the reference does: every string whose key
-    /// (lower-cased) contains a [`SENSITIVE_NAME_PARTS`] word, with its base64; dicts searched
-    /// recursively; `identifier:password` in base64 for credential objects.
-    pub fn add_params_json(&mut self, params: &Object) {
-        for (k, v) in params {
-            match v {
-                Value::Object(inner) => {
-                    self.add_params_json(inner);
-                    let id = inner.get("identifier").filter(|v| py::truthy(v));
-                    let pw = inner.get("password").filter(|v| py::truthy(v));
-                    if let (Some(id), Some(pw)) = (id, pw) {
-                        self.add(&py::b64(&format!("{}:{}", py::str_of(id), py::str_of(pw))));
-                    }
-                }
-                Value::String(s) => {
-                    let lower = k.to_lowercase();
-                    if SENSITIVE_NAME_PARTS.iter().any(|p| lower.contains(p)) {
-                        self.add(s);
-                        self.add(&py::b64(s));
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// A masker for an instance's params. Params the integration declared secret are masked
-    /// whatever their name (a superset of the reference's rule).
-    pub fn from_params(params: &Params) -> Self {
-        let mut m = Masker::new();
-        let mut plain = Object::new();
-        for (k, v) in &params.0 {
-            match v {
-                ParamValue::Str(s) => {
-                    plain.insert(k.clone(), Value::String(s.clone()));
-                }
-                ParamValue::Secret(s) => {
-                    m.add(s.expose());
-                    m.add(&py::b64(s.expose()));
-                }
-                ParamValue::Credentials(c) => {
-                    let mut cred = Object::new();
-                    cred.insert("identifier".into(), Value::String(c.identifier.clone()));
-                    cred.insert("password".into(), Value::String(c.password.expose().to_owned()));
-                    plain.insert(k.clone(), Value::Object(cred));
-                }
-                ParamValue::Other(Value::Object(o)) => {
-                    plain.insert(k.clone(), Value::Object(o.clone()));
-                }
-                _ => {}
-            }
-        }
-        m.add_params_json(&plain);
-        m
-    }
-
-    /// The text with every registered form replaced by [`MASK`], in registration order.
-    pub fn mask(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for s in &self.replace {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), MASK);
-            }
-        }
-        out
-    }
-}
 
 /// Cuts a message over [`MAX_ERROR_MESSAGE_LENGTH`] characters to its first and last 25,000.
 pub fn truncate_error_message(message: &str) -> String {
