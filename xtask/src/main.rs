@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's automation, written in Rust (see matklad/cargo-xtask).
 
+mod bench_cold;
 mod cases;
 mod codegen;
 mod conformance;
@@ -25,6 +26,7 @@ fn main() -> anyhow::Result<()> {
             ms.and(oidc)
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("emulator") => bench_emulator(),
+        Some("bench") if args.get(1).map(String::as_str) == Some("cold-start") => bench_cold::run(&args[2..]),
         Some(other) => bail!("unknown xtask command: {other}"),
         None => bail!("usage: cargo xtask <test | codegen [--check]>"),
     }

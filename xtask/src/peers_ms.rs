@@ -26,7 +26,7 @@ pub fn run() -> anyhow::Result<()> {
 }
 
 /// Creates the venv and installs the clients unless they import already.
-fn ensure_venv(venv: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn ensure_venv(venv: &Path) -> anyhow::Result<PathBuf> {
     let python = venv.join("bin/python");
     if !python.is_file() {
         let status = Command::new("python3")
