@@ -25,16 +25,15 @@ use std::sync::Mutex;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, Need, Principal, arm_authorize, arm_list, authenticate, json_ok};
+use super::{ApiError, Call, Need, Principal, answer, arm_authorize, arm_list, authenticate, json_ok};
 use crate::aad::iso7;
 use crate::clouds::ApiKind;
-use crate::meta::RequestMeta;
 use crate::state::EmulatorState;
 
 const SUBS: &str = "arm.subscriptions";
@@ -101,23 +100,27 @@ fn err(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(ApiKind::Arm, status, code, message)
 }
 
-/// Token, api-version, RBAC on `scope` for `action`, seed.
-#[allow(clippy::result_large_err)]
-fn guard(
-    st: &EmulatorState,
-    headers: &HeaderMap,
-    meta: &RequestMeta,
+/// What every ARM route does around its own work: token, api-version, RBAC on `scope` for
+/// `action` (skipped when `scope` is empty), seed; then the route runs with the caller and is
+/// answered (`ok` renders its value; any error, the prologue's included, gets ARM's body).
+fn handle<T>(
+    call: &Call,
     query: &[(String, String)],
     action: &str,
     scope: &str,
-) -> Result<Principal, Response> {
-    let p = authenticate(st, headers, meta, ApiKind::Arm, &Need::NONE).map_err(|e| e.respond(st, meta))?;
-    api_version(query).map_err(|e| e.respond(st, meta))?;
-    if !scope.is_empty() {
-        arm_authorize(st, &p, action, scope).map_err(|e| e.respond(st, meta))?;
-    }
-    seed(st);
-    Ok(p)
+    ok: impl FnOnce(T) -> Response,
+    run: impl FnOnce(&Principal) -> Result<T, ApiError>,
+) -> Response {
+    let Call { st, meta, headers } = call;
+    let result = authenticate(st, headers, meta, ApiKind::Arm, &Need::NONE).and_then(|p| {
+        api_version(query)?;
+        if !scope.is_empty() {
+            arm_authorize(st, &p, action, scope)?;
+        }
+        seed(st);
+        run(&p)
+    });
+    answer(st, meta, result, ok)
 }
 
 fn api_version(query: &[(String, String)]) -> Result<(), ApiError> {
@@ -308,30 +311,30 @@ fn replace_item(st: &EmulatorState, collection: &str, item: Value) {
 
 // ---- subscriptions and resource groups ---------------------------------------------------------
 
-async fn list_subscriptions(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Response {
-    let p = match guard(&st, &headers, &meta, &query, "", "") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let visible: Vec<Value> = st
-        .store()
-        .list(SUBS)
-        .into_iter()
-        .filter(|s| arm_authorize(&st, &p, "Microsoft.Resources/subscriptions/read", id_of(s)).is_ok())
-        .map(|mut s| {
-            if let Some(o) = s.as_object_mut() {
-                o.entry("count").or_insert(json!({"type": "Total", "value": 1}));
-            }
-            s
-        })
-        .collect();
-    let body = json!({"count": {"type": "Total", "value": visible.len()}, "value": visible});
-    json_ok(&body)
+async fn list_subscriptions(call: Call, Query(query): Query<Vec<(String, String)>>) -> Response {
+    let Call { st, .. } = &call;
+    handle(
+        &call,
+        &query,
+        "",
+        "",
+        |b| json_ok(&b),
+        |p| {
+            let visible: Vec<Value> = st
+                .store()
+                .list(SUBS)
+                .into_iter()
+                .filter(|s| arm_authorize(st, p, "Microsoft.Resources/subscriptions/read", id_of(s)).is_ok())
+                .map(|mut s| {
+                    if let Some(o) = s.as_object_mut() {
+                        o.entry("count").or_insert(json!({"type": "Total", "value": 1}));
+                    }
+                    s
+                })
+                .collect();
+            Ok(json!({"count": {"type": "Total", "value": visible.len()}, "value": visible}))
+        },
+    )
 }
 
 /// `tagName eq 'x' and tagValue eq 'y'` (or just `tagName eq 'x'`).
@@ -360,119 +363,101 @@ fn tag_filter(f: &str) -> Result<(String, Option<String>), ApiError> {
 }
 
 async fn list_groups(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path(sub): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = guard(
-        &st,
-        &headers,
-        &meta,
+    let Call { st, meta, .. } = &call;
+    handle(
+        &call,
         &query,
         "Microsoft.Resources/subscriptions/resourceGroups/read",
         &sub_scope(&sub),
-    ) {
-        return r;
-    }
-    let run = || -> Result<Value, ApiError> {
-        if st.store().find(SUBS, "subscriptionId", &sub).is_none() {
-            return Err(err(
-                StatusCode::NOT_FOUND,
-                "SubscriptionNotFound",
-                format!("The subscription '{sub}' could not be found."),
-            ));
-        }
-        let prefix = format!("{}/resourcegroups/", sub_scope(&sub)).to_ascii_lowercase();
-        let mut groups: Vec<Value> = st
-            .store()
-            .list(GROUPS)
-            .into_iter()
-            .filter(|g| id_of(g).to_ascii_lowercase().starts_with(&prefix))
-            .collect();
-        if let Some(f) = q(&query, "$filter").filter(|f| !f.trim().is_empty()) {
-            let (name, value) = tag_filter(f)?;
-            groups.retain(|g| {
-                g.get("tags").and_then(Value::as_object).is_some_and(|tags| {
-                    tags.iter().any(|(k, v)| {
-                        k.eq_ignore_ascii_case(&name)
-                            && value.as_ref().is_none_or(|want| v.as_str() == Some(want.as_str()))
+        |b| json_ok(&b),
+        |_| -> Result<Value, ApiError> {
+            if st.store().find(SUBS, "subscriptionId", &sub).is_none() {
+                return Err(err(
+                    StatusCode::NOT_FOUND,
+                    "SubscriptionNotFound",
+                    format!("The subscription '{sub}' could not be found."),
+                ));
+            }
+            let prefix = format!("{}/resourcegroups/", sub_scope(&sub)).to_ascii_lowercase();
+            let mut groups: Vec<Value> = st
+                .store()
+                .list(GROUPS)
+                .into_iter()
+                .filter(|g| id_of(g).to_ascii_lowercase().starts_with(&prefix))
+                .collect();
+            if let Some(f) = q(&query, "$filter").filter(|f| !f.trim().is_empty()) {
+                let (name, value) = tag_filter(f)?;
+                groups.retain(|g| {
+                    g.get("tags").and_then(Value::as_object).is_some_and(|tags| {
+                        tags.iter().any(|(k, v)| {
+                            k.eq_ignore_ascii_case(&name)
+                                && value.as_ref().is_none_or(|want| v.as_str() == Some(want.as_str()))
+                        })
                     })
-                })
-            });
-        }
-        let size = match q(&query, "$top") {
-            Some(t) => t.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                err(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidTopInQueryString",
-                    format!("Invalid $top '{t}' specified in the query string."),
-                )
-            })?,
-            None => 1000,
-        };
-        arm_list(&meta, &format!("/subscriptions/{sub}/resourcegroups"), &query, groups, size)
-    };
-    match run() {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+                });
+            }
+            let size = match q(&query, "$top") {
+                Some(t) => t.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    err(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidTopInQueryString",
+                        format!("Invalid $top '{t}' specified in the query string."),
+                    )
+                })?,
+                None => 1000,
+            };
+            arm_list(meta, &format!("/subscriptions/{sub}/resourcegroups"), &query, groups, size)
+        },
+    )
 }
 
 // ---- storage accounts --------------------------------------------------------------------------
 
 async fn list_accounts(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path((sub, rg)): Path<(String, String)>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) =
-        guard(&st, &headers, &meta, &query, "Microsoft.Storage/storageAccounts/read", &group_scope(&sub, &rg))
-    {
-        return r;
-    }
-    let run = || -> Result<Value, ApiError> {
-        check_group(&st, &sub, &rg)?;
-        let prefix = format!("{}/providers/Microsoft.Storage/storageAccounts/", group_scope(&sub, &rg))
-            .to_ascii_lowercase();
-        let items: Vec<Value> = st
-            .store()
-            .list(ACCOUNTS)
-            .into_iter()
-            .filter(|a| id_of(a).to_ascii_lowercase().starts_with(&prefix))
-            .collect();
-        Ok(json!({"value": items}))
-    };
-    match run() {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+    let Call { st, .. } = &call;
+    handle(
+        &call,
+        &query,
+        "Microsoft.Storage/storageAccounts/read",
+        &group_scope(&sub, &rg),
+        |b| json_ok(&b),
+        |_| -> Result<Value, ApiError> {
+            check_group(st, &sub, &rg)?;
+            let prefix = format!("{}/providers/Microsoft.Storage/storageAccounts/", group_scope(&sub, &rg))
+                .to_ascii_lowercase();
+            let items: Vec<Value> = st
+                .store()
+                .list(ACCOUNTS)
+                .into_iter()
+                .filter(|a| id_of(a).to_ascii_lowercase().starts_with(&prefix))
+                .collect();
+            Ok(json!({"value": items}))
+        },
+    )
 }
 
 async fn get_account(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path((sub, rg, name)): Path<(String, String, String)>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Err(r) = guard(
-        &st,
-        &headers,
-        &meta,
+    let Call { st, .. } = &call;
+    handle(
+        &call,
         &query,
         "Microsoft.Storage/storageAccounts/read",
         &account_id(&sub, &rg, &name),
-    ) {
-        return r;
-    }
-    match account(&st, &sub, &rg, &name) {
-        Ok(a) => json_ok(&a),
-        Err(e) => e.respond(&st, &meta),
-    }
+        |a| json_ok(&a),
+        |_| account(st, &sub, &rg, &name),
+    )
 }
 
 fn tier_of(sku: &str) -> &'static str {
@@ -539,109 +524,109 @@ fn paired_region(loc: &str) -> &'static str {
 }
 
 async fn put_account(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path((sub, rg, name)): Path<(String, String, String)>,
     Query(query): Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Response {
+    let Call { st, meta, .. } = &call;
     let id = account_id(&sub, &rg, &name);
-    if let Err(r) = guard(&st, &headers, &meta, &query, "Microsoft.Storage/storageAccounts/write", &id) {
-        return r;
-    }
-    let run = || -> Result<Option<Value>, ApiError> {
-        check_group(&st, &sub, &rg)?;
-        let body = match canonical(&Value::Object(parse_body(&body)?)) {
-            Value::Object(o) => o,
-            _ => Map::new(),
-        };
-        let valid_name = (3..=24).contains(&name.len())
-            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        if !valid_name {
-            return Err(err(
-                StatusCode::BAD_REQUEST,
-                "AccountNameInvalid",
-                format!(
-                    "{name} is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only."
-                ),
-            ));
+    // A create is answered 202 with where to poll (ARM's asynchronous create); an update, 200.
+    let accepted = || {
+        let mut resp = StatusCode::ACCEPTED.into_response();
+        let loc = format!(
+            "{}/subscriptions/{sub}/providers/Microsoft.Storage/locations/eastus/asyncoperations/{}?monitor=true&api-version=2022-09-01",
+            meta.base_url(),
+            meta.request_id
+        );
+        if let Ok(v) = HeaderValue::from_str(&loc) {
+            resp.headers_mut().insert(header::LOCATION, v);
         }
-        let sku = body.get("sku").and_then(|s| s.get("name")).and_then(Value::as_str).unwrap_or("");
-        if !SKUS.contains(&sku) {
-            return Err(err(
-                StatusCode::BAD_REQUEST,
-                "InvalidValuesForRequestParameters",
-                format!("Values for request parameters are invalid: sku.name '{sku}'."),
-            ));
-        }
-        let kind = body.get("kind").and_then(Value::as_str).unwrap_or("");
-        if !KINDS.contains(&kind) {
-            return Err(err(
-                StatusCode::BAD_REQUEST,
-                "InvalidValuesForRequestParameters",
-                format!("Values for request parameters are invalid: kind '{kind}'."),
-            ));
-        }
-        if body.get("location").and_then(Value::as_str).is_none_or(str::is_empty) {
-            return Err(err(
-                StatusCode::BAD_REQUEST,
-                "LocationRequired",
-                "The location property is required for this definition.",
-            ));
-        }
-        let mut patch = Value::Object(body.clone());
-        if let Some(o) = patch.as_object_mut() {
-            o.shift_remove("name");
-            if let Some(Value::Object(s)) = o.get_mut("sku") {
-                s.insert("tier".into(), json!(tier_of(sku)));
-            }
-        }
-        match st.store().find(ACCOUNTS, "id", &id) {
-            Some(mut existing) => {
-                merge(&mut existing, &patch);
-                replace_item(&st, ACCOUNTS, existing.clone());
-                Ok(Some(existing))
-            }
-            None => {
-                let taken = st
-                    .store()
-                    .list(ACCOUNTS)
-                    .iter()
-                    .any(|a| a.get("name").and_then(Value::as_str) == Some(name.as_str()));
-                if taken {
-                    return Err(err(
-                        StatusCode::CONFLICT,
-                        "StorageAccountAlreadyTaken",
-                        format!("The storage account named {name} is already taken."),
-                    ));
-                }
-                let mut created = new_account(&st, &id, &name, &body);
-                if let Some(p) = patch.get("properties") {
-                    merge(&mut created["properties"], p);
-                }
-                st.store().insert(ACCOUNTS, created);
-                Ok(None)
-            }
-        }
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("17"));
+        resp
     };
-    match run() {
-        Ok(Some(updated)) => json_ok(&updated),
-        Ok(None) => {
-            let mut resp = StatusCode::ACCEPTED.into_response();
-            let loc = format!(
-                "{}/subscriptions/{sub}/providers/Microsoft.Storage/locations/eastus/asyncoperations/{}?monitor=true&api-version=2022-09-01",
-                meta.base_url(),
-                meta.request_id
-            );
-            if let Ok(v) = HeaderValue::from_str(&loc) {
-                resp.headers_mut().insert(header::LOCATION, v);
+    handle(
+        &call,
+        &query,
+        "Microsoft.Storage/storageAccounts/write",
+        &id,
+        |updated: Option<Value>| updated.map_or_else(accepted, |u| json_ok(&u)),
+        |_| -> Result<Option<Value>, ApiError> {
+            check_group(st, &sub, &rg)?;
+            let body = match canonical(&Value::Object(parse_body(&body)?)) {
+                Value::Object(o) => o,
+                _ => Map::new(),
+            };
+            let valid_name = (3..=24).contains(&name.len())
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+            if !valid_name {
+                return Err(err(
+                    StatusCode::BAD_REQUEST,
+                    "AccountNameInvalid",
+                    format!(
+                        "{name} is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only."
+                    ),
+                ));
             }
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("17"));
-            resp
-        }
-        Err(e) => e.respond(&st, &meta),
-    }
+            let sku = body.get("sku").and_then(|s| s.get("name")).and_then(Value::as_str).unwrap_or("");
+            if !SKUS.contains(&sku) {
+                return Err(err(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidValuesForRequestParameters",
+                    format!("Values for request parameters are invalid: sku.name '{sku}'."),
+                ));
+            }
+            let kind = body.get("kind").and_then(Value::as_str).unwrap_or("");
+            if !KINDS.contains(&kind) {
+                return Err(err(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidValuesForRequestParameters",
+                    format!("Values for request parameters are invalid: kind '{kind}'."),
+                ));
+            }
+            if body.get("location").and_then(Value::as_str).is_none_or(str::is_empty) {
+                return Err(err(
+                    StatusCode::BAD_REQUEST,
+                    "LocationRequired",
+                    "The location property is required for this definition.",
+                ));
+            }
+            let mut patch = Value::Object(body.clone());
+            if let Some(o) = patch.as_object_mut() {
+                o.shift_remove("name");
+                if let Some(Value::Object(s)) = o.get_mut("sku") {
+                    s.insert("tier".into(), json!(tier_of(sku)));
+                }
+            }
+            match st.store().find(ACCOUNTS, "id", &id) {
+                Some(mut existing) => {
+                    merge(&mut existing, &patch);
+                    replace_item(st, ACCOUNTS, existing.clone());
+                    Ok(Some(existing))
+                }
+                None => {
+                    let taken = st
+                        .store()
+                        .list(ACCOUNTS)
+                        .iter()
+                        .any(|a| a.get("name").and_then(Value::as_str) == Some(name.as_str()));
+                    if taken {
+                        return Err(err(
+                            StatusCode::CONFLICT,
+                            "StorageAccountAlreadyTaken",
+                            format!("The storage account named {name} is already taken."),
+                        ));
+                    }
+                    let mut created = new_account(st, &id, &name, &body);
+                    if let Some(p) = patch.get("properties") {
+                        merge(&mut created["properties"], p);
+                    }
+                    st.store().insert(ACCOUNTS, created);
+                    Ok(None)
+                }
+            }
+        },
+    )
 }
 
 // ---- blob service ------------------------------------------------------------------------------
@@ -660,55 +645,50 @@ fn service_of(st: &EmulatorState, acc: &Value) -> Value {
 }
 
 async fn get_service(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path((sub, rg, name)): Path<(String, String, String)>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
+    let Call { st, .. } = &call;
     let scope = format!("{}/blobServices/default", account_id(&sub, &rg, &name));
-    if let Err(r) =
-        guard(&st, &headers, &meta, &query, "Microsoft.Storage/storageAccounts/blobServices/read", &scope)
-    {
-        return r;
-    }
-    match account(&st, &sub, &rg, &name) {
-        Ok(a) => json_ok(&service_of(&st, &a)),
-        Err(e) => e.respond(&st, &meta),
-    }
+    handle(
+        &call,
+        &query,
+        "Microsoft.Storage/storageAccounts/blobServices/read",
+        &scope,
+        |a| json_ok(&service_of(st, &a)),
+        |_| account(st, &sub, &rg, &name),
+    )
 }
 
 async fn put_service(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path((sub, rg, name)): Path<(String, String, String)>,
     Query(query): Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Response {
+    let Call { st, .. } = &call;
     let scope = format!("{}/blobServices/default", account_id(&sub, &rg, &name));
-    if let Err(r) =
-        guard(&st, &headers, &meta, &query, "Microsoft.Storage/storageAccounts/blobServices/write", &scope)
-    {
-        return r;
-    }
-    let run = || -> Result<Value, ApiError> {
-        let a = account(&st, &sub, &rg, &name)?;
-        let mut body = canonical(&Value::Object(parse_body(&body)?));
-        numbers(&mut body);
-        let props = body.get("properties").cloned().unwrap_or(json!({}));
-        let mut svc = service_of(&st, &a);
-        merge(&mut svc["properties"], &props);
-        replace_item(&st, SERVICES, svc.clone());
-        // ARM answers a PUT with what was set, not the whole resource.
-        Ok(
-            json!({"id": id_of(&svc), "name": "default", "type": "Microsoft.Storage/storageAccounts/blobServices", "properties": props}),
-        )
-    };
-    match run() {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+    handle(
+        &call,
+        &query,
+        "Microsoft.Storage/storageAccounts/blobServices/write",
+        &scope,
+        |b| json_ok(&b),
+        |_| -> Result<Value, ApiError> {
+            let a = account(st, &sub, &rg, &name)?;
+            let mut body = canonical(&Value::Object(parse_body(&body)?));
+            numbers(&mut body);
+            let props = body.get("properties").cloned().unwrap_or(json!({}));
+            let mut svc = service_of(st, &a);
+            merge(&mut svc["properties"], &props);
+            replace_item(st, SERVICES, svc.clone());
+            // ARM answers a PUT with what was set, not the whole resource.
+            Ok(
+                json!({"id": id_of(&svc), "name": "default", "type": "Microsoft.Storage/storageAccounts/blobServices", "properties": props}),
+            )
+        },
+    )
 }
 
 // ---- containers --------------------------------------------------------------------------------
@@ -722,75 +702,59 @@ fn container_not_found() -> ApiError {
 }
 
 async fn list_containers(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path((sub, rg, name)): Path<(String, String, String)>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
+    let Call { st, meta, .. } = &call;
     let scope = format!("{}/blobServices/default", account_id(&sub, &rg, &name));
-    if let Err(r) = guard(
-        &st,
-        &headers,
-        &meta,
+    handle(
+        &call,
         &query,
         "Microsoft.Storage/storageAccounts/blobServices/containers/read",
         &scope,
-    ) {
-        return r;
-    }
-    let run = || -> Result<Value, ApiError> {
-        let a = account(&st, &sub, &rg, &name)?;
-        let prefix = format!("{}/blobservices/default/containers/", id_of(&a)).to_ascii_lowercase();
-        let include_deleted = q(&query, "$include").is_some_and(|v| v.eq_ignore_ascii_case("deleted"));
-        let items: Vec<Value> = st
-            .store()
-            .list(CONTAINERS)
-            .into_iter()
-            .filter(|c| id_of(c).to_ascii_lowercase().starts_with(&prefix))
-            .filter(|c| include_deleted || !c["properties"]["deleted"].as_bool().unwrap_or(false))
-            .collect();
-        let size = match q(&query, "$maxpagesize") {
+        |b| json_ok(&b),
+        |_| -> Result<Value, ApiError> {
+            let a = account(st, &sub, &rg, &name)?;
+            let prefix = format!("{}/blobservices/default/containers/", id_of(&a)).to_ascii_lowercase();
+            let include_deleted = q(&query, "$include").is_some_and(|v| v.eq_ignore_ascii_case("deleted"));
+            let items: Vec<Value> = st
+                .store()
+                .list(CONTAINERS)
+                .into_iter()
+                .filter(|c| id_of(c).to_ascii_lowercase().starts_with(&prefix))
+                .filter(|c| include_deleted || !c["properties"]["deleted"].as_bool().unwrap_or(false))
+                .collect();
+            let size = match q(&query, "$maxpagesize") {
             Some(m) => m.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
                 err(StatusCode::BAD_REQUEST, "InvalidQueryParameterValue", format!("Value for one of the query parameters specified in the request URI is invalid: $maxpagesize '{m}'."))
             })?,
             None => 5000,
         };
-        let path = format!("{}/blobServices/default/containers", id_of(&a));
-        arm_list(&meta, &path, &query, items, size)
-    };
-    match run() {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+            let path = format!("{}/blobServices/default/containers", id_of(&a));
+            arm_list(meta, &path, &query, items, size)
+        },
+    )
 }
 
 async fn get_container(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path((sub, rg, name, container)): Path<(String, String, String, String)>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
+    let Call { st, .. } = &call;
     let id = container_id(&sub, &rg, &name, &container);
-    if let Err(r) = guard(
-        &st,
-        &headers,
-        &meta,
+    handle(
+        &call,
         &query,
         "Microsoft.Storage/storageAccounts/blobServices/containers/read",
         &id,
-    ) {
-        return r;
-    }
-    let run = || -> Result<Value, ApiError> {
-        account(&st, &sub, &rg, &name)?;
-        st.store().find(CONTAINERS, "id", &id).ok_or_else(container_not_found)
-    };
-    match run() {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+        |b| json_ok(&b),
+        |_| -> Result<Value, ApiError> {
+            account(st, &sub, &rg, &name)?;
+            st.store().find(CONTAINERS, "id", &id).ok_or_else(container_not_found)
+        },
+    )
 }
 
 fn container_props(body: &Bytes) -> Result<Value, ApiError> {
@@ -809,40 +773,35 @@ fn container_props(body: &Bytes) -> Result<Value, ApiError> {
 }
 
 async fn put_container(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path((sub, rg, name, container)): Path<(String, String, String, String)>,
     Query(query): Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Response {
+    let Call { st, .. } = &call;
     let id = container_id(&sub, &rg, &name, &container);
-    if let Err(r) = guard(
-        &st,
-        &headers,
-        &meta,
+    handle(
+        &call,
         &query,
         "Microsoft.Storage/storageAccounts/blobServices/containers/write",
         &id,
-    ) {
-        return r;
-    }
-    let run = || -> Result<(StatusCode, Value), ApiError> {
-        account(&st, &sub, &rg, &name)?;
-        let valid = (3..=63).contains(&container.len())
-            && container.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !container.starts_with('-')
-            && !container.contains("--");
-        if !valid {
-            return Err(err(
-                StatusCode::BAD_REQUEST,
-                "ContainerOperationFailure",
-                "The specifed resource name contains invalid characters.",
-            ));
-        }
-        let props = container_props(&body)?;
-        let existed = st.store().find(CONTAINERS, "id", &id);
-        let mut stored = existed.clone().unwrap_or_else(|| {
+        |(status, b): (StatusCode, Value)| status_json(status, &b),
+        |_| -> Result<(StatusCode, Value), ApiError> {
+            account(st, &sub, &rg, &name)?;
+            let valid = (3..=63).contains(&container.len())
+                && container.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !container.starts_with('-')
+                && !container.contains("--");
+            if !valid {
+                return Err(err(
+                    StatusCode::BAD_REQUEST,
+                    "ContainerOperationFailure",
+                    "The specifed resource name contains invalid characters.",
+                ));
+            }
+            let props = container_props(&body)?;
+            let existed = st.store().find(CONTAINERS, "id", &id);
+            let mut stored = existed.clone().unwrap_or_else(|| {
             json!({
                 "id": id,
                 "name": container,
@@ -855,96 +814,81 @@ async fn put_container(
                 }
             })
         });
-        merge(&mut stored["properties"], &props);
-        replace_item(&st, CONTAINERS, stored);
-        // As recorded: a create answers the request's properties plus the service's flags.
-        let mut answer_props = json!({"deleted": false, "remainingRetentionDays": 0});
-        merge(&mut answer_props, &props);
-        merge(&mut answer_props, &json!({"hasImmutabilityPolicy": false, "hasLegalHold": false}));
-        let answer = json!({
-            "id": id,
-            "name": container,
-            "type": "Microsoft.Storage/storageAccounts/blobServices/containers",
-            "properties": answer_props
-        });
-        Ok((if existed.is_some() { StatusCode::OK } else { StatusCode::CREATED }, answer))
-    };
-    match run() {
-        Ok((s, b)) => status_json(s, &b),
-        Err(e) => e.respond(&st, &meta),
-    }
+            merge(&mut stored["properties"], &props);
+            replace_item(st, CONTAINERS, stored);
+            // As recorded: a create answers the request's properties plus the service's flags.
+            let mut answer_props = json!({"deleted": false, "remainingRetentionDays": 0});
+            merge(&mut answer_props, &props);
+            merge(&mut answer_props, &json!({"hasImmutabilityPolicy": false, "hasLegalHold": false}));
+            let answer = json!({
+                "id": id,
+                "name": container,
+                "type": "Microsoft.Storage/storageAccounts/blobServices/containers",
+                "properties": answer_props
+            });
+            Ok((if existed.is_some() { StatusCode::OK } else { StatusCode::CREATED }, answer))
+        },
+    )
 }
 
 async fn patch_container(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path((sub, rg, name, container)): Path<(String, String, String, String)>,
     Query(query): Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Response {
+    let Call { st, .. } = &call;
     let id = container_id(&sub, &rg, &name, &container);
-    if let Err(r) = guard(
-        &st,
-        &headers,
-        &meta,
+    handle(
+        &call,
         &query,
         "Microsoft.Storage/storageAccounts/blobServices/containers/write",
         &id,
-    ) {
-        return r;
-    }
-    let run = || -> Result<Value, ApiError> {
-        account(&st, &sub, &rg, &name)?;
-        let mut stored = st.store().find(CONTAINERS, "id", &id).ok_or_else(container_not_found)?;
-        let props = container_props(&body)?;
-        merge(&mut stored["properties"], &props);
-        merge(&mut stored["properties"], &json!({"lastModifiedTime": iso7(st.now_ms())}));
-        replace_item(&st, CONTAINERS, stored.clone());
-        let p = &stored["properties"];
-        Ok(json!({
-            "id": id,
-            "name": container,
-            "type": "Microsoft.Storage/storageAccounts/blobServices/containers",
-            "properties": {
-                "metadata": {},
-                "publicAccess": p["publicAccess"],
-                "hasImmutabilityPolicy": p["hasImmutabilityPolicy"],
-                "hasLegalHold": p["hasLegalHold"]
-            }
-        }))
-    };
-    match run() {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+        |b| json_ok(&b),
+        |_| -> Result<Value, ApiError> {
+            account(st, &sub, &rg, &name)?;
+            let mut stored = st.store().find(CONTAINERS, "id", &id).ok_or_else(container_not_found)?;
+            let props = container_props(&body)?;
+            merge(&mut stored["properties"], &props);
+            merge(&mut stored["properties"], &json!({"lastModifiedTime": iso7(st.now_ms())}));
+            replace_item(st, CONTAINERS, stored.clone());
+            let p = &stored["properties"];
+            Ok(json!({
+                "id": id,
+                "name": container,
+                "type": "Microsoft.Storage/storageAccounts/blobServices/containers",
+                "properties": {
+                    "metadata": {},
+                    "publicAccess": p["publicAccess"],
+                    "hasImmutabilityPolicy": p["hasImmutabilityPolicy"],
+                    "hasLegalHold": p["hasLegalHold"]
+                }
+            }))
+        },
+    )
 }
 
 async fn delete_container(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
+    call: Call,
     Path((sub, rg, name, container)): Path<(String, String, String, String)>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
+    let Call { st, .. } = &call;
     let id = container_id(&sub, &rg, &name, &container);
-    if let Err(r) = guard(
-        &st,
-        &headers,
-        &meta,
+    handle(
+        &call,
         &query,
         "Microsoft.Storage/storageAccounts/blobServices/containers/delete",
         &id,
-    ) {
-        return r;
-    }
-    match account(&st, &sub, &rg, &name) {
-        Ok(_) => match st.store().remove(CONTAINERS, "id", &id) {
-            Some(_) => StatusCode::OK.into_response(),
-            None => StatusCode::NO_CONTENT.into_response(),
+        // ARM answers 200 when the container existed and 204 when it did not.
+        |existed| {
+            if existed { StatusCode::OK.into_response() } else { StatusCode::NO_CONTENT.into_response() }
         },
-        Err(e) => e.respond(&st, &meta),
-    }
+        |_| {
+            account(st, &sub, &rg, &name)?;
+            Ok(st.store().remove(CONTAINERS, "id", &id).is_some())
+        },
+    )
 }
 
 #[cfg(test)]
