@@ -40,6 +40,8 @@
 //! - The order of (a), (b), (c) rotates from round to round so no side always runs first.
 //! - The emulator signs a fresh token for every request (`reuse_app_tokens_within_second` off),
 //!   as Entra ID does for a new client; its 2 worker threads share the machine with the children.
+//!   It runs inside the xtask, which `cargo xtask` builds in the dev profile (the RSA crates are
+//!   optimized there); its share of each run is the same for both sides.
 //! - Python talks to `https://127.0.0.1:PORT` (it has no host map); the Rust binary uses the real
 //!   host names mapped to the same address. Both verify TLS against the emulator's CA.
 //! - The figures are the median and the 90th percentile (nearest rank) of wall time, and the
