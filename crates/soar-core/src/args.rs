@@ -98,6 +98,16 @@ fn missing(arg_name: Option<&str>) -> Error {
     }
 }
 
+/// The reference's error for a value that is not a `kind` (`number`, `date`):
+/// `Invalid kind: "name"="value"`, or `"value" is not a valid kind` without a name.
+fn invalid_value(kind: &str, arg: &Value, arg_name: Option<&str>) -> Error {
+    let text = py::str_of(arg);
+    match arg_name.filter(|n| !n.is_empty()) {
+        Some(n) => Error::Command(format!("Invalid {kind}: \"{n}\"=\"{text}\"")),
+        None => Error::Command(format!("\"{text}\" is not a valid {kind}")),
+    }
+}
+
 /// What [`arg_to_number_value`] returns: the reference passes booleans through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArgNumber {
@@ -121,13 +131,7 @@ pub fn arg_to_number_value(
     let Some(arg) = arg else {
         return if required { Err(missing(arg_name)) } else { Ok(None) };
     };
-    let invalid = || {
-        let text = py::str_of(arg);
-        match arg_name.filter(|n| !n.is_empty()) {
-            Some(n) => Error::Command(format!("Invalid number: \"{n}\"=\"{text}\"")),
-            None => Error::Command(format!("\"{text}\" is not a valid number")),
-        }
-    };
+    let invalid = || invalid_value("number", arg, arg_name);
     match arg {
         Value::String(s) => {
             if py::is_digit_str(s) {
@@ -177,13 +181,7 @@ pub fn arg_to_datetime(
     let Some(arg) = arg.filter(|a| !a.is_null()) else {
         return if required { Err(missing(arg_name)) } else { Ok(None) };
     };
-    let invalid = || {
-        let text = py::str_of(arg);
-        match arg_name.filter(|n| !n.is_empty()) {
-            Some(n) => Error::Command(format!("Invalid date: \"{n}\"=\"{text}\"")),
-            None => Error::Command(format!("\"{text}\" is not a valid date")),
-        }
-    };
+    let invalid = || invalid_value("date", arg, arg_name);
     let epoch = match arg {
         Value::String(s) if py::is_digit_str(s) => Some(py::parse_float(s).map_err(Error::Command)?),
         Value::Number(n) => n.as_f64(),

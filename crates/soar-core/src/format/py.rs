@@ -173,28 +173,13 @@ pub fn write_json(out: &mut String, v: &Value, ensure_ascii: bool) {
             }
         }
         Value::String(s) => write_json_str(out, s, ensure_ascii),
-        Value::Array(a) => {
-            out.push('[');
-            for (i, item) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_json(out, item, ensure_ascii);
-            }
-            out.push(']');
-        }
-        Value::Object(o) => {
-            out.push('{');
-            for (i, (k, item)) in o.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_json_str(out, k, ensure_ascii);
-                out.push_str(": ");
-                write_json(out, item, ensure_ascii);
-            }
-            out.push('}');
-        }
+        Value::Array(a) => write_list(out, a, |out, item| write_json(out, item, ensure_ascii)),
+        Value::Object(o) => write_dict(
+            out,
+            o,
+            |out, k| write_json_str(out, k, ensure_ascii),
+            |out, item| write_json(out, item, ensure_ascii),
+        ),
     }
 }
 
@@ -223,6 +208,45 @@ pub fn write_json_str(out: &mut String, s: &str, ensure_ascii: bool) {
         }
     }
     out.push('"');
+}
+
+/// Writes each item with `write`, with `sep` between two items (Python's `sep.join`).
+pub fn write_joined<T>(
+    out: &mut String,
+    items: impl IntoIterator<Item = T>,
+    sep: &str,
+    mut write: impl FnMut(&mut String, T),
+) {
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        write(out, item);
+    }
+}
+
+/// `[a, b]`: the list layout `json.dumps` and `repr` share, items written by `item`.
+fn write_list(out: &mut String, items: &[Value], item: impl Fn(&mut String, &Value)) {
+    out.push('[');
+    write_joined(out, items, ", ", item);
+    out.push(']');
+}
+
+/// `{k: v}`: the dict layout `json.dumps` and `repr` share, keys and values written by `key`
+/// and `item`.
+fn write_dict(
+    out: &mut String,
+    map: &Map<String, Value>,
+    key: impl Fn(&mut String, &str),
+    item: impl Fn(&mut String, &Value),
+) {
+    out.push('{');
+    write_joined(out, map, ", ", |out, (k, v)| {
+        key(out, k);
+        out.push_str(": ");
+        item(out, v);
+    });
+    out.push('}');
 }
 
 /// Python's `str(v)`: strings as they are, everything else as `repr`.
@@ -254,28 +278,8 @@ fn write_repr(out: &mut String, v: &Value) {
         Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
         Value::Number(n) => number_into(out, n),
         Value::String(s) => out.push_str(&repr_str(s)),
-        Value::Array(a) => {
-            out.push('[');
-            for (i, item) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_repr(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(o) => {
-            out.push('{');
-            for (i, (k, item)) in o.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(&repr_str(k));
-                out.push_str(": ");
-                write_repr(out, item);
-            }
-            out.push('}');
-        }
+        Value::Array(a) => write_list(out, a, write_repr),
+        Value::Object(o) => write_dict(out, o, |out, k| out.push_str(&repr_str(k)), write_repr),
     }
 }
 

@@ -211,14 +211,7 @@ pub fn flatten_inner(v: &Value) -> String {
 pub fn flatten_inner_into(out: &mut String, v: &Value) {
     match v {
         Value::String(s) => out.push_str(s),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(",\n");
-                }
-                py::str_into(out, item);
-            }
-        }
+        Value::Array(items) => py::write_joined(out, items, ",\n", py::str_into),
         other => py::write_json(out, other, false),
     }
 }
@@ -234,16 +227,11 @@ pub fn flatten_top(v: &Value) -> String {
 /// [`flatten_top`], appended to `out`.
 pub fn flatten_top_into(out: &mut String, v: &Value) {
     match v {
-        Value::Object(map) => {
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push('\n');
-                }
-                out.push_str(k);
-                out.push_str(": ");
-                flatten_inner_into(out, v);
-            }
-        }
+        Value::Object(map) => py::write_joined(out, map, "\n", |out, (k, v)| {
+            out.push_str(k);
+            out.push_str(": ");
+            flatten_inner_into(out, v);
+        }),
         other => flatten_inner_into(out, other),
     }
 }
@@ -553,22 +541,12 @@ pub fn table_to_markdown(name: &str, t: &Value, opts: &TableOptions) -> Result<S
     }
 
     out.push('|');
-    for (i, h) in headers.iter().enumerate() {
-        if i > 0 {
-            out.push('|');
-        }
-        match opts.header_transform {
-            Some(tr) => out.push_str(&tr.apply(h)),
-            None => escape_into(&mut out, h),
-        }
-    }
+    py::write_joined(&mut out, &headers, "|", |out, h| match opts.header_transform {
+        Some(tr) => out.push_str(&tr.apply(h)),
+        None => escape_into(out, h),
+    });
     out.push_str("|\n|");
-    for i in 0..headers.len() {
-        if i > 0 {
-            out.push('|');
-        }
-        out.push_str("---");
-    }
+    py::write_joined(&mut out, &headers, "|", |out, _| out.push_str("---"));
     out.push_str("|\n");
 
     let mut dates: Vec<(&str, String)> = Vec::new();
