@@ -802,18 +802,18 @@ async fn put_container(
             let props = container_props(&body)?;
             let existed = st.store().find(CONTAINERS, "id", &id);
             let mut stored = existed.clone().unwrap_or_else(|| {
-            json!({
-                "id": id,
-                "name": container,
-                "type": "Microsoft.Storage/storageAccounts/blobServices/containers",
-                "properties": {
-                    "deleted": false, "remainingRetentionDays": 0, "denyEncryptionScopeOverride": false,
-                    "defaultEncryptionScope": "$account-encryption-key", "publicAccess": "None",
-                    "leaseStatus": "Unlocked", "leaseState": "Available",
-                    "lastModifiedTime": iso7(st.now_ms()), "hasImmutabilityPolicy": false, "hasLegalHold": false
-                }
-            })
-        });
+                json!({
+                    "id": id,
+                    "name": container,
+                    "type": "Microsoft.Storage/storageAccounts/blobServices/containers",
+                    "properties": {
+                        "deleted": false, "remainingRetentionDays": 0, "denyEncryptionScopeOverride": false,
+                        "defaultEncryptionScope": "$account-encryption-key", "publicAccess": "None",
+                        "leaseStatus": "Unlocked", "leaseState": "Available",
+                        "lastModifiedTime": iso7(st.now_ms()), "hasImmutabilityPolicy": false, "hasLegalHold": false
+                    }
+                })
+            });
             merge(&mut stored["properties"], &props);
             replace_item(st, CONTAINERS, stored);
             // As recorded: a create answers the request's properties plus the service's flags.

@@ -27,11 +27,26 @@ fn discovery_json(body: &Value) -> Response {
     resp
 }
 
-fn tenant_error(st: &EmulatorState, meta: &RequestMeta, e: AadError) -> Response {
-    // Entra answers an unknown tenant's discovery document with 400 `invalid_tenant`.
-    let mut e = e;
-    e.error = "invalid_tenant";
-    e.respond(st, meta)
+/// An OpenID discovery document for `tenant`: `doc` gets the path segment, the issuer's tenant
+/// (a tenant's own id for both; for an alias, the alias and the literal `{tenantid}`), the cloud
+/// of the request's host and the base URL. Entra answers an unknown tenant with 400
+/// `invalid_tenant`.
+fn openid_document(
+    st: &EmulatorState,
+    meta: &RequestMeta,
+    tenant: &str,
+    doc: impl FnOnce(&str, &str, LoginCloud, &str) -> Value,
+) -> Response {
+    let (seg, issuer_tid) = match resolve_tenant(st, tenant) {
+        Ok(TenantRef::Tenant(t)) => (t.id.clone(), t.id.clone()),
+        Ok(TenantRef::Alias(a)) => (a.to_string(), "{tenantid}".to_string()),
+        Err(mut e) => {
+            e.error = "invalid_tenant";
+            return e.respond(st, meta);
+        }
+    };
+    let cloud = clouds::login_cloud_for_host(&meta.host);
+    discovery_json(&doc(&seg, &issuer_tid, cloud, &meta.base_url()))
 }
 
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
@@ -40,39 +55,34 @@ pub async fn openid_v2(
     Extension(meta): Extension<RequestMeta>,
     Path(tenant): Path<String>,
 ) -> Response {
-    let (seg, issuer_tid) = match resolve_tenant(&st, &tenant) {
-        Ok(TenantRef::Tenant(t)) => (t.id.clone(), t.id.clone()),
-        Ok(TenantRef::Alias(a)) => (a.to_string(), "{tenantid}".to_string()),
-        Err(e) => return tenant_error(&st, &meta, e),
-    };
-    let cloud = clouds::login_cloud_for_host(&meta.host);
-    let base = meta.base_url();
-    let seg = if seg.len() == 36 { seg } else { "{tenant}".to_string() };
-    discovery_json(&json!({
-        "token_endpoint": format!("{base}/{seg}/oauth2/v2.0/token"),
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-        "jwks_uri": format!("{base}/{seg}/discovery/v2.0/keys"),
-        "response_modes_supported": ["query", "fragment", "form_post"],
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": format!("{base}/{issuer_tid}/v2.0"),
-        "request_uri_parameter_supported": false,
-        "userinfo_endpoint": format!("https://{}/oidc/userinfo", cloud.graph_host()),
-        "authorization_endpoint": format!("{base}/{seg}/oauth2/v2.0/authorize"),
-        "device_authorization_endpoint": format!("{base}/{seg}/oauth2/v2.0/devicecode"),
-        "http_logout_supported": true,
-        "frontchannel_logout_supported": true,
-        "end_session_endpoint": format!("{base}/{seg}/oauth2/v2.0/logout"),
-        "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
-        "kerberos_endpoint": format!("{base}/{seg}/kerberos"),
-        "tenant_region_scope": "WW",
-        "cloud_instance_name": cloud.instance_name(),
-        "cloud_graph_host_name": "graph.windows.net",
-        "msgraph_host": cloud.graph_host(),
-        "rbac_url": "https://pas.windows.net",
-    }))
+    openid_document(&st, &meta, &tenant, |seg, issuer_tid, cloud, base| {
+        let seg = if seg.len() == 36 { seg } else { "{tenant}" };
+        json!({
+            "token_endpoint": format!("{base}/{seg}/oauth2/v2.0/token"),
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "jwks_uri": format!("{base}/{seg}/discovery/v2.0/keys"),
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": format!("{base}/{issuer_tid}/v2.0"),
+            "request_uri_parameter_supported": false,
+            "userinfo_endpoint": format!("https://{}/oidc/userinfo", cloud.graph_host()),
+            "authorization_endpoint": format!("{base}/{seg}/oauth2/v2.0/authorize"),
+            "device_authorization_endpoint": format!("{base}/{seg}/oauth2/v2.0/devicecode"),
+            "http_logout_supported": true,
+            "frontchannel_logout_supported": true,
+            "end_session_endpoint": format!("{base}/{seg}/oauth2/v2.0/logout"),
+            "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+            "kerberos_endpoint": format!("{base}/{seg}/kerberos"),
+            "tenant_region_scope": "WW",
+            "cloud_instance_name": cloud.instance_name(),
+            "cloud_graph_host_name": "graph.windows.net",
+            "msgraph_host": cloud.graph_host(),
+            "rbac_url": "https://pas.windows.net",
+        })
+    })
 }
 
 /// `GET /{tenant}/.well-known/openid-configuration` (v1).
@@ -81,29 +91,24 @@ pub async fn openid_v1(
     Extension(meta): Extension<RequestMeta>,
     Path(tenant): Path<String>,
 ) -> Response {
-    let (seg, issuer_tid) = match resolve_tenant(&st, &tenant) {
-        Ok(TenantRef::Tenant(t)) => (t.id.clone(), t.id.clone()),
-        Ok(TenantRef::Alias(a)) => (a.to_string(), "{tenantid}".to_string()),
-        Err(e) => return tenant_error(&st, &meta, e),
-    };
-    let cloud = clouds::login_cloud_for_host(&meta.host);
-    let base = meta.base_url();
-    discovery_json(&json!({
-        "token_endpoint": format!("{base}/{seg}/oauth2/token"),
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
-        "jwks_uri": format!("{base}/common/discovery/keys"),
-        "response_modes_supported": ["query", "fragment", "form_post"],
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
-        "scopes_supported": ["openid"],
-        "issuer": format!("https://{}/{issuer_tid}/", cloud.sts_host()),
-        "authorization_endpoint": format!("{base}/{seg}/oauth2/authorize"),
-        "device_authorization_endpoint": format!("{base}/{seg}/oauth2/devicecode"),
-        "end_session_endpoint": format!("{base}/{seg}/oauth2/logout"),
-        "cloud_instance_name": cloud.instance_name(),
-        "msgraph_host": cloud.graph_host(),
-    }))
+    openid_document(&st, &meta, &tenant, |seg, issuer_tid, cloud, base| {
+        json!({
+            "token_endpoint": format!("{base}/{seg}/oauth2/token"),
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "jwks_uri": format!("{base}/common/discovery/keys"),
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
+            "scopes_supported": ["openid"],
+            "issuer": format!("https://{}/{issuer_tid}/", cloud.sts_host()),
+            "authorization_endpoint": format!("{base}/{seg}/oauth2/authorize"),
+            "device_authorization_endpoint": format!("{base}/{seg}/oauth2/devicecode"),
+            "end_session_endpoint": format!("{base}/{seg}/oauth2/logout"),
+            "cloud_instance_name": cloud.instance_name(),
+            "msgraph_host": cloud.graph_host(),
+        })
+    })
 }
 
 /// `GET /{tenant}/discovery/v2.0/keys`.
