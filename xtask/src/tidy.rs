@@ -5,11 +5,20 @@
 //! - nothing reads the steering repository's `shared/` folder (a user's clone has none);
 //! - the emulator shares no code with soar-auth, soar-core, soar-protocol or the integrations:
 //!   it depends on none of them, and they name it only as a dev-dependency, to run it as a
-//!   black-box server in tests (see ARCHITECTURE.md, "The emulator's independence").
+//!   black-box server in tests (see ARCHITECTURE.md, "The emulator's independence");
+//! - the test tooling (`TEST_TOOLING`: the emulator and the conformance runner) stays out of
+//!   the runtime: the runner may depend on the emulator, but every crate under `crates/` and
+//!   `integrations/` names the runner only as a dev-dependency, and the runner drives the
+//!   binaries over stdin/stdout, so it depends on none of the client-side crates but
+//!   soar-protocol (the wire types).
 
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
+
+    /// Crates that are test tooling: they may depend on the emulator, and runtime crates may
+    /// name them only as dev-dependencies (the xtask, tooling itself, may depend on them).
+    const TEST_TOOLING: &[&str] = &["soar-emulator", "soar-conformance"];
 
     fn root() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -100,7 +109,8 @@ mod tests {
         for entry in std::fs::read_dir(root().join("crates")).unwrap() {
             let dir = entry.unwrap().path();
             let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-            if name != "soar-emulator" && name != "soar-engine" {
+            // The engine's demo runs the emulator in process (see its manifest).
+            if !TEST_TOOLING.contains(&name.as_str()) && name != "soar-engine" {
                 manifests.push(dir.join("Cargo.toml"));
             }
         }
@@ -120,6 +130,62 @@ mod tests {
                     manifest.display()
                 );
             }
+        }
+    }
+
+    /// Every crate folder under `crates/` and `integrations/`: (name, manifest path).
+    fn workspace_crates() -> Vec<(String, PathBuf)> {
+        let mut out = Vec::new();
+        for top in ["crates", "integrations"] {
+            for entry in std::fs::read_dir(root().join(top)).unwrap() {
+                let dir = entry.unwrap().path();
+                if dir.join("Cargo.toml").is_file() {
+                    out.push((
+                        dir.file_name().unwrap().to_string_lossy().into_owned(),
+                        dir.join("Cargo.toml"),
+                    ));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn the_conformance_runner_is_only_a_dev_dependency() {
+        let crates = workspace_crates();
+        assert!(
+            crates.iter().any(|(name, _)| name == "soar-conformance"),
+            "crates/soar-conformance is gone: update TEST_TOOLING and this check"
+        );
+        for (name, manifest) in &crates {
+            if name == "soar-conformance" {
+                continue;
+            }
+            let text = std::fs::read_to_string(manifest).unwrap();
+            for section in sections_naming(&text, "soar-conformance") {
+                assert_eq!(
+                    section,
+                    "dev-dependencies",
+                    "{} may use soar-conformance (test tooling that links the emulator) only as a dev-dependency",
+                    manifest.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_conformance_runner_drives_binaries_and_links_no_client_code() {
+        let runner = std::fs::read_to_string(root().join("crates/soar-conformance/Cargo.toml")).unwrap();
+        for (name, _) in workspace_crates() {
+            if TEST_TOOLING.contains(&name.as_str()) || name == "soar-protocol" {
+                continue;
+            }
+            assert!(
+                sections_naming(&runner, &name).is_empty(),
+                "soar-conformance must not depend on {name}: it runs the integration binaries over stdin/stdout \
+                 (only soar-emulator and soar-protocol are allowed)"
+            );
         }
     }
 

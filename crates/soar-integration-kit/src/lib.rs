@@ -24,9 +24,9 @@
 //! - Every command builds its `MsClient` per request from that request's params (an instance
 //!   can change between requests of one `--serve` process); the process-wide `Shared` keeps
 //!   tokens and connections.
-//! - The conformance test is a macro, not a function: the runner (the xtask's module) links
-//!   the emulator, which this crate must not depend on, so each test crate compiles the
-//!   runner in and the macro writes the test around it.
+//! - The conformance test is a macro, not a function: the runner (the `soar-conformance`
+//!   crate) links the emulator, which this crate must not depend on, so each integration names
+//!   the runner as a dev-dependency and the macro writes the test around it there.
 
 pub mod api;
 pub mod args;

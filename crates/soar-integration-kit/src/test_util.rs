@@ -4,17 +4,15 @@
 //! (`test-data/<name>/cases/`) with its real binary against the emulator, for the
 //! client-secret flow on the worldwide cloud, so `cargo test -p <name>` catches breakage
 //! (`cargo xtask conformance --integration <name>` runs every flow and cloud). The runner is
-//! the xtask's module, which the calling test file compiles in as `conformance`; this crate
-//! itself never links the emulator.
+//! the `soar-conformance` crate, which the calling integration names as a dev-dependency; this
+//! crate itself never links the runner or the emulator (the macro's expansion names
+//! `::soar_conformance`, resolved in the calling test crate).
 
 /// Writes `#[test] fn suite_passes_for_client_credentials_against_the_emulator` for the
-/// integration (package and binary) named `$name`. The calling test file must declare the
-/// runner first:
+/// integration (package and binary) named `$name`. The calling crate needs
+/// `soar-conformance.workspace = true` under `[dev-dependencies]`; the test file is then:
 ///
 /// ```text
-/// #[allow(dead_code)]
-/// #[path = "../../../xtask/src/conformance.rs"]
-/// mod conformance;
 /// soar_integration_kit::conformance_test!("msgraph-user");
 /// ```
 ///
@@ -26,14 +24,15 @@ macro_rules! conformance_test {
         fn suite_passes_for_client_credentials_against_the_emulator() {
             let bin = ::std::path::Path::new(env!(concat!("CARGO_BIN_EXE_", $name)));
             let bin_dir = bin.parent().expect("the binary has a folder");
-            let opts = conformance::Options {
+            let opts = ::soar_conformance::Options {
                 flow: Some("client-secret".into()),
                 cloud: Some("worldwide".into()),
                 bless: ::std::env::var("SOAR_CONFORMANCE_BLESS").is_ok_and(|v| v == "1"),
-                ..conformance::Options::default()
+                ..::soar_conformance::Options::default()
             };
-            let summary = conformance::run_suite(&conformance::workspace_root(), $name, bin_dir, &opts)
-                .expect("the suite runs");
+            let summary =
+                ::soar_conformance::run_suite(&::soar_conformance::workspace_root(), $name, bin_dir, &opts)
+                    .expect("the suite runs");
             assert!(
                 summary.failed.is_empty(),
                 "{} failed:\n{}",

@@ -3,11 +3,7 @@
 //! The full matrix (every flow and cloud) is `cargo xtask conformance --integration msgraph-user`.
 //! The test itself is written by `soar_integration_kit::conformance_test!`.
 //!
-//! The runner is the xtask's own module, compiled in here; the emulator is used only as a
+//! The runner is the `soar-conformance` crate (a dev-dependency); the emulator is used only as a
 //! server over HTTP (the binary talks to it through `SOAR_HOST_MAP` and `SOAR_EXTRA_CA`).
-
-#[allow(dead_code)]
-#[path = "../../../xtask/src/conformance.rs"]
-mod conformance;
 
 soar_integration_kit::conformance_test!("msgraph-user");

@@ -2,10 +2,6 @@
 //! stderr (logs, even at trace level), and `--manifest` lists every reference command with its
 //! arguments and outputs.
 
-#[allow(dead_code)]
-#[path = "../../../xtask/src/conformance.rs"]
-mod conformance;
-
 use std::path::Path;
 use std::process::Command;
 
@@ -16,7 +12,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_msgraph-user");
 #[test]
 fn secret_arguments_appear_in_no_output_or_log() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let emu = rt.block_on(conformance::emulator::Emu::start()).unwrap();
+    let emu = rt.block_on(soar_conformance::emulator::Emu::start()).unwrap();
     let ph = emu.placeholders().unwrap();
     let params = json!({
         "self_deployed": true,
@@ -56,7 +52,7 @@ fn secret_arguments_appear_in_no_output_or_log() {
         }
         request["params"] = p;
         let (response, stderr) =
-            conformance::call_binary(Path::new(BIN), &emu.env(), &request, "trace").unwrap();
+            soar_conformance::call_binary(Path::new(BIN), &emu.env(), &request, "trace").unwrap();
         let out = response.to_string();
         assert!(response["entries"].as_array().is_some_and(|e| !e.is_empty()), "{out}");
         assert!(!out.contains(canary), "{canary} in the response: {out}");

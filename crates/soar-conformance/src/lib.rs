@@ -1,0 +1,718 @@
+//! The conformance runner: runs the real integration binaries over stdin/stdout against the
+//! emulator, for every case under `test-data/<integration>/cases/`, across the integration's
+//! declared flows and clouds, and counts `N passed, M failed`.
+//!
+//! It is test tooling, used in two places: `cargo xtask conformance [...]` (a thin front that
+//! calls [`cli`] and prints the totals) and the integrations' `tests/conformance.rs` (through
+//! `soar_integration_kit::conformance_test!`, which calls [`run_suite`] for one flow and cloud).
+//! Those crates name it only as a dev-dependency (the xtask aside), so no runtime crate links it
+//! or, through it, the emulator; `cargo test -p xtask` (tidy) checks both.
+//!
+//! Layout of a suite (`test-data/<integration>/`):
+//! - `conformance.json`: the binary name, and per flow the instance params (with `${NAME}`
+//!   placeholders filled from the running emulator, see [`Placeholders`]) and the sign-in the flow
+//!   needs first (`device-code`: `<prefix>-auth-start`, approval through the emulator,
+//!   `<prefix>-auth-complete`; `auth-code`: a code from the emulator's authorize endpoint); per
+//!   cloud the params that select it.
+//! - `cases/*.json`, run in file-name order: `request` (`command`, `args`, optional `params`
+//!   merged over the flow's), `expected` (the normalised response), optional `expected_for`
+//!   (`{"<flow>": {...}}` where a flow answers differently), optional `flows` / `clouds` to
+//!   restrict where it runs, optional `fresh_context` (start without the flow's tokens).
+//!
+//! One emulator is started per (flow, cloud), so cases that change data see the same state in
+//! every run. The integration context is carried from case to case as an engine would.
+//!
+//! Everything that varies between runs is normalised in ONE place, [`normalise`]; read its docs
+//! before writing an expectation. `--bless` writes the normalised actual responses into the case
+//! files (review the diff before committing).
+//!
+//! Decisions:
+//! - The emulator is used as a server over loopback (the binaries reach it through
+//!   `SOAR_HOST_MAP` / `SOAR_EXTRA_CA`, see [`emulator::Emu::env`]); only the sign-in helpers
+//!   and fault rules touch its state in process.
+//! - The library writes no stdout: [`cli`] returns the [`Summary`] and the caller prints the
+//!   result line; failures are listed on stderr as `FAILED <case> [<flow>/<cloud>]: ...`.
+//! - Errors are `anyhow` errors with context naming the file, suite or case at fault: every
+//!   caller is a person running tests, who reads the message, and none branches on the kind.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use anyhow::{Context, anyhow, bail};
+use regex::Regex;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+pub mod emulator;
+
+/// What to run.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// Only this integration (folder name under `test-data/`).
+    pub integration: Option<String>,
+    /// Only this flow (kebab-case `AuthFlow` name, e.g. `client-secret`).
+    pub flow: Option<String>,
+    /// Only this cloud (a key of the suite's `clouds`, e.g. `worldwide`).
+    pub cloud: Option<String>,
+    /// Only cases whose file name contains this text.
+    pub case: Option<String>,
+    /// Write actual responses into the case files instead of comparing.
+    pub bless: bool,
+    /// Print every case, not only failures.
+    pub verbose: bool,
+}
+
+impl Options {
+    /// Parses `--integration X --flow F --cloud C --case NAME --bless --verbose`.
+    pub fn parse(args: &[String]) -> anyhow::Result<Options> {
+        let mut o = Options::default();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let mut value = |name: &str| it.next().cloned().ok_or_else(|| anyhow!("{name} needs a value"));
+            match a.as_str() {
+                "--integration" => o.integration = Some(value("--integration")?),
+                "--flow" => o.flow = Some(value("--flow")?),
+                "--cloud" => o.cloud = Some(value("--cloud")?),
+                "--case" => o.case = Some(value("--case")?),
+                "--bless" => o.bless = true,
+                "--verbose" | "-v" => o.verbose = true,
+                other => bail!(
+                    "unknown option {other}; usage: cargo xtask conformance [--integration X] [--flow F] [--cloud C] \
+                     [--case NAME] [--bless] [--verbose]"
+                ),
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// `conformance.json`.
+#[derive(Debug, Deserialize)]
+pub struct Suite {
+    /// The binary (= crate = folder) name.
+    pub binary: String,
+    /// The command prefix.
+    pub prefix: String,
+    /// Flow name -> how to configure it, in file order (the first flow's answers are a case's
+    /// `expected`; `--bless` records other flows' differing answers in `expected_for`).
+    pub flows: Map<String, Value>,
+    /// Cloud name -> params that select it, in file order.
+    pub clouds: Map<String, Value>,
+}
+
+/// One flow of a suite.
+#[derive(Debug, Deserialize)]
+pub struct FlowSetup {
+    /// The instance params (placeholders allowed).
+    pub params: Map<String, Value>,
+    /// The sign-in to do first: `none`, `device-code` or `auth-code`.
+    #[serde(default)]
+    pub setup: Option<String>,
+    /// Only these clouds (default: all of the suite's).
+    #[serde(default)]
+    pub clouds: Option<Vec<String>>,
+    /// `auth-code` setup: the scope the person consents to (placeholders allowed).
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// One case file.
+#[derive(Debug, Deserialize)]
+pub struct Case {
+    /// What it checks.
+    pub description: String,
+    /// Only these flows.
+    #[serde(default)]
+    pub flows: Option<Vec<String>>,
+    /// Only these clouds.
+    #[serde(default)]
+    pub clouds: Option<Vec<String>>,
+    /// Start without the flow's tokens.
+    #[serde(default)]
+    pub fresh_context: bool,
+    /// Keys merged into the carried integration context before the run (e.g. `valid_until: 0`
+    /// to make the cached access token stale).
+    #[serde(default)]
+    pub context_patch: Map<String, Value>,
+    /// Emulator actions before the run: `revoke-refresh-tokens`.
+    #[serde(default)]
+    pub before: Vec<String>,
+    /// Emulator fault rules (`soar_emulator::FaultRule` JSON) in force for this case only.
+    #[serde(default)]
+    pub faults: Vec<Value>,
+    /// The request.
+    pub request: CaseRequest,
+    /// The normalised response.
+    #[serde(default)]
+    pub expected: Value,
+    /// Per-flow expectations.
+    #[serde(default)]
+    pub expected_for: BTreeMap<String, Value>,
+}
+
+/// The request part of a case.
+#[derive(Debug, Deserialize)]
+pub struct CaseRequest {
+    /// Command name.
+    pub command: String,
+    /// Arguments.
+    #[serde(default)]
+    pub args: Map<String, Value>,
+    /// Params merged over the flow's.
+    #[serde(default)]
+    pub params: Map<String, Value>,
+}
+
+/// Totals.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Case runs that matched.
+    pub passed: usize,
+    /// Case runs that did not (with a short reason each).
+    pub failed: Vec<String>,
+}
+
+/// The workspace root: the nearest ancestor of this crate's folder that holds `test-data/`.
+pub fn workspace_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .find(|d| d.join("test-data").is_dir())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| here.to_path_buf())
+}
+
+/// `cargo xtask conformance [...]`: parses the options ([`Options::parse`]), builds the
+/// integration binaries, runs every selected suite and returns the totals; each failure is also
+/// written to stderr. The caller prints the result line and fails when `failed` is not empty.
+pub fn cli(args: &[String]) -> anyhow::Result<Summary> {
+    let opts = Options::parse(args)?;
+    let root = workspace_root();
+    let suites = suite_names(&root, opts.integration.as_deref())?;
+    let mut build = Command::new(env!("CARGO"));
+    build.arg("build").current_dir(&root);
+    for s in &suites {
+        build.args(["-p", s]);
+    }
+    let status = build.status().context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build failed");
+    }
+    let bin_dir = target_dir(&root).join("debug");
+    let mut total = Summary::default();
+    for name in &suites {
+        let s = run_suite(&root, name, &bin_dir, &opts)?;
+        total.passed += s.passed;
+        total.failed.extend(s.failed);
+    }
+    for f in &total.failed {
+        eprintln!("FAILED {f}");
+    }
+    Ok(total)
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"))
+}
+
+/// The suites: folders of `test-data/` with a `conformance.json`.
+pub fn suite_names(root: &Path, only: Option<&str>) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(root.join("test-data")).context("reading test-data/")? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().join("conformance.json").is_file() && only.is_none_or(|o| o == name) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    if names.is_empty() {
+        bail!("no conformance suite found{}", only.map(|o| format!(" named {o}")).unwrap_or_default());
+    }
+    Ok(names)
+}
+
+fn load_cases(dir: &Path, only: Option<&str>) -> anyhow::Result<Vec<(PathBuf, Case)>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| only.is_none_or(|o| p.file_name().is_some_and(|n| n.to_string_lossy().contains(o))))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            let case: Case =
+                serde_json::from_str(&text).with_context(|| format!("parsing {}", p.display()))?;
+            Ok((p, case))
+        })
+        .collect()
+}
+
+/// Runs one suite, with the binaries found in `bin_dir`, across its flows and clouds.
+pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> anyhow::Result<Summary> {
+    let dir = root.join("test-data").join(name);
+    let suite: Suite = serde_json::from_str(&std::fs::read_to_string(dir.join("conformance.json"))?)
+        .with_context(|| format!("parsing {}/conformance.json", dir.display()))?;
+    let binary = &bin_dir.join(&suite.binary);
+    let mut cases = load_cases(&dir.join("cases"), opts.case.as_deref())?;
+    if opts.bless {
+        for (_, case) in &mut cases {
+            case.expected = Value::Null;
+            case.expected_for.clear();
+        }
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let mut summary = Summary::default();
+    for (flow, setup) in &suite.flows {
+        if opts.flow.as_ref().is_some_and(|f| f != flow) {
+            continue;
+        }
+        let setup: FlowSetup = serde_json::from_value(setup.clone())
+            .with_context(|| format!("{name}: flow {flow} in conformance.json"))?;
+        for (cloud, cloud_params) in &suite.clouds {
+            let Value::Object(cloud_params) = cloud_params else {
+                bail!("{name}: cloud {cloud} must be an object")
+            };
+            if opts.cloud.as_ref().is_some_and(|c| c != cloud)
+                || setup.clouds.as_ref().is_some_and(|c| !c.contains(cloud))
+            {
+                continue;
+            }
+            let emu = rt.block_on(emulator::Emu::start())?;
+            let mut ph = emu.placeholders()?;
+            // Keys starting with `_` in a cloud are placeholders (`_graph` -> `${GRAPH}`), not params.
+            let mut cloud_params = cloud_params.clone();
+            let meta: Vec<String> = cloud_params.keys().filter(|k| k.starts_with('_')).cloned().collect();
+            for k in meta {
+                if let Some(Value::String(v)) = cloud_params.shift_remove(&k) {
+                    ph.insert(k.trim_start_matches('_').to_ascii_uppercase(), v);
+                }
+            }
+            ph.insert("SKIPTOKEN_100".into(), soar_emulator::apis::skiptoken(100));
+            let mut base = fill(&Value::Object(setup.params.clone()), &ph);
+            merge(&mut base, &Value::Object(cloud_params));
+            let env = emu.env();
+            let run = Run { binary, env: &env, prefix: &suite.prefix };
+            let mut context = Map::new();
+            match setup.setup.as_deref() {
+                None | Some("none") => {}
+                Some("device-code") => run.device_code(&rt, &emu, &base, &mut context)?,
+                Some("auth-code") => {
+                    let p = |k: &str| -> String {
+                        match base.get(k) {
+                            Some(Value::String(s)) => s.clone(),
+                            Some(Value::Object(o)) => {
+                                o.get("password").and_then(Value::as_str).unwrap_or("").to_string()
+                            }
+                            _ => String::new(),
+                        }
+                    };
+                    let client_id = [p("creds_auth_id"), p("app_id")]
+                        .into_iter()
+                        .find(|s| !s.is_empty())
+                        .unwrap_or_default();
+                    let tenant = [p("creds_tenant_id"), p("tenant_id")]
+                        .into_iter()
+                        .find(|s| !s.is_empty())
+                        .unwrap_or_default();
+                    let scope = fill(&json!(setup.scope.clone().unwrap_or_default()), &ph);
+                    let login =
+                        ph.get("LOGIN").cloned().unwrap_or_else(|| "login.microsoftonline.com".into());
+                    let code = rt.block_on(emu.auth_code(
+                        &login,
+                        &tenant,
+                        &client_id,
+                        &p("redirect_uri"),
+                        scope.as_str().unwrap_or_default(),
+                    ))?;
+                    if let Some(o) = base.as_object_mut() {
+                        o.insert("auth_code".into(), json!({"identifier": "", "password": code}));
+                        o.insert("creds_auth_code".into(), json!({"identifier": "", "password": code}));
+                    }
+                }
+                Some(other) => bail!("{name}: unknown setup {other} for flow {flow}"),
+            }
+            for (path, case) in &mut cases {
+                if case.flows.as_ref().is_some_and(|f| !f.contains(flow))
+                    || case.clouds.as_ref().is_some_and(|c| !c.contains(cloud))
+                {
+                    continue;
+                }
+                let label = format!(
+                    "{name}/{} [{flow}/{cloud}]",
+                    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                );
+                let mut params = base.clone();
+                merge(&mut params, &fill(&Value::Object(case.request.params.clone()), &ph));
+                let mut ctx = if case.fresh_context { Map::new() } else { context.clone() };
+                ctx.extend(case.context_patch.clone());
+                emu.prepare(&case.before, &case.faults)
+                    .with_context(|| format!("{label}: preparing the emulator"))?;
+                let request = json!({
+                    "command": case.request.command,
+                    "args": fill(&Value::Object(case.request.args.clone()), &ph),
+                    "params": params,
+                    "integration_context": ctx,
+                });
+                let response = run.call(&request);
+                emu.clear_faults();
+                let response = response?;
+                if !case.fresh_context
+                    && let Some(Value::Object(new_ctx)) = response.get("integration_context")
+                {
+                    ctx = new_ctx.clone();
+                    context = ctx;
+                }
+                let actual = normalise_response(&response, &ph);
+                if opts.bless {
+                    // The first run of a case sets `expected`; a flow that answers differently gets
+                    // its own `expected_for` entry; a cloud that differs from another is a failure.
+                    if case.expected.is_null() {
+                        case.expected = actual;
+                        summary.passed += 1;
+                    } else if case.expected == actual {
+                        summary.passed += 1;
+                    } else {
+                        match case.expected_for.get(flow) {
+                            None => {
+                                case.expected_for.insert(flow.clone(), actual);
+                                summary.passed += 1;
+                            }
+                            Some(prev) if prev == &actual => summary.passed += 1,
+                            Some(prev) => summary.failed.push(format!(
+                                "{label}: answers differ between clouds\n{}",
+                                diff(prev, &actual)
+                            )),
+                        }
+                    }
+                    continue;
+                }
+                let want = case.expected_for.get(flow).unwrap_or(&case.expected);
+                if want == &actual {
+                    summary.passed += 1;
+                    if opts.verbose {
+                        eprintln!("ok     {label}");
+                    }
+                } else {
+                    summary.failed.push(format!("{label}: {}\n{}", case.description, diff(want, &actual)));
+                }
+            }
+            drop(emu);
+        }
+    }
+    if opts.bless {
+        for (path, case) in &cases {
+            bless(path, case)?;
+        }
+    }
+    Ok(summary)
+}
+
+/// Rewrites the expectations of one case file, keeping its other fields and their order.
+fn bless(path: &Path, case: &Case) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let mut doc: Map<String, Value> = serde_json::from_str(&text)?;
+    doc.insert("expected".into(), case.expected.clone());
+    if case.expected_for.is_empty() {
+        doc.shift_remove("expected_for");
+    } else {
+        doc.insert("expected_for".into(), serde_json::to_value(&case.expected_for)?);
+    }
+    let mut out = serde_json::to_string_pretty(&doc)?;
+    out.push('\n');
+    std::fs::write(path, out)?;
+    Ok(())
+}
+
+/// One binary with its environment.
+struct Run<'a> {
+    binary: &'a Path,
+    env: &'a [(String, String)],
+    prefix: &'a str,
+}
+
+/// Runs `binary` once: `request` on stdin, the parsed response and the whole of stderr back.
+/// `rust_log` sets the log level (`RUST_LOG`).
+pub fn call_binary(
+    binary: &Path,
+    env: &[(String, String)],
+    request: &Value,
+    rust_log: &str,
+) -> anyhow::Result<(Value, String)> {
+    let mut child = Command::new(binary)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("RUST_LOG", rust_log)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(request.to_string().as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let response = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "{} exited with {} and wrote no JSON response; stderr:\n{stderr}",
+            binary.display(),
+            out.status
+        )
+    })?;
+    Ok((response, stderr))
+}
+
+impl Run<'_> {
+    /// One request in, one response out, over the real binary's stdin/stdout.
+    fn call(&self, request: &Value) -> anyhow::Result<Value> {
+        call_binary(self.binary, self.env, request, "warn").map(|(r, _)| r)
+    }
+
+    /// Device code sign-in: auth-start, approval through the emulator, auth-complete.
+    fn device_code(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        emu: &emulator::Emu,
+        params: &Value,
+        context: &mut Map<String, Value>,
+    ) -> anyhow::Result<()> {
+        let start =
+            self.call(&json!({"command": format!("{}-auth-start", self.prefix), "params": params}))?;
+        let text = start.to_string();
+        let code =
+            user_code(&text).ok_or_else(|| anyhow!("no user code in the auth-start answer: {text}"))?;
+        if let Some(Value::Object(c)) = start.get("integration_context") {
+            *context = c.clone();
+        }
+        rt.block_on(emu.approve(&code))?;
+        let done = self.call(&json!({
+            "command": format!("{}-auth-complete", self.prefix),
+            "params": params,
+            "integration_context": context,
+        }))?;
+        match done.get("integration_context") {
+            Some(Value::Object(c)) => *context = c.clone(),
+            _ => bail!("auth-complete did not store tokens: {done}"),
+        }
+        // The reference's wording (msapi.md §5).
+        let said = done.pointer("/entries/0/Contents").and_then(Value::as_str).unwrap_or_default();
+        if said != "✅ Authorization completed successfully." {
+            bail!("auth-complete answered {done}");
+        }
+        Ok(())
+    }
+}
+
+/// The user code in an auth-start answer (`... enter the code **ABCD1234** ...`).
+fn user_code(text: &str) -> Option<String> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"(?i)enter the code\W+([A-Z0-9-]{6,})").ok()).as_ref()?;
+    re.captures(text).and_then(|c| c.get(1)).map(|m| m.as_str().to_owned())
+}
+
+/// Values of the running emulator that params may name as `${NAME}`.
+pub type Placeholders = BTreeMap<String, String>;
+
+/// Replaces `${NAME}` in every string of `v`.
+fn fill(v: &Value, ph: &Placeholders) -> Value {
+    match v {
+        Value::String(s) => {
+            let mut out = s.clone();
+            for (k, val) in ph {
+                out = out.replace(&format!("${{{k}}}"), val);
+            }
+            Value::String(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| fill(x, ph)).collect()),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), fill(x, ph))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Shallow merge of `extra`'s keys into `base` (`null` removes a key).
+fn merge(base: &mut Value, extra: &Value) {
+    if let (Some(b), Some(e)) = (base.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            if v.is_null() {
+                b.shift_remove(k);
+            } else {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// What is compared: the entries, and the names of the integration-context keys when the
+/// response carries a context.
+fn normalise_response(response: &Value, ph: &Placeholders) -> Value {
+    let mut out = Map::new();
+    out.insert("entries".into(), response.get("entries").cloned().unwrap_or(Value::Null));
+    if let Some(Value::Object(c)) = response.get("integration_context") {
+        let mut keys: Vec<&String> = c.keys().collect();
+        keys.sort();
+        out.insert("integration_context_keys".into(), json!(keys));
+    }
+    let mut v = Value::Object(out);
+    normalise(&mut v, ph);
+    v
+}
+
+fn regexes() -> &'static [(Regex, &'static str)] {
+    static RES: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+    RES.get_or_init(|| {
+        [
+            // JWTs (access tokens, id tokens, assertions).
+            (r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", "<JWT>"),
+            // Graph / ARM request ids in error bodies.
+            // (JSON text, or a Python dict repr with single quotes).
+            (r#"(["'](?:request-id|client-request-id)["']:\s*["'])[0-9a-fA-F-]{36}(["'])"#, "${1}<REQUEST-ID>${2}"),
+            // Timestamps that the emulator takes from its clock (creation times, error dates).
+            (r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?", "<TIME>"),
+            // The device-code user code.
+            (r"(?i)(enter the code\W+)[A-Z0-9-]{6,}", "${1}<USER-CODE>"),
+            // National-cloud hosts: the same case answers with its cloud's host.
+            (
+                r"https://(?:graph\.microsoft\.com|graph\.microsoft\.us|dod-graph\.microsoft\.us|graph\.microsoft\.de|microsoftgraph\.chinacloudapi\.cn)",
+                "https://<graph>",
+            ),
+            (
+                r"https://(?:login\.microsoftonline\.com|login\.microsoftonline\.us|login\.microsoftonline\.de|login\.chinacloudapi\.cn)",
+                "https://<login>",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(p, r)| Regex::new(p).ok().map(|re| (re, r)))
+        .collect()
+    })
+}
+
+/// THE place where run-to-run variation is removed before comparing (and before blessing):
+/// - every string: JWTs -> `<JWT>`; Graph/ARM `request-id`s -> `<REQUEST-ID>`; ISO-8601
+///   timestamps -> `<TIME>`; the device user code -> `<USER-CODE>`; national-cloud Graph and
+///   login hosts -> `https://<graph>` / `https://<login>` (one expectation serves every cloud);
+///   the emulator's loopback port -> `<PORT>`;
+/// - entry keys `FileID` -> `<FILE-ID>` (a fresh UUID per file) and `FileData` -> `<FILE-DATA>`
+///   (an AES zip has a random salt; its content is checked by the integration's unit tests);
+///   object keys `request-id` / `client-request-id` (Graph error bodies) -> `<REQUEST-ID>`.
+///
+/// Ids the emulator creates (users, policies) are deterministic, so they are compared as they are.
+pub fn normalise(v: &mut Value, ph: &Placeholders) {
+    match v {
+        Value::String(s) => {
+            let mut t = s.clone();
+            for (re, rep) in regexes() {
+                t = re.replace_all(&t, *rep).into_owned();
+            }
+            if let Some(port) = ph.get("EMU_HTTPS_PORT") {
+                t = t.replace(&format!(":{port}"), ":<PORT>");
+            }
+            *s = t;
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| normalise(x, ph)),
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                match k.as_str() {
+                    "FileID" => *x = json!("<FILE-ID>"),
+                    "request-id" | "client-request-id" if x.is_string() => *x = json!("<REQUEST-ID>"),
+                    "FileData" => *x = json!("<FILE-DATA>"),
+                    _ => normalise(x, ph),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The first differing line of the two pretty-printed values, with some context.
+fn diff(want: &Value, got: &Value) -> String {
+    let w = serde_json::to_string_pretty(want).unwrap_or_default();
+    let g = serde_json::to_string_pretty(got).unwrap_or_default();
+    let (wl, gl): (Vec<&str>, Vec<&str>) = (w.lines().collect(), g.lines().collect());
+    let i = wl.iter().zip(&gl).position(|(a, b)| a != b).unwrap_or(wl.len().min(gl.len()));
+    let from = i.saturating_sub(3);
+    let show =
+        |ls: &[&str]| ls.iter().skip(from).take(8).map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n");
+    format!("  expected (from line {}):\n{}\n  actual:\n{}", from + 1, show(&wl), show(&gl))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One boundary, one helper: `normalise` of a string with the given emulator port.
+    fn check(input: &str, port: &str, want: &str) {
+        let ph: Placeholders = [("EMU_HTTPS_PORT".to_string(), port.to_string())].into_iter().collect();
+        let mut v = json!(input);
+        normalise(&mut v, &ph);
+        assert_eq!(v, json!(want), "normalising {input:?}");
+    }
+
+    #[test]
+    fn normalise_removes_what_varies_between_runs() {
+        check("token eyJhbGciOi.eyJzdWIi.c2ln end", "1", "token <JWT> end");
+        check("at 2026-12-01T14:53:24.123Z", "1", "at <TIME>");
+        check("enter the code **ABCD1234** to", "1", "enter the code **<USER-CODE>** to");
+        check("https://graph.microsoft.us/v1.0/users", "1", "https://<graph>/v1.0/users");
+        check("https://login.chinacloudapi.cn/x", "1", "https://<login>/x");
+        check("https://127.0.0.1:43210/v1.0", "43210", "https://127.0.0.1:<PORT>/v1.0");
+        check(
+            r#"{"request-id": "0e5cbb4a-1b2c-4d5e-8f90-123456789abc"}"#,
+            "1",
+            r#"{"request-id": "<REQUEST-ID>"}"#,
+        );
+        // Plain text stays as it is.
+        check("User alice was updated", "1", "User alice was updated");
+    }
+
+    #[test]
+    fn normalise_replaces_file_keys_and_request_ids_in_objects() {
+        let mut v = json!({"FileID": "abc", "FileData": "UEsD", "error": {"request-id": "x"}, "n": 1});
+        normalise(&mut v, &Placeholders::new());
+        assert_eq!(
+            v,
+            json!({"FileID": "<FILE-ID>", "FileData": "<FILE-DATA>", "error": {"request-id": "<REQUEST-ID>"}, "n": 1})
+        );
+    }
+
+    #[test]
+    fn options_parse_reads_every_flag_and_names_bad_ones() {
+        let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let o = Options::parse(&args("--integration a --flow f --cloud c --case x --bless -v")).unwrap();
+        assert_eq!(
+            (
+                o.integration.as_deref(),
+                o.flow.as_deref(),
+                o.cloud.as_deref(),
+                o.case.as_deref(),
+                o.bless,
+                o.verbose
+            ),
+            (Some("a"), Some("f"), Some("c"), Some("x"), true, true)
+        );
+        let e = Options::parse(&args("--flow")).unwrap_err().to_string();
+        assert_eq!(e, "--flow needs a value");
+        let e = Options::parse(&args("--fast")).unwrap_err().to_string();
+        assert!(e.starts_with("unknown option --fast; usage: cargo xtask conformance"), "{e}");
+    }
+
+    #[test]
+    fn fill_and_merge_build_the_params() {
+        let ph: Placeholders = [("TENANT_ID".to_string(), "t1".to_string())].into_iter().collect();
+        let mut base = fill(&json!({"tenant": "${TENANT_ID}", "list": ["a-${TENANT_ID}"], "keep": 1}), &ph);
+        assert_eq!(base, json!({"tenant": "t1", "list": ["a-t1"], "keep": 1}));
+        // `null` removes a key; other values replace or add.
+        merge(&mut base, &json!({"keep": null, "tenant": "t2", "new": true}));
+        assert_eq!(base, json!({"tenant": "t2", "list": ["a-t1"], "new": true}));
+    }
+
+    #[test]
+    fn user_code_is_read_from_the_auth_start_answer() {
+        assert_eq!(user_code("To sign in, enter the code **AB12CD34** at").as_deref(), Some("AB12CD34"));
+        assert_eq!(user_code("no code here"), None);
+    }
+}
