@@ -1,10 +1,12 @@
 //! Per-request metadata (request id, correlation id, host, scheme) and the outermost middleware
-//! that records it, stamps `x-ms-request-id` and writes the request log.
+//! that records it, stamps `x-ms-request-id` and writes the request log; [`Call`], the extractor
+//! handlers start from.
 
-use axum::extract::{Request, State};
+use axum::extract::{Extension, FromRequestParts, Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
-use http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue};
 
 use crate::state::{EmulatorState, LogEntry, LogNote};
 
@@ -30,6 +32,30 @@ pub struct RequestMeta {
     pub host: String,
     /// The connection's scheme.
     pub scheme: Scheme,
+}
+
+/// What every handler starts from: the emulator's state, the request's metadata (set by the
+/// `meta` middleware) and the request headers.
+#[derive(Clone)]
+pub struct Call {
+    /// The emulator's state.
+    pub st: EmulatorState,
+    /// Host, base URL and ids of this request.
+    pub meta: RequestMeta,
+    /// The request headers (the bearer token, `ConsistencyLevel`, ...).
+    pub headers: HeaderMap,
+}
+
+impl FromRequestParts<EmulatorState> for Call {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &EmulatorState) -> Result<Self, Self::Rejection> {
+        // The same rejection as extracting `Extension<RequestMeta>` on its own.
+        let Extension(meta) = Extension::<RequestMeta>::from_request_parts(parts, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Call { st: st.clone(), meta, headers: parts.headers.clone() })
+    }
 }
 
 impl RequestMeta {

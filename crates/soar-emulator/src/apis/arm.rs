@@ -31,9 +31,10 @@ use axum::routing::get;
 use http::{HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, Call, Need, Principal, answer, arm_authorize, arm_list, authenticate, json_ok};
+use super::{ApiError, Need, Principal, answer, arm_authorize, arm_list, authenticate, json_ok};
 use crate::aad::iso7;
 use crate::clouds::ApiKind;
+use crate::meta::Call;
 use crate::state::EmulatorState;
 
 const SUBS: &str = "arm.subscriptions";

@@ -37,10 +37,10 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
 
-use super::{ApiError, Call, Need, answer, authenticate, graph_list, json_ok};
+use super::{ApiError, Need, answer, authenticate, graph_list, json_ok};
 use crate::aad::iso7;
 use crate::clouds::ApiKind;
-use crate::meta::RequestMeta;
+use crate::meta::{Call, RequestMeta};
 use crate::state::EmulatorState;
 
 const USERS: &str = "graph.users";

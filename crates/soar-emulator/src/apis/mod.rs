@@ -11,11 +11,11 @@
 //!   `@odata.nextLink`), [`arm_list`] (`nextLink` with `$skiptoken`), [`odata_skip_list`]
 //!   (Defender's `$top`/`$skip`).
 //!
-//! - [`Call`]: the extractor every handler starts with (state, request metadata, headers), and
-//!   [`answer`]: a route's result as its response, errors in the service's shape.
+//! - [`answer`]: a route's result as its response, errors in the service's shape.
 //!
 //! Routes live in `graph.rs`, `arm.rs`, ... (owned by the integration engineers) and are merged
-//! by [`routes`]. A handler looks like:
+//! by [`routes`]. A handler starts from a [`Call`](crate::meta::Call) (state, request metadata,
+//! headers):
 //! ```text
 //! async fn list_users(call: Call, Query(q): Query<Vec<(String, String)>>) -> Response {
 //!     let Call { st, meta, headers } = &call;
@@ -33,10 +33,8 @@ use std::path::Path;
 use std::sync::RwLock;
 
 use axum::Router;
-use axum::extract::{Extension, FromRequestParts};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use http::request::Parts;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
 
@@ -49,30 +47,6 @@ use crate::state::EmulatorState;
 /// Every resource-API route.
 pub fn routes() -> Router<EmulatorState> {
     Router::new().merge(graph::routes()).merge(arm::routes())
-}
-
-/// What every API handler starts from: the emulator's state, the request's metadata (set by the
-/// `meta` middleware) and the request headers.
-#[derive(Clone)]
-pub struct Call {
-    /// The emulator's state.
-    pub st: EmulatorState,
-    /// Host, base URL and ids of this request.
-    pub meta: RequestMeta,
-    /// The request headers (the bearer token, `ConsistencyLevel`, ...).
-    pub headers: HeaderMap,
-}
-
-impl FromRequestParts<EmulatorState> for Call {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, st: &EmulatorState) -> Result<Self, Self::Rejection> {
-        // The same rejection as extracting `Extension<RequestMeta>` on its own.
-        let Extension(meta) = Extension::<RequestMeta>::from_request_parts(parts, st)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        Ok(Call { st: st.clone(), meta, headers: parts.headers.clone() })
-    }
 }
 
 /// A route's result as its response: `ok` renders the value, an error gets the service's body.

@@ -10,11 +10,10 @@
 //! `error=access_denied` with AADSTS65004. Errors that Entra shows on its own page (unknown
 //! tenant or client, unregistered redirect URI) are an HTML page with status 400, no redirect.
 
-use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::response::{Html, IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderValue, StatusCode, header};
 use serde_json::json;
 
 use super::issue;
@@ -22,40 +21,18 @@ use super::{Form, TenantRef, resolve_tenant};
 use crate::aad::{AadError, json_response, msg};
 use crate::clouds;
 use crate::config::AppConfig;
-use crate::meta::RequestMeta;
+use crate::meta::{Call, RequestMeta};
 use crate::state::{AuthCode, DeviceCode, DeviceStatus, EmulatorState, normalize_user_code};
 
-/// `GET /{tenant}/oauth2/v2.0/authorize`.
-pub async fn authorize_v2(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Response {
-    authorize(&st, &meta, &tenant, &headers, &Form::parse(q.unwrap_or_default().as_bytes()))
+/// `GET /{tenant}/oauth2/v2.0/authorize` and `GET /{tenant}/oauth2/authorize` (v1, `resource`
+/// instead of `scope`; [`authorize`] reads whichever was sent): the query is the form.
+pub async fn authorize_get(call: Call, Path(tenant): Path<String>, RawQuery(q): RawQuery) -> Response {
+    authorize(&call, &tenant, &Form::parse(q.unwrap_or_default().as_bytes()))
 }
 
 /// `POST /{tenant}/oauth2/v2.0/authorize` (form-encoded parameters).
-pub async fn authorize_v2_post(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    authorize(&st, &meta, &tenant, &headers, &Form::parse(&body))
-}
-
-/// `GET /{tenant}/oauth2/authorize` (v1; `resource` instead of `scope`).
-pub async fn authorize_v1(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Response {
-    authorize(&st, &meta, &tenant, &headers, &Form::parse(q.unwrap_or_default().as_bytes()))
+pub async fn authorize_v2_post(call: Call, Path(tenant): Path<String>, body: Bytes) -> Response {
+    authorize(&call, &tenant, &Form::parse(&body))
 }
 
 fn error_page(st: &EmulatorState, meta: &RequestMeta, e: &AadError) -> Response {
@@ -84,13 +61,8 @@ fn redirect_registered(app: &AppConfig, uri: &str) -> bool {
         })
 }
 
-fn authorize(
-    st: &EmulatorState,
-    meta: &RequestMeta,
-    tenant_seg: &str,
-    headers: &HeaderMap,
-    q: &Form,
-) -> Response {
+fn authorize(call: &Call, tenant_seg: &str, q: &Form) -> Response {
+    let Call { st, meta, headers } = call;
     let tenant = match resolve_tenant(st, tenant_seg) {
         Ok(t) => t,
         Err(e) => return error_page(st, meta, &e),
@@ -278,23 +250,13 @@ fn html_escape(s: &str) -> String {
 }
 
 /// `POST /{tenant}/oauth2/v2.0/devicecode`.
-pub async fn devicecode_v2(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    Path(tenant): Path<String>,
-    body: Bytes,
-) -> Response {
-    devicecode(&st, &meta, &tenant, &Form::parse(&body), false)
+pub async fn devicecode_v2(call: Call, Path(tenant): Path<String>, body: Bytes) -> Response {
+    devicecode(&call.st, &call.meta, &tenant, &Form::parse(&body), false)
 }
 
 /// `POST /{tenant}/oauth2/devicecode` (v1: `resource`; numbers as strings; `verification_url`).
-pub async fn devicecode_v1(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    Path(tenant): Path<String>,
-    body: Bytes,
-) -> Response {
-    devicecode(&st, &meta, &tenant, &Form::parse(&body), true)
+pub async fn devicecode_v1(call: Call, Path(tenant): Path<String>, body: Bytes) -> Response {
+    devicecode(&call.st, &call.meta, &tenant, &Form::parse(&body), true)
 }
 
 fn user_code() -> String {

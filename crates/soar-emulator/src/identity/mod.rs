@@ -56,9 +56,9 @@ pub fn routes() -> Router<EmulatorState> {
         .route("/{tenant}/oauth2/token", post(token::token_v1))
         .route(
             "/{tenant}/oauth2/v2.0/authorize",
-            get(authorize::authorize_v2).post(authorize::authorize_v2_post),
+            get(authorize::authorize_get).post(authorize::authorize_v2_post),
         )
-        .route("/{tenant}/oauth2/authorize", get(authorize::authorize_v1))
+        .route("/{tenant}/oauth2/authorize", get(authorize::authorize_get))
         .route("/{tenant}/oauth2/v2.0/devicecode", post(authorize::devicecode_v2))
         .route("/{tenant}/oauth2/devicecode", post(authorize::devicecode_v1))
         .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery::openid_v2))

@@ -6,9 +6,9 @@
 //! in `device_code` or the legacy `code`). Unknown body and query parameters are ignored.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::Path;
+use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::{Extension, http::HeaderMap};
 use base64::Engine as _;
 use http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -19,7 +19,7 @@ use crate::aad::{AadError, json_response, msg};
 use crate::clouds::{self, ApiKind, LoginCloud};
 use crate::config::{AppConfig, UserConfig};
 use crate::keys::Jwt;
-use crate::meta::RequestMeta;
+use crate::meta::{Call, RequestMeta};
 use crate::state::{DeviceStatus, EmulatorState, LogNote, RefreshGrant};
 
 /// Which token endpoint was called.
@@ -32,25 +32,13 @@ pub enum Version {
 }
 
 /// `POST /{tenant}/oauth2/v2.0/token`.
-pub async fn token_v2(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    token(&st, &meta, &tenant, &headers, &body, Version::V2)
+pub async fn token_v2(call: Call, Path(tenant): Path<String>, body: Bytes) -> Response {
+    token(&call, &tenant, &body, Version::V2)
 }
 
 /// `POST /{tenant}/oauth2/token`.
-pub async fn token_v1(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    token(&st, &meta, &tenant, &headers, &body, Version::V1)
+pub async fn token_v1(call: Call, Path(tenant): Path<String>, body: Bytes) -> Response {
+    token(&call, &tenant, &body, Version::V1)
 }
 
 /// What the request resolved to, for the handlers below.
@@ -66,14 +54,8 @@ struct Ctx<'a> {
     basic_secret: Option<String>,
 }
 
-fn token(
-    st: &EmulatorState,
-    meta: &RequestMeta,
-    tenant_seg: &str,
-    headers: &HeaderMap,
-    body: &[u8],
-    version: Version,
-) -> Response {
+fn token(call: &Call, tenant_seg: &str, body: &[u8], version: Version) -> Response {
+    let Call { st, meta, headers } = call;
     let form = Form::parse(body);
     let grant = form.get("grant_type").map(str::to_string);
     let mut note = LogNote { grant_type: Some(grant.clone().unwrap_or_default()), client_id: None };
