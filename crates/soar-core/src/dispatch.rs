@@ -174,8 +174,12 @@ impl Dispatcher {
             return response;
         };
         let mut masker = Masker::with_extra_encodings();
-        let prepared = check_params(&self.params, &mut params, &mut masker)
-            .and_then(|()| check_args(&command, &registered.args, args, &mut masker));
+        let prepared = check_params(&self.params, &mut params, &mut masker).and_then(|()| {
+            // The reference's name rule too (`api_key`, `password`, ...), for params an
+            // integration forgot to declare secret.
+            masker.add_params(&params);
+            check_args(&command, &registered.args, args, &mut masker)
+        });
         let args = match prepared {
             Ok(args) => args,
             Err(e) => {

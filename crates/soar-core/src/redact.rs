@@ -123,6 +123,14 @@ impl Masker {
     /// are masked whatever their name (a superset of the reference's rule).
     pub fn from_params(params: &Params) -> Self {
         let mut m = Masker::new();
+        m.add_params(params);
+        m
+    }
+
+    /// Registers an instance's params as [`Masker::from_params`] does: declared secrets whatever
+    /// their name, and the reference's name rule for the rest.
+    pub fn add_params(&mut self, params: &Params) {
+        let m = self;
         let mut plain = Object::new();
         for (k, v) in &params.0 {
             match v {
@@ -146,7 +154,6 @@ impl Masker {
             }
         }
         m.add_params_json(&plain);
-        m
     }
 
     /// Whether nothing is registered (masking would change nothing).

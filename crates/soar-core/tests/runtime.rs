@@ -234,3 +234,21 @@ async fn secret_params_are_masked_in_error_entries() {
         json!("Unknown argument for t-echo: <XX_REPLACED>. Accepted arguments: n.")
     );
 }
+
+#[tokio::test]
+async fn undeclared_params_with_a_secret_name_are_masked_by_the_reference_rule() {
+    let d = Dispatcher::new(&good());
+    // `api_token` is not declared secret; its name alone makes it one, as in the reference.
+    let r = d
+        .handle_bytes(br#"{"command":"t-echo","args":{"canary-77":"x"},"params":{"api_token":"canary-77","region":"x"}}"#)
+        .await;
+    assert_eq!(
+        r.entries[0].contents,
+        json!("Unknown argument for t-echo: <XX_REPLACED>. Accepted arguments: n.")
+    );
+    // A param without a secret name is not masked.
+    let r = d
+        .handle_bytes(br#"{"command":"t-echo","args":{"plain-77":"x"},"params":{"region":"plain-77"}}"#)
+        .await;
+    assert_eq!(r.entries[0].contents, json!("Unknown argument for t-echo: plain-77. Accepted arguments: n."));
+}
