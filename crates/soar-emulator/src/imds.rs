@@ -8,12 +8,11 @@
 //! with `expires_on` only. The resource picks the cloud (a managed identity on a sovereign VM gets
 //! that cloud's tokens).
 
-use axum::Extension;
 use axum::Router;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::aad::AadError;
@@ -21,7 +20,7 @@ use crate::clouds::{ApiKind, LoginCloud};
 use crate::config::ManagedIdentityConfig;
 use crate::identity::Form;
 use crate::identity::issue::{self, Subject};
-use crate::meta::RequestMeta;
+use crate::meta::Call;
 use crate::state::{EmulatorState, LogNote};
 
 /// The managed identity routes.
@@ -43,6 +42,32 @@ fn json(status: StatusCode, body: &Value) -> Response {
 
 fn imds_error(description: &str) -> Response {
     json(StatusCode::BAD_REQUEST, &json!({"error": "invalid_request", "error_description": description}))
+}
+
+/// Notes the grant for the request log (both endpoints).
+fn logged(mut resp: Response) -> Response {
+    resp.extensions_mut().insert(LogNote { grant_type: Some("managed_identity".into()), client_id: None });
+    resp
+}
+
+/// What both endpoints read after their own header check, in this order: `api-version` (present),
+/// `resource`, and the identity asked for ([`pick`]). A miss is answered by `refuse` (the
+/// endpoint's 400 shape) with the endpoint's words in `texts`, in the same order. (The handler
+/// returns the `Err` response as is, so it is moved once.)
+#[allow(clippy::result_large_err)]
+fn requested<'a>(
+    st: &'a EmulatorState,
+    q: &'a Form,
+    texts: [&str; 3],
+    refuse: impl Fn(&str) -> Response,
+) -> Result<(&'a str, &'a ManagedIdentityConfig), Response> {
+    let [no_version, no_resource, no_identity] = texts;
+    if q.get("api-version").is_none() {
+        return Err(refuse(no_version));
+    }
+    let resource = q.get("resource").ok_or_else(|| refuse(no_resource))?;
+    let mi = pick(st, q).ok_or_else(|| refuse(no_identity))?;
+    Ok((resource, mi))
 }
 
 /// Picks the identity: by client id, object id or resource id; the system-assigned one when
@@ -95,26 +120,24 @@ fn mint(st: &EmulatorState, mi: &ManagedIdentityConfig, resource: &str) -> Resul
     )
 }
 
-async fn imds_token(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> Response {
+async fn imds_token(call: Call, RawQuery(raw): RawQuery) -> Response {
+    let Call { st, meta, headers } = &call;
     let q = Form::parse(raw.unwrap_or_default().as_bytes());
     let metadata = headers.get("metadata").and_then(|v| v.to_str().ok()).unwrap_or("");
     let mut resp = (|| {
         if !metadata.eq_ignore_ascii_case("true") {
             return imds_error("Required metadata header not specified");
         }
-        if q.get("api-version").is_none() {
-            return imds_error("Required query variable 'api-version' is missing");
-        }
-        let Some(resource) = q.get("resource") else {
-            return imds_error("Required query variable 'resource' is missing");
+        let texts = [
+            "Required query variable 'api-version' is missing",
+            "Required query variable 'resource' is missing",
+            "Identity not found",
+        ];
+        let (resource, mi) = match requested(st, &q, texts, imds_error) {
+            Ok(found) => found,
+            Err(resp) => return resp,
         };
-        let Some(mi) = pick(&st, &q) else { return imds_error("Identity not found") };
-        match mint(&st, mi, resource) {
+        match mint(st, mi, resource) {
             Ok(m) => {
                 let life = (m.exp - m.iat).to_string();
                 json(
@@ -132,20 +155,15 @@ async fn imds_token(
                 )
             }
             // Entra's error passes through.
-            Err(e) => json(StatusCode::BAD_REQUEST, &e.body(&st, &meta)),
+            Err(e) => json(StatusCode::BAD_REQUEST, &e.body(st, meta)),
         }
     })();
     resp.headers_mut().insert(header::SERVER, HeaderValue::from_static("IMDS/150.870.65.1544"));
-    resp.extensions_mut().insert(LogNote { grant_type: Some("managed_identity".into()), client_id: None });
-    resp
+    logged(resp)
 }
 
-async fn app_service_token(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> Response {
+async fn app_service_token(call: Call, RawQuery(raw): RawQuery) -> Response {
+    let Call { st, meta, headers } = &call;
     let q = Form::parse(raw.unwrap_or_default().as_bytes());
     let err = |status: StatusCode, message: &str| {
         json(
@@ -154,26 +172,23 @@ async fn app_service_token(
         )
     };
     let sent = headers.get("x-identity-header").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mut resp = (|| {
+    let resp = (|| {
         if sent.is_empty() || sent != st.config().app_service_identity_header {
             return err(
                 StatusCode::UNAUTHORIZED,
                 "The X-IDENTITY-HEADER header is missing or does not match IDENTITY_HEADER.",
             );
         }
-        if q.get("api-version").is_none() {
-            return err(StatusCode::BAD_REQUEST, "The api-version query parameter is required (2019-08-01).");
-        }
-        let Some(resource) = q.get("resource") else {
-            return err(StatusCode::BAD_REQUEST, "The resource query parameter is required.");
+        let texts = [
+            "The api-version query parameter is required (2019-08-01).",
+            "The resource query parameter is required.",
+            "No managed identity matches the requested client_id, object_id or mi_res_id.",
+        ];
+        let (resource, mi) = match requested(st, &q, texts, |m| err(StatusCode::BAD_REQUEST, m)) {
+            Ok(found) => found,
+            Err(resp) => return resp,
         };
-        let Some(mi) = pick(&st, &q) else {
-            return err(
-                StatusCode::BAD_REQUEST,
-                "No managed identity matches the requested client_id, object_id or mi_res_id.",
-            );
-        };
-        match mint(&st, mi, resource) {
+        match mint(st, mi, resource) {
             Ok(m) => json(
                 StatusCode::OK,
                 &json!({
@@ -185,10 +200,9 @@ async fn app_service_token(
                 }),
             ),
             Err(e) => {
-                err(StatusCode::BAD_REQUEST, e.body(&st, &meta)["error_description"].as_str().unwrap_or(""))
+                err(StatusCode::BAD_REQUEST, e.body(st, meta)["error_description"].as_str().unwrap_or(""))
             }
         }
     })();
-    resp.extensions_mut().insert(LogNote { grant_type: Some("managed_identity".into()), client_id: None });
-    resp
+    logged(resp)
 }
