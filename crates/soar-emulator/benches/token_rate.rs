@@ -19,6 +19,9 @@ use hyper_util::rt::TokioIo;
 use soar_emulator::config::{DEFAULT_TENANT_ID, SECRET_APP_ID, SECRET_APP_SECRET};
 use soar_emulator::{Emulator, EmulatorConfig};
 
+#[path = "../tests/common/tls.rs"]
+mod tls;
+
 const CONNECTIONS: usize = 16;
 const WARMUP: Duration = Duration::from_secs(1);
 const MEASURE: Duration = Duration::from_secs(5);
@@ -28,21 +31,6 @@ struct Counts {
     errors: AtomicU64,
     measuring: AtomicBool,
     stop: AtomicBool,
-}
-
-fn tls_connector(ca: &std::path::Path) -> tokio_rustls::TlsConnector {
-    let mut roots = rustls::RootCertStore::empty();
-    let pem = std::fs::read(ca).unwrap();
-    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    tokio_rustls::TlsConnector::from(Arc::new(config))
 }
 
 async fn client(port: u16, tls: Option<tokio_rustls::TlsConnector>, counts: Arc<Counts>) {
@@ -106,7 +94,7 @@ async fn measure(reuse: bool, https: bool) -> (f64, u64) {
         stop: AtomicBool::new(false),
     });
     let (port, tls) = if https {
-        (emu.https_port(), Some(tls_connector(emu.ca_pem_path())))
+        (emu.https_port(), Some(tls::connector_trusting(emu.ca_pem_path())))
     } else {
         (emu.http_port(), None)
     };

@@ -842,10 +842,8 @@ async fn device_flow_denial_expiry_and_v1() {
         .await
     }
     // The reference: organizations, client_id only, legacy `code` field, no scope on the poll.
-    let s = dev(&t).await;
-    assert!(t.st.deny_device_code(s["user_code"].as_str().unwrap()));
-    let r = t
-        .post_form(
+    async fn poll(t: &T, s: &Value) -> Resp {
+        t.post_form(
             "/organizations/oauth2/v2.0/token",
             &[
                 ("client_id", SECRET_APP_ID),
@@ -853,34 +851,20 @@ async fn device_flow_denial_expiry_and_v1() {
                 ("code", s["device_code"].as_str().unwrap()),
             ],
         )
-        .await;
+        .await
+    }
+    let s = dev(&t).await;
+    assert!(t.st.deny_device_code(s["user_code"].as_str().unwrap()));
+    let r = poll(&t, &s).await;
     check_aad(&r, 400, "authorization_declined", 70000);
     let s = dev(&t).await;
     t.advance(901);
-    let r = t
-        .post_form(
-            "/organizations/oauth2/v2.0/token",
-            &[
-                ("client_id", SECRET_APP_ID),
-                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-                ("code", s["device_code"].as_str().unwrap()),
-            ],
-        )
-        .await;
+    let r = poll(&t, &s).await;
     check_aad(&r, 400, "expired_token", 70020);
     // Approved through the state API: the token is for ARM with the requested scope.
     let s = dev(&t).await;
     assert!(t.st.approve_device_code(s["user_code"].as_str().unwrap()));
-    let r = t
-        .post_form(
-            "/organizations/oauth2/v2.0/token",
-            &[
-                ("client_id", SECRET_APP_ID),
-                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-                ("code", s["device_code"].as_str().unwrap()),
-            ],
-        )
-        .await;
+    let r = poll(&t, &s).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let c = claims(r.json()["access_token"].as_str().unwrap());
     assert_eq!((c["aud"].as_str(), c["tid"].as_str()), (Some("https://management.azure.com"), Some(TENANT)));

@@ -11,20 +11,12 @@ use soar_emulator::server::Bind;
 use soar_emulator::{Emulator, EmulatorConfig, Fault, FaultRule};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+#[path = "common/tls.rs"]
+mod tls;
+
 /// Sends one HTTP/1.1 request (Connection: close) over TLS with SNI `name`, trusting `ca`.
 async fn https_request(port: u16, ca: &std::path::Path, name: &str, request: &str) -> String {
-    let mut roots = rustls::RootCertStore::empty();
-    let pem = std::fs::read(ca).unwrap();
-    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let connector = tls::connector_trusting(ca);
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let server_name = rustls::pki_types::ServerName::try_from(name.to_string()).unwrap();
     let mut tls = connector.connect(server_name, tcp).await.unwrap();
@@ -180,17 +172,7 @@ async fn a_given_tls_certificate_replaces_the_generated_one() {
 async fn http2_over_tls() {
     use http_body_util::{BodyExt, Empty};
     let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    let pem = std::fs::read(emu.ca_pem_path()).unwrap();
-    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let mut config =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+    let mut config = tls::config_trusting(emu.ca_pem_path());
     config.alpn_protocols = vec![b"h2".to_vec()];
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", emu.https_port())).await.unwrap();
     let name = rustls::pki_types::ServerName::try_from("graph.microsoft.com").unwrap();
