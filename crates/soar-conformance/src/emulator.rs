@@ -1,11 +1,10 @@
 //! The emulator, as the runner uses it: the built-in registrations plus one read-only Graph
 //! app (`User.Read.All` only) for the "write without permission" case.
 
-use anyhow::{Context, anyhow, bail};
 use soar_emulator::config::{self, AppConfig, SecretConfig};
 use tower::ServiceExt;
 
-use super::Placeholders;
+use super::{Error, Placeholders, Result, io, json};
 
 /// Client id of the read-only Graph app the runner adds.
 pub const READER_APP_ID: &str = "22222222-2222-4222-8222-000000000101";
@@ -19,7 +18,7 @@ pub struct Emu {
 
 impl Emu {
     /// Starts one.
-    pub async fn start() -> anyhow::Result<Emu> {
+    pub async fn start() -> Result<Emu> {
         let mut cfg = soar_emulator::EmulatorConfig::default();
         cfg.apps.push(AppConfig {
             client_id: READER_APP_ID.into(),
@@ -29,8 +28,9 @@ impl Emu {
             roles: [("graph".to_string(), vec!["User.Read.All".to_string()])].into_iter().collect(),
             ..AppConfig::default()
         });
-        let inner =
-            soar_emulator::Emulator::start(cfg).await.map_err(|e| anyhow!("starting the emulator: {e}"))?;
+        let inner = soar_emulator::Emulator::start(cfg)
+            .await
+            .map_err(|e| Error::Emulator(format!("starting the emulator: {e}")))?;
         Ok(Emu { inner })
     }
 
@@ -45,7 +45,7 @@ impl Emu {
     }
 
     /// `${NAME}` values for params.
-    pub fn placeholders(&self) -> anyhow::Result<Placeholders> {
+    pub fn placeholders(&self) -> Result<Placeholders> {
         let mut p = Placeholders::new();
         let mut put = |k: &str, v: &str| {
             p.insert(k.to_string(), v.to_string());
@@ -67,31 +67,34 @@ impl Emu {
         put("PROXY_TOKEN", config::PROXY_TOKEN);
         put("PROXY_KEY", config::PROXY_KEY_B64);
         put("OPROXY_URL", &format!("{}/obtain-token", self.inner.https_base()));
-        let cert = self
-            .inner
-            .cert_files()
-            .iter()
-            .find(|c| c.client_id == config::CERT_APP_ID)
-            .context("the emulator wrote no certificate for the certificate app")?;
+        let cert =
+            self.inner.cert_files().iter().find(|c| c.client_id == config::CERT_APP_ID).ok_or_else(|| {
+                Error::Emulator("the emulator wrote no certificate for the certificate app".into())
+            })?;
         put("CERT_THUMBPRINT", &cert.thumbprint);
         let key =
-            std::fs::read_to_string(&cert.key).with_context(|| format!("reading {}", cert.key.display()))?;
+            std::fs::read_to_string(&cert.key).map_err(io(format!("reading {}", cert.key.display())))?;
         put("CERT_KEY_PEM", &key);
         Ok(p)
     }
 
     /// Applies a case's `before` actions and fault rules.
-    pub fn prepare(&self, before: &[String], faults: &[serde_json::Value]) -> anyhow::Result<()> {
+    pub fn prepare(&self, before: &[String], faults: &[serde_json::Value]) -> Result<()> {
         for action in before {
             match action.as_str() {
                 "revoke-refresh-tokens" => {
                     self.inner.state().revoke_refresh_tokens(None);
                 }
-                other => bail!("unknown emulator action {other} (known: revoke-refresh-tokens)"),
+                other => {
+                    return Err(Error::Suite(format!(
+                        "unknown emulator action {other} (known: revoke-refresh-tokens)"
+                    )));
+                }
             }
         }
         for f in faults {
-            let rule: soar_emulator::FaultRule = serde_json::from_value(f.clone()).context("a fault rule")?;
+            let rule: soar_emulator::FaultRule =
+                serde_json::from_value(f.clone()).map_err(json("a fault rule"))?;
             self.inner.faults().add(rule);
         }
         Ok(())
@@ -103,9 +106,9 @@ impl Emu {
     }
 
     /// Approves a pending device code.
-    pub async fn approve(&self, user_code: &str) -> anyhow::Result<()> {
+    pub async fn approve(&self, user_code: &str) -> Result<()> {
         if !self.inner.approve_device_code(user_code) {
-            bail!("the emulator has no pending device code {user_code}");
+            return Err(Error::Emulator(format!("the emulator has no pending device code {user_code}")));
         }
         Ok(())
     }
@@ -120,7 +123,7 @@ impl Emu {
         client_id: &str,
         redirect_uri: &str,
         scope: &str,
-    ) -> anyhow::Result<String> {
+    ) -> Result<String> {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("client_id", client_id)
             .append_pair("response_type", "code")
@@ -131,17 +134,22 @@ impl Emu {
         let req = http::Request::builder()
             .uri(format!("/{tenant}/oauth2/v2.0/authorize?{query}"))
             .header(http::header::HOST, login_host)
-            .body(axum::body::Body::empty())?;
-        let resp = soar_emulator::app(self.inner.state().clone()).oneshot(req).await?;
-        let location = resp
-            .headers()
-            .get(http::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| anyhow!("/authorize did not redirect (status {})", resp.status()))?;
-        let url = url::Url::parse(location)?;
+            .body(axum::body::Body::empty())
+            .map_err(|e| Error::Emulator(format!("building the /authorize request: {e}")))?;
+        // The router's error type is `Infallible`.
+        let resp = match soar_emulator::app(self.inner.state().clone()).oneshot(req).await {
+            Ok(resp) => resp,
+            Err(never) => match never {},
+        };
+        let location =
+            resp.headers().get(http::header::LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+                Error::Emulator(format!("/authorize did not redirect (status {})", resp.status()))
+            })?;
+        let url = url::Url::parse(location)
+            .map_err(|e| Error::Emulator(format!("the /authorize redirect {location} is not a URL: {e}")))?;
         url.query_pairs()
             .find(|(k, _)| k == "code")
             .map(|(_, v)| v.into_owned())
-            .ok_or_else(|| anyhow!("no code in the redirect {location}"))
+            .ok_or_else(|| Error::Emulator(format!("no code in the redirect {location}")))
     }
 }

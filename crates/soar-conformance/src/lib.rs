@@ -32,8 +32,8 @@
 //!   and fault rules touch its state in process.
 //! - The library writes no stdout: [`cli`] returns the [`Summary`] and the caller prints the
 //!   result line; failures are listed on stderr as `FAILED <case> [<flow>/<cloud>]: ...`.
-//! - Errors are `anyhow` errors with context naming the file, suite or case at fault: every
-//!   caller is a person running tests, who reads the message, and none branches on the kind.
+//! - One error enum, [`Error`], whose messages name the file, suite, case or binary at fault:
+//!   every caller is a person running tests, who reads the message.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -41,12 +41,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use anyhow::{Context, anyhow, bail};
 use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 pub mod emulator;
+mod error;
+
+pub use error::{Error, Result};
+use error::{io, json};
 
 /// What to run.
 #[derive(Debug, Default, Clone)]
@@ -67,11 +70,12 @@ pub struct Options {
 
 impl Options {
     /// Parses `--integration X --flow F --cloud C --case NAME --bless --verbose`.
-    pub fn parse(args: &[String]) -> anyhow::Result<Options> {
+    pub fn parse(args: &[String]) -> Result<Options> {
         let mut o = Options::default();
         let mut it = args.iter();
         while let Some(a) = it.next() {
-            let mut value = |name: &str| it.next().cloned().ok_or_else(|| anyhow!("{name} needs a value"));
+            let mut value =
+                |name: &str| it.next().cloned().ok_or_else(|| Error::Usage(format!("{name} needs a value")));
             match a.as_str() {
                 "--integration" => o.integration = Some(value("--integration")?),
                 "--flow" => o.flow = Some(value("--flow")?),
@@ -79,10 +83,12 @@ impl Options {
                 "--case" => o.case = Some(value("--case")?),
                 "--bless" => o.bless = true,
                 "--verbose" | "-v" => o.verbose = true,
-                other => bail!(
-                    "unknown option {other}; usage: cargo xtask conformance [--integration X] [--flow F] [--cloud C] \
-                     [--case NAME] [--bless] [--verbose]"
-                ),
+                other => {
+                    return Err(Error::Usage(format!(
+                        "unknown option {other}; usage: cargo xtask conformance [--integration X] [--flow F] \
+                         [--cloud C] [--case NAME] [--bless] [--verbose]"
+                    )));
+                }
             }
         }
         Ok(o)
@@ -187,7 +193,7 @@ pub fn workspace_root() -> PathBuf {
 /// `cargo xtask conformance [...]`: parses the options ([`Options::parse`]), builds the
 /// integration binaries, runs every selected suite and returns the totals; each failure is also
 /// written to stderr. The caller prints the result line and fails when `failed` is not empty.
-pub fn cli(args: &[String]) -> anyhow::Result<Summary> {
+pub fn cli(args: &[String]) -> Result<Summary> {
     let opts = Options::parse(args)?;
     let root = workspace_root();
     let suites = suite_names(&root, opts.integration.as_deref())?;
@@ -196,9 +202,9 @@ pub fn cli(args: &[String]) -> anyhow::Result<Summary> {
     for s in &suites {
         build.args(["-p", s]);
     }
-    let status = build.status().context("running cargo build")?;
+    let status = build.status().map_err(io("running cargo build"))?;
     if !status.success() {
-        bail!("cargo build failed");
+        return Err(Error::Build);
     }
     let bin_dir = target_dir(&root).join("debug");
     let mut total = Summary::default();
@@ -218,10 +224,10 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// The suites: folders of `test-data/` with a `conformance.json`.
-pub fn suite_names(root: &Path, only: Option<&str>) -> anyhow::Result<Vec<String>> {
+pub fn suite_names(root: &Path, only: Option<&str>) -> Result<Vec<String>> {
     let mut names = Vec::new();
-    for entry in std::fs::read_dir(root.join("test-data")).context("reading test-data/")? {
-        let entry = entry?;
+    for entry in std::fs::read_dir(root.join("test-data")).map_err(io("reading test-data/"))? {
+        let entry = entry.map_err(io("reading test-data/"))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if entry.path().join("conformance.json").is_file() && only.is_none_or(|o| o == name) {
             names.push(name);
@@ -229,14 +235,17 @@ pub fn suite_names(root: &Path, only: Option<&str>) -> anyhow::Result<Vec<String
     }
     names.sort();
     if names.is_empty() {
-        bail!("no conformance suite found{}", only.map(|o| format!(" named {o}")).unwrap_or_default());
+        return Err(Error::Suite(format!(
+            "no conformance suite found{}",
+            only.map(|o| format!(" named {o}")).unwrap_or_default()
+        )));
     }
     Ok(names)
 }
 
-fn load_cases(dir: &Path, only: Option<&str>) -> anyhow::Result<Vec<(PathBuf, Case)>> {
+fn load_cases(dir: &Path, only: Option<&str>) -> Result<Vec<(PathBuf, Case)>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
+        .map_err(io(format!("reading {}", dir.display())))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .filter(|p| only.is_none_or(|o| p.file_name().is_some_and(|n| n.to_string_lossy().contains(o))))
@@ -245,19 +254,21 @@ fn load_cases(dir: &Path, only: Option<&str>) -> anyhow::Result<Vec<(PathBuf, Ca
     paths
         .into_iter()
         .map(|p| {
-            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-            let case: Case =
-                serde_json::from_str(&text).with_context(|| format!("parsing {}", p.display()))?;
+            let text = std::fs::read_to_string(&p).map_err(io(format!("reading {}", p.display())))?;
+            let case: Case = serde_json::from_str(&text).map_err(json(format!("parsing {}", p.display())))?;
             Ok((p, case))
         })
         .collect()
 }
 
 /// Runs one suite, with the binaries found in `bin_dir`, across its flows and clouds.
-pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> anyhow::Result<Summary> {
+pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Result<Summary> {
     let dir = root.join("test-data").join(name);
-    let suite: Suite = serde_json::from_str(&std::fs::read_to_string(dir.join("conformance.json"))?)
-        .with_context(|| format!("parsing {}/conformance.json", dir.display()))?;
+    let suite_file = dir.join("conformance.json");
+    let text =
+        std::fs::read_to_string(&suite_file).map_err(io(format!("reading {}", suite_file.display())))?;
+    let suite: Suite =
+        serde_json::from_str(&text).map_err(json(format!("parsing {}", suite_file.display())))?;
     let binary = &bin_dir.join(&suite.binary);
     let mut cases = load_cases(&dir.join("cases"), opts.case.as_deref())?;
     if opts.bless {
@@ -266,17 +277,21 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> any
             case.expected_for.clear();
         }
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(io("starting the tokio runtime"))?;
     let mut summary = Summary::default();
     for (flow, setup) in &suite.flows {
         if opts.flow.as_ref().is_some_and(|f| f != flow) {
             continue;
         }
         let setup: FlowSetup = serde_json::from_value(setup.clone())
-            .with_context(|| format!("{name}: flow {flow} in conformance.json"))?;
+            .map_err(json(format!("{name}: flow {flow} in conformance.json")))?;
         for (cloud, cloud_params) in &suite.clouds {
             let Value::Object(cloud_params) = cloud_params else {
-                bail!("{name}: cloud {cloud} must be an object")
+                return Err(Error::Suite(format!("{name}: cloud {cloud} must be an object")));
             };
             if opts.cloud.as_ref().is_some_and(|c| c != cloud)
                 || setup.clouds.as_ref().is_some_and(|c| !c.contains(cloud))
@@ -335,7 +350,9 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> any
                         o.insert("creds_auth_code".into(), json!({"identifier": "", "password": code}));
                     }
                 }
-                Some(other) => bail!("{name}: unknown setup {other} for flow {flow}"),
+                Some(other) => {
+                    return Err(Error::Suite(format!("{name}: unknown setup {other} for flow {flow}")));
+                }
             }
             for (path, case) in &mut cases {
                 if case.flows.as_ref().is_some_and(|f| !f.contains(flow))
@@ -351,8 +368,10 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> any
                 merge(&mut params, &fill(&Value::Object(case.request.params.clone()), &ph));
                 let mut ctx = if case.fresh_context { Map::new() } else { context.clone() };
                 ctx.extend(case.context_patch.clone());
-                emu.prepare(&case.before, &case.faults)
-                    .with_context(|| format!("{label}: preparing the emulator"))?;
+                emu.prepare(&case.before, &case.faults).map_err(|e| Error::Step {
+                    context: format!("{label}: preparing the emulator"),
+                    error: Box::new(e),
+                })?;
                 let request = json!({
                     "command": case.request.command,
                     "args": fill(&Value::Object(case.request.args.clone()), &ph),
@@ -414,18 +433,21 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> any
 }
 
 /// Rewrites the expectations of one case file, keeping its other fields and their order.
-fn bless(path: &Path, case: &Case) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path)?;
-    let mut doc: Map<String, Value> = serde_json::from_str(&text)?;
+fn bless(path: &Path, case: &Case) -> Result<()> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(io(format!("reading {shown}")))?;
+    let mut doc: Map<String, Value> =
+        serde_json::from_str(&text).map_err(json(format!("parsing {shown}")))?;
     doc.insert("expected".into(), case.expected.clone());
     if case.expected_for.is_empty() {
         doc.shift_remove("expected_for");
     } else {
-        doc.insert("expected_for".into(), serde_json::to_value(&case.expected_for)?);
+        let per_flow = serde_json::to_value(&case.expected_for).map_err(json(format!("blessing {shown}")))?;
+        doc.insert("expected_for".into(), per_flow);
     }
-    let mut out = serde_json::to_string_pretty(&doc)?;
+    let mut out = serde_json::to_string_pretty(&doc).map_err(json(format!("blessing {shown}")))?;
     out.push('\n');
-    std::fs::write(path, out)?;
+    std::fs::write(path, out).map_err(io(format!("writing {shown}")))?;
     Ok(())
 }
 
@@ -443,7 +465,7 @@ pub fn call_binary(
     env: &[(String, String)],
     request: &Value,
     rust_log: &str,
-) -> anyhow::Result<(Value, String)> {
+) -> Result<(Value, String)> {
     let mut child = Command::new(binary)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("RUST_LOG", rust_log)
@@ -451,25 +473,27 @@ pub fn call_binary(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .with_context(|| format!("starting {}", binary.display()))?;
+        .map_err(io(format!("starting {}", binary.display())))?;
     if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(request.to_string().as_bytes())?;
+        stdin
+            .write_all(request.to_string().as_bytes())
+            .map_err(io(format!("writing to {}", binary.display())))?;
     }
-    let out = child.wait_with_output()?;
+    let out = child.wait_with_output().map_err(io(format!("waiting for {}", binary.display())))?;
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let response = serde_json::from_slice(&out.stdout).with_context(|| {
-        format!(
-            "{} exited with {} and wrote no JSON response; stderr:\n{stderr}",
+    let response = serde_json::from_slice(&out.stdout).map_err(|e| {
+        Error::Binary(format!(
+            "{} exited with {} and wrote no JSON response ({e}); stderr:\n{stderr}",
             binary.display(),
             out.status
-        )
+        ))
     })?;
     Ok((response, stderr))
 }
 
 impl Run<'_> {
     /// One request in, one response out, over the real binary's stdin/stdout.
-    fn call(&self, request: &Value) -> anyhow::Result<Value> {
+    fn call(&self, request: &Value) -> Result<Value> {
         call_binary(self.binary, self.env, request, "warn").map(|(r, _)| r)
     }
 
@@ -480,12 +504,12 @@ impl Run<'_> {
         emu: &emulator::Emu,
         params: &Value,
         context: &mut Map<String, Value>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<()> {
         let start =
             self.call(&json!({"command": format!("{}-auth-start", self.prefix), "params": params}))?;
         let text = start.to_string();
-        let code =
-            user_code(&text).ok_or_else(|| anyhow!("no user code in the auth-start answer: {text}"))?;
+        let code = user_code(&text)
+            .ok_or_else(|| Error::Binary(format!("no user code in the auth-start answer: {text}")))?;
         if let Some(Value::Object(c)) = start.get("integration_context") {
             *context = c.clone();
         }
@@ -497,12 +521,12 @@ impl Run<'_> {
         }))?;
         match done.get("integration_context") {
             Some(Value::Object(c)) => *context = c.clone(),
-            _ => bail!("auth-complete did not store tokens: {done}"),
+            _ => return Err(Error::Binary(format!("auth-complete did not store tokens: {done}"))),
         }
         // The reference's wording (msapi.md §5).
         let said = done.pointer("/entries/0/Contents").and_then(Value::as_str).unwrap_or_default();
         if said != "✅ Authorization completed successfully." {
-            bail!("auth-complete answered {done}");
+            return Err(Error::Binary(format!("auth-complete answered {done}")));
         }
         Ok(())
     }
@@ -698,6 +722,23 @@ mod tests {
         assert_eq!(e, "--flow needs a value");
         let e = Options::parse(&args("--fast")).unwrap_err().to_string();
         assert!(e.starts_with("unknown option --fast; usage: cargo xtask conformance"), "{e}");
+    }
+
+    #[test]
+    fn errors_name_what_is_missing() {
+        let missing = Path::new("/nonexistent-soar-conformance-root");
+        let e = suite_names(missing, None).unwrap_err();
+        assert!(matches!(e, Error::Io { .. }), "{e:?}");
+        assert!(e.to_string().starts_with("reading test-data/: "), "{e}");
+        let e = run_suite(missing, "msgraph-user", missing, &Options::default()).unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "reading /nonexistent-soar-conformance-root/test-data/msgraph-user/conformance.json: "
+            ),
+            "{e}"
+        );
+        let e = suite_names(&workspace_root(), Some("no-such-integration")).unwrap_err();
+        assert_eq!(e.to_string(), "no conformance suite found named no-such-integration");
     }
 
     #[test]
