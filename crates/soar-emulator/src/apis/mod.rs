@@ -579,6 +579,34 @@ fn next_link(
     format!("{}{path}?{}", meta.base_url(), ser.finish())
 }
 
+/// `$top` between 1 and `max_top` (`default_top` when absent); `Err` carries the text sent.
+fn top_param(query: &[(String, String)], default_top: usize, max_top: usize) -> Result<usize, &str> {
+    match q(query, "$top") {
+        Some(t) => t.parse::<usize>().ok().filter(|n| (1..=max_top).contains(n)).ok_or(t),
+        None => Ok(default_top),
+    }
+}
+
+/// An OData page: `@odata.context` (`metadata`), `value` (up to `top` items from `offset`) and,
+/// while more remain, `@odata.nextLink` (`next_link` of the next offset).
+fn odata_page(
+    metadata: String,
+    items: &[Value],
+    offset: usize,
+    top: usize,
+    next_link: impl FnOnce(usize) -> String,
+) -> Value {
+    let page: Vec<Value> = items.iter().skip(offset).take(top).cloned().collect();
+    let mut body = serde_json::Map::new();
+    body.insert("@odata.context".into(), json!(metadata));
+    body.insert("value".into(), Value::Array(page));
+    let next = offset.saturating_add(top);
+    if next < items.len() {
+        body.insert("@odata.nextLink".into(), json!(next_link(next)));
+    }
+    Value::Object(body)
+}
+
 /// A Graph collection page: `$top` (1..=max_top, default `default_top`), `$skiptoken`, and `$skip`
 /// only when `allow_skip` (Graph's `/users` refuses it). `context` names the `@odata.context`
 /// fragment (e.g. `users`).
@@ -594,17 +622,9 @@ pub fn graph_list(
     context: &str,
 ) -> Result<Value, ApiError> {
     let bad = |m: String| ApiError::new(ApiKind::Graph, StatusCode::BAD_REQUEST, "Request_BadRequest", m);
-    let top = match q(query, "$top") {
-        Some(t) => match t.parse::<usize>() {
-            Ok(n) if (1..=max_top).contains(&n) => n,
-            _ => {
-                return Err(bad(format!(
-                    "Invalid page size specified: '{t}'. Must be between 1 and {max_top} inclusive."
-                )));
-            }
-        },
-        None => default_top,
-    };
+    let top = top_param(query, default_top, max_top).map_err(|t| {
+        bad(format!("Invalid page size specified: '{t}'. Must be between 1 and {max_top} inclusive."))
+    })?;
     let mut offset = 0;
     if let Some(s) = q(query, "$skip") {
         if !allow_skip {
@@ -615,22 +635,17 @@ pub fn graph_list(
     if let Some(t) = q(query, "$skiptoken") {
         offset = parse_skiptoken(t).ok_or_else(|| bad("Invalid $skiptoken.".into()))?;
     }
-    let page: Vec<Value> = items.iter().skip(offset).take(top).cloned().collect();
     let version = if path.starts_with("/beta") { "beta" } else { "v1.0" };
-    let mut body = serde_json::Map::new();
-    body.insert("@odata.context".into(), json!(format!("{}/{version}/$metadata#{context}", meta.base_url())));
-    body.insert("value".into(), Value::Array(page));
-    if offset.saturating_add(top) < items.len() {
-        let link = next_link(
+    let metadata = format!("{}/{version}/$metadata#{context}", meta.base_url());
+    Ok(odata_page(metadata, &items, offset, top, |next| {
+        next_link(
             meta,
             path,
             query,
             &["$skiptoken", "$skip", "$top"],
-            &[("$top", top.to_string()), ("$skiptoken", skiptoken(offset.saturating_add(top)))],
-        );
-        body.insert("@odata.nextLink".into(), json!(link));
-    }
-    Ok(Value::Object(body))
+            &[("$top", top.to_string()), ("$skiptoken", skiptoken(next))],
+        )
+    }))
 }
 
 /// An ARM collection page of `page_size` items, with `nextLink` (`$skiptoken`) while more remain.
@@ -678,33 +693,20 @@ pub fn odata_skip_list(
     context: &str,
 ) -> Result<Value, ApiError> {
     let bad = |m: String| ApiError::new(ApiKind::Defender, StatusCode::BAD_REQUEST, "ODataError", m);
-    let top = match q(query, "$top") {
-        Some(t) => t
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=max_top).contains(n))
-            .ok_or_else(|| bad(format!("Invalid $top value '{t}'.")))?,
-        None => default_top,
-    };
+    let top =
+        top_param(query, default_top, max_top).map_err(|t| bad(format!("Invalid $top value '{t}'.")))?;
     let skip = match q(query, "$skip") {
         Some(s) => s.parse::<usize>().map_err(|_| bad(format!("Invalid $skip value '{s}'.")))?,
         None => 0,
     };
-    let page: Vec<Value> = items.iter().skip(skip).take(top).cloned().collect();
-    let mut body = serde_json::Map::new();
-    body.insert("@odata.context".into(), json!(format!("{}/api/$metadata#{context}", meta.base_url())));
-    body.insert("value".into(), Value::Array(page));
-    if skip.saturating_add(top) < items.len() {
-        body.insert(
-            "@odata.nextLink".into(),
-            json!(next_link(
-                meta,
-                path,
-                query,
-                &["$skip", "$top"],
-                &[("$top", top.to_string()), ("$skip", (skip.saturating_add(top)).to_string())]
-            )),
-        );
-    }
-    Ok(Value::Object(body))
+    let metadata = format!("{}/api/$metadata#{context}", meta.base_url());
+    Ok(odata_page(metadata, &items, skip, top, |next| {
+        next_link(
+            meta,
+            path,
+            query,
+            &["$skip", "$top"],
+            &[("$top", top.to_string()), ("$skip", next.to_string())],
+        )
+    }))
 }
