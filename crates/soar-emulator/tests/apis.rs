@@ -5,78 +5,49 @@
 
 mod common;
 
-use axum::extract::{Query, State};
+use axum::Router;
+use axum::extract::Query;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Extension, Router};
 use common::*;
-use http::HeaderMap;
 use serde_json::{Value, json};
-use soar_emulator::apis::{self, ApiError, Need, arm_authorize, authenticate, graph_list, json_ok};
+use soar_emulator::apis::{self, ApiError, Need, answer, arm_authorize, authenticate, graph_list, json_ok};
 use soar_emulator::config::*;
-use soar_emulator::meta::RequestMeta;
+use soar_emulator::meta::Call;
 use soar_emulator::{ApiKind, EmulatorState};
 
-async fn users(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    if let Err(e) =
-        authenticate(&st, &headers, &meta, ApiKind::Graph, &Need::any(&["User.Read.All"], &["User.Read"]))
-    {
-        return e.respond(&st, &meta);
-    }
-    match graph_list(&meta, "/v1.0/users", &q, st.store().list("graph.users"), 100, 999, false, "users") {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+async fn users(c: Call, Query(q): Query<Vec<(String, String)>>) -> Response {
+    let Call { st, meta, headers } = &c;
+    let need = Need::any(&["User.Read.All"], &["User.Read"]);
+    let result = authenticate(st, headers, meta, ApiKind::Graph, &need).and_then(|_| {
+        graph_list(meta, "/v1.0/users", &q, st.store().list("graph.users"), 100, 999, false, "users")
+    });
+    answer(st, meta, result, |b| json_ok(&b))
 }
 
-async fn groups(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    match graph_list(&meta, "/v1.0/groups", &q, st.store().list("graph.users"), 2, 999, true, "groups") {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+async fn groups(c: Call, Query(q): Query<Vec<(String, String)>>) -> Response {
+    let Call { st, meta, .. } = &c;
+    let result = graph_list(meta, "/v1.0/groups", &q, st.store().list("graph.users"), 2, 999, true, "groups");
+    answer(st, meta, result, |b| json_ok(&b))
 }
 
-async fn rg(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-    Query(q): Query<Vec<(String, String)>>,
-) -> Response {
-    let p = match authenticate(&st, &headers, &meta, ApiKind::Arm, &Need::NONE) {
-        Ok(p) => p,
-        Err(e) => return e.respond(&st, &meta),
-    };
-    if !q.iter().any(|(k, _)| k == "api-version") {
-        return ApiError::arm_missing_api_version().respond(&st, &meta);
-    }
+async fn rg(c: Call, Query(q): Query<Vec<(String, String)>>) -> Response {
+    let Call { st, meta, headers } = &c;
     let scope = "/subscriptions/55555555-5555-4555-8555-000000000001/resourceGroups/soar-rg";
-    if let Err(e) = arm_authorize(&st, &p, "Microsoft.Resources/subscriptions/resourceGroups/read", scope) {
-        return e.respond(&st, &meta);
-    }
-    match apis::arm_list(&meta, "/subscriptions/x/resourcegroups", &q, st.store().list("graph.users"), 2) {
-        Ok(b) => json_ok(&b),
-        Err(e) => e.respond(&st, &meta),
-    }
+    let result = authenticate(st, headers, meta, ApiKind::Arm, &Need::NONE).and_then(|p| {
+        if !q.iter().any(|(k, _)| k == "api-version") {
+            return Err(ApiError::arm_missing_api_version());
+        }
+        arm_authorize(st, &p, "Microsoft.Resources/subscriptions/resourceGroups/read", scope)?;
+        apis::arm_list(meta, "/subscriptions/x/resourcegroups", &q, st.store().list("graph.users"), 2)
+    });
+    answer(st, meta, result, |b| json_ok(&b))
 }
 
-async fn machines(
-    State(st): State<EmulatorState>,
-    Extension(meta): Extension<RequestMeta>,
-    headers: HeaderMap,
-) -> Response {
-    match authenticate(&st, &headers, &meta, ApiKind::Defender, &Need::any(&["Machine.Read.All"], &[])) {
-        Ok(_) => json_ok(&json!({"value": []})),
-        Err(e) => e.respond(&st, &meta),
-    }
+async fn machines(c: Call) -> Response {
+    let Call { st, meta, headers } = &c;
+    let result = authenticate(st, headers, meta, ApiKind::Defender, &Need::any(&["Machine.Read.All"], &[]));
+    answer(st, meta, result, |_| json_ok(&json!({"value": []})))
 }
 
 fn with_routes(t: &T) -> Router {
