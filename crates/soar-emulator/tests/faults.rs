@@ -126,14 +126,7 @@ async fn token_lifetime_switch_and_http_control_api() {
     let id = r.json()["id"].as_u64().unwrap();
     assert_eq!(t.get(HOST, "/__emulator/faults", &[]).await.json()["rules"][0]["id"], id);
     assert_eq!(t.post_form(V2, &cc()).await.status, 500);
-    let del = t
-        .send(
-            http::Request::delete(format!("/__emulator/faults/{id}"))
-                .header("host", HOST)
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let del = t.delete(&format!("/__emulator/faults/{id}")).await;
     assert_eq!(del.status, 200);
     assert_eq!(t.post_form(V2, &cc()).await.status, 200);
     let bad = t.post_json("/__emulator/faults", &json!({"fault": {"kind": "nope"}})).await;
@@ -142,13 +135,7 @@ async fn token_lifetime_switch_and_http_control_api() {
     // Test endpoints themselves are never faulted.
     t.st.faults().status("", 500, None, 10);
     assert_eq!(t.get(HOST, "/__emulator/health", &[]).await.status, 200);
-    t.send(
-        http::Request::delete("/__emulator/faults")
-            .header("host", HOST)
-            .body(axum::body::Body::empty())
-            .unwrap(),
-    )
-    .await;
+    t.delete("/__emulator/faults").await;
     assert!(t.st.faults().rules().is_empty());
 }
 
@@ -171,13 +158,7 @@ async fn request_log_counts_token_requests_without_secrets() {
     let r = t.get(HOST, "/__emulator/requests?path=/metadata", &[]).await.json();
     assert_eq!(r["matching"], 1);
     assert!(!t.get(HOST, "/__emulator/requests", &[]).await.text.contains(SECRET_APP_SECRET));
-    t.send(
-        http::Request::delete("/__emulator/requests")
-            .header("host", HOST)
-            .body(axum::body::Body::empty())
-            .unwrap(),
-    )
-    .await;
+    t.delete("/__emulator/requests").await;
     assert_eq!(log.total(), 0);
     // Unknown routes get a JSON 404 naming them.
     let r = t.get(HOST, "/nowhere/at/all", &[]).await;

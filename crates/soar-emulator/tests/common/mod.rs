@@ -103,6 +103,10 @@ impl T {
         self.send(b.body(Body::empty()).unwrap()).await
     }
 
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(Request::delete(path).header("host", HOST).body(Body::empty()).unwrap()).await
+    }
+
     /// A client-credentials token for the secret app.
     pub async fn app_token(&self, scope: &str) -> String {
         self.app_token_for(SECRET_APP_ID, SECRET_APP_SECRET, scope).await
