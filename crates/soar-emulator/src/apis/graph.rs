@@ -226,6 +226,19 @@ fn handle<T>(
     answer(st, meta, result, ok)
 }
 
+/// [`handle`] for a route on one user: the `{id}` segment is looked up first (`find_user`, or
+/// `auth_user` on the authentication-method routes) and `run` gets the user.
+fn on_user<T>(
+    call: &Call,
+    id: &str,
+    lookup: fn(&EmulatorState, &str) -> Result<Value, ApiError>,
+    need: &Need,
+    ok: impl FnOnce(T) -> Response,
+    run: impl FnOnce(Value) -> Result<T, ApiError>,
+) -> Response {
+    handle(call, need, ok, || run(lookup(&call.st, id)?))
+}
+
 /// Graph refuses these characters in an object id or UPN segment.
 fn check_id(id: &str) -> Result<(), ApiError> {
     if id.chars().any(|c| "%&*+/=?`{|}".contains(c)) || id.is_empty() {
@@ -564,14 +577,15 @@ async fn get_user(
     Path(id): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    let Call { st, meta, .. } = &call;
+    let Call { meta, .. } = &call;
     let select = select_list(&query);
-    handle(
+    on_user(
         &call,
+        &id,
+        find_user,
         &READ,
         |b| json_ok(&b),
-        || -> Result<Value, ApiError> {
-            let u = find_user(st, &id)?;
+        |u| -> Result<Value, ApiError> {
             let fragment = match &select {
                 Some(s) if !s.iter().any(|x| x == "*") => format!("users({})/$entity", s.join(",")),
                 _ => "users/$entity".to_string(),
@@ -657,12 +671,13 @@ fn iso_secs(secs: i64) -> String {
 
 async fn update_user(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
     let Call { st, .. } = &call;
-    handle(
+    on_user(
         &call,
+        &id,
+        find_user,
         &WRITE,
         |()| no_content(),
-        || -> Result<(), ApiError> {
-            let u = find_user(st, &id)?;
+        |u| -> Result<(), ApiError> {
             let b = parse_body(&body)?;
             let mut patch = Map::new();
             for (k, v) in &b {
@@ -702,12 +717,13 @@ async fn update_user(call: Call, Path(id): Path<String>, body: Bytes) -> Respons
 
 async fn delete_user(call: Call, Path(id): Path<String>) -> Response {
     let Call { st, .. } = &call;
-    handle(
+    on_user(
         &call,
+        &id,
+        find_user,
         &WRITE,
         |()| no_content(),
-        || {
-            let u = find_user(st, &id)?;
+        |u| {
             let uid = user_id(&u);
             st.store().remove(USERS, "id", &uid);
             // Reports of the deleted user lose their manager.
@@ -740,12 +756,13 @@ async fn direct_reports(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
     let Call { st, meta, .. } = &call;
-    handle(
+    on_user(
         &call,
+        &id,
+        find_user,
         &READ,
         |b| json_ok(&b),
-        || -> Result<Value, ApiError> {
-            let u = find_user(st, &id)?;
+        |u| -> Result<Value, ApiError> {
             let uid = user_id(&u);
             let reports: Vec<Value> = st
                 .store()
@@ -781,12 +798,13 @@ async fn direct_reports(
 
 async fn get_manager(call: Call, Path(id): Path<String>) -> Response {
     let Call { st, meta, .. } = &call;
-    handle(
+    on_user(
         &call,
+        &id,
+        find_user,
         &READ,
         |b| json_ok(&b),
-        || -> Result<Value, ApiError> {
-            let u = find_user(st, &id)?;
+        |u| -> Result<Value, ApiError> {
             let manager = u
                 .get("_managerId")
                 .and_then(Value::as_str)
@@ -808,12 +826,13 @@ async fn get_manager(call: Call, Path(id): Path<String>) -> Response {
 
 async fn set_manager(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
     let Call { st, .. } = &call;
-    handle(
+    on_user(
         &call,
+        &id,
+        find_user,
         &WRITE,
         |()| no_content(),
-        || -> Result<(), ApiError> {
-            let u = find_user(st, &id)?;
+        |u| -> Result<(), ApiError> {
             let b = parse_body(&body)?;
             let reference = b
                 .get("@odata.id")
@@ -849,12 +868,13 @@ fn percent_decode(s: &str) -> String {
 
 async fn remove_manager(call: Call, Path(id): Path<String>) -> Response {
     let Call { st, .. } = &call;
-    handle(
+    on_user(
         &call,
+        &id,
+        find_user,
         &WRITE,
         |()| no_content(),
-        || {
-            let u = find_user(st, &id)?;
+        |u| {
             if u.get("_managerId").and_then(Value::as_str).is_none() {
                 return Err(ApiError::graph_not_found("manager"));
             }
@@ -865,12 +885,14 @@ async fn remove_manager(call: Call, Path(id): Path<String>) -> Response {
 }
 
 async fn revoke_sessions(call: Call, Path(id): Path<String>) -> Response {
-    let Call { st, meta, .. } = &call;
-    handle(
+    let Call { meta, .. } = &call;
+    on_user(
         &call,
+        &id,
+        find_user,
         &WRITE,
         |_| json_ok(&with_context(meta, "Edm.Boolean", json!({"value": true}))),
-        || find_user(st, &id),
+        Ok,
     )
 }
 
@@ -883,24 +905,28 @@ fn auth_user(st: &EmulatorState, id: &str) -> Result<Value, ApiError> {
 }
 
 async fn password_methods(call: Call, Path(id): Path<String>) -> Response {
-    let Call { st, meta, .. } = &call;
-    handle(
+    let Call { meta, .. } = &call;
+    on_user(
         &call,
+        &id,
+        auth_user,
         &AUTH_READ,
-        |u: Value| {
+        |u| {
             let created = u.get("createdDateTime").cloned().unwrap_or(Value::Null);
             let method = json!({"id": PASSWORD_METHOD_ID, "password": null, "createdDateTime": created});
             let fragment = format!("users('{}')/authentication/passwordMethods", user_id(&u));
             json_ok(&with_context(meta, &fragment, json!({"value": [method]})))
         },
-        || auth_user(st, &id),
+        Ok,
     )
 }
 
 async fn reset_password(call: Call, Path((id, method)): Path<(String, String)>, body: Bytes) -> Response {
-    let Call { st, meta, .. } = &call;
-    handle(
+    let Call { meta, .. } = &call;
+    on_user(
         &call,
+        &id,
+        auth_user,
         &AUTH_WRITE,
         |()| {
             let mut resp = StatusCode::ACCEPTED.into_response();
@@ -914,8 +940,7 @@ async fn reset_password(call: Call, Path((id, method)): Path<(String, String)>, 
             }
             resp
         },
-        || -> Result<(), ApiError> {
-            auth_user(st, &id)?;
+        |_| -> Result<(), ApiError> {
             if !method.eq_ignore_ascii_case(PASSWORD_METHOD_ID) {
                 return Err(err(
                     StatusCode::NOT_FOUND,
@@ -974,27 +999,31 @@ fn taps_of(st: &EmulatorState, uid: &str) -> Vec<Value> {
 
 async fn list_tap(call: Call, Path(id): Path<String>) -> Response {
     let Call { st, meta, .. } = &call;
-    handle(
+    on_user(
         &call,
+        &id,
+        auth_user,
         &AUTH_READ,
-        |u: Value| {
+        |u| {
             let uid = user_id(&u);
             let items: Vec<Value> = taps_of(st, &uid).iter().map(|t| show_tap(st, t, false)).collect();
             let fragment = format!("users('{uid}')/authentication/temporaryAccessPassMethods");
             json_ok(&with_context(meta, &fragment, json!({"value": items})))
         },
-        || auth_user(st, &id),
+        Ok,
     )
 }
 
 async fn get_tap(call: Call, Path((id, tap)): Path<(String, String)>) -> Response {
     let Call { st, meta, .. } = &call;
-    handle(
+    on_user(
         &call,
+        &id,
+        auth_user,
         &AUTH_READ,
         |b| json_ok(&b),
-        || -> Result<Value, ApiError> {
-            let uid = user_id(&auth_user(st, &id)?);
+        |u| -> Result<Value, ApiError> {
+            let uid = user_id(&u);
             let t = taps_of(st, &uid)
                 .into_iter()
                 .find(|t| t.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(&tap)))
@@ -1013,12 +1042,14 @@ async fn get_tap(call: Call, Path((id, tap)): Path<(String, String)>) -> Respons
 
 async fn create_tap(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
     let Call { st, meta, .. } = &call;
-    handle(
+    on_user(
         &call,
+        &id,
+        auth_user,
         &AUTH_WRITE,
         |b| status_json(StatusCode::CREATED, &b),
-        || -> Result<Value, ApiError> {
-            let uid = user_id(&auth_user(st, &id)?);
+        |u| -> Result<Value, ApiError> {
+            let uid = user_id(&u);
             let b = parse_body(&body)?;
             let bad = |m: &str| err(StatusCode::BAD_REQUEST, "badRequest", m);
             let minutes = match b.get("lifetimeInMinutes") {
@@ -1072,12 +1103,14 @@ async fn create_tap(call: Call, Path(id): Path<String>, body: Bytes) -> Response
 
 async fn delete_tap(call: Call, Path((id, tap)): Path<(String, String)>) -> Response {
     let Call { st, .. } = &call;
-    handle(
+    on_user(
         &call,
+        &id,
+        auth_user,
         &AUTH_WRITE,
         |()| no_content(),
-        || -> Result<(), ApiError> {
-            let uid = user_id(&auth_user(st, &id)?);
+        |u| -> Result<(), ApiError> {
+            let uid = user_id(&u);
             let before = st.store().list(TAP);
             let after: Vec<Value> = before
                 .iter()
