@@ -124,6 +124,20 @@ fn handle<T>(
     answer(st, meta, result, ok)
 }
 
+/// [`handle`] for a route under one storage account: after the prologue the account
+/// `(sub, rg, name)` must exist (ARM checks existence after RBAC) and `run` gets it.
+fn on_account<T>(
+    call: &Call,
+    query: &[(String, String)],
+    action: &str,
+    scope: &str,
+    (sub, rg, name): (&str, &str, &str),
+    ok: impl FnOnce(T) -> Response,
+    run: impl FnOnce(Value) -> Result<T, ApiError>,
+) -> Response {
+    handle(call, query, action, scope, ok, |_| run(account(&call.st, sub, rg, name)?))
+}
+
 fn api_version(query: &[(String, String)]) -> Result<(), ApiError> {
     let Some(v) = query.iter().find(|(k, _)| k == "api-version").map(|(_, v)| v.as_str()) else {
         return Err(ApiError::arm_missing_api_version());
@@ -163,6 +177,10 @@ fn group_scope(sub: &str, rg: &str) -> String {
 
 fn account_id(sub: &str, rg: &str, name: &str) -> String {
     format!("{}/providers/Microsoft.Storage/storageAccounts/{name}", group_scope(sub, rg))
+}
+
+fn service_id(sub: &str, rg: &str, name: &str) -> String {
+    format!("{}/blobServices/default", account_id(sub, rg, name))
 }
 
 /// The subscription and resource group must exist (after RBAC).
@@ -450,14 +468,14 @@ async fn get_account(
     Path((sub, rg, name)): Path<(String, String, String)>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    let Call { st, .. } = &call;
-    handle(
+    on_account(
         &call,
         &query,
         "Microsoft.Storage/storageAccounts/read",
         &account_id(&sub, &rg, &name),
+        (&sub, &rg, &name),
         |a| json_ok(&a),
-        |_| account(st, &sub, &rg, &name),
+        Ok,
     )
 }
 
@@ -651,14 +669,14 @@ async fn get_service(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
     let Call { st, .. } = &call;
-    let scope = format!("{}/blobServices/default", account_id(&sub, &rg, &name));
-    handle(
+    on_account(
         &call,
         &query,
         "Microsoft.Storage/storageAccounts/blobServices/read",
-        &scope,
+        &service_id(&sub, &rg, &name),
+        (&sub, &rg, &name),
         |a| json_ok(&service_of(st, &a)),
-        |_| account(st, &sub, &rg, &name),
+        Ok,
     )
 }
 
@@ -669,15 +687,14 @@ async fn put_service(
     body: Bytes,
 ) -> Response {
     let Call { st, .. } = &call;
-    let scope = format!("{}/blobServices/default", account_id(&sub, &rg, &name));
-    handle(
+    on_account(
         &call,
         &query,
         "Microsoft.Storage/storageAccounts/blobServices/write",
-        &scope,
+        &service_id(&sub, &rg, &name),
+        (&sub, &rg, &name),
         |b| json_ok(&b),
-        |_| -> Result<Value, ApiError> {
-            let a = account(st, &sub, &rg, &name)?;
+        |a| -> Result<Value, ApiError> {
             let mut body = canonical(&Value::Object(parse_body(&body)?));
             numbers(&mut body);
             let props = body.get("properties").cloned().unwrap_or(json!({}));
@@ -695,7 +712,7 @@ async fn put_service(
 // ---- containers --------------------------------------------------------------------------------
 
 fn container_id(sub: &str, rg: &str, name: &str, container: &str) -> String {
-    format!("{}/blobServices/default/containers/{container}", account_id(sub, rg, name))
+    format!("{}/containers/{container}", service_id(sub, rg, name))
 }
 
 fn container_not_found() -> ApiError {
@@ -708,15 +725,14 @@ async fn list_containers(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
     let Call { st, meta, .. } = &call;
-    let scope = format!("{}/blobServices/default", account_id(&sub, &rg, &name));
-    handle(
+    on_account(
         &call,
         &query,
         "Microsoft.Storage/storageAccounts/blobServices/containers/read",
-        &scope,
+        &service_id(&sub, &rg, &name),
+        (&sub, &rg, &name),
         |b| json_ok(&b),
-        |_| -> Result<Value, ApiError> {
-            let a = account(st, &sub, &rg, &name)?;
+        |a| -> Result<Value, ApiError> {
             let prefix = format!("{}/blobservices/default/containers/", id_of(&a)).to_ascii_lowercase();
             let include_deleted = q(&query, "$include").is_some_and(|v| v.eq_ignore_ascii_case("deleted"));
             let items: Vec<Value> = st
@@ -745,14 +761,14 @@ async fn get_container(
 ) -> Response {
     let Call { st, .. } = &call;
     let id = container_id(&sub, &rg, &name, &container);
-    handle(
+    on_account(
         &call,
         &query,
         "Microsoft.Storage/storageAccounts/blobServices/containers/read",
         &id,
+        (&sub, &rg, &name),
         |b| json_ok(&b),
         |_| -> Result<Value, ApiError> {
-            account(st, &sub, &rg, &name)?;
             st.store().find(CONTAINERS, "id", &id).ok_or_else(container_not_found)
         },
     )
@@ -781,14 +797,14 @@ async fn put_container(
 ) -> Response {
     let Call { st, .. } = &call;
     let id = container_id(&sub, &rg, &name, &container);
-    handle(
+    on_account(
         &call,
         &query,
         "Microsoft.Storage/storageAccounts/blobServices/containers/write",
         &id,
+        (&sub, &rg, &name),
         |(status, b): (StatusCode, Value)| status_json(status, &b),
         |_| -> Result<(StatusCode, Value), ApiError> {
-            account(st, &sub, &rg, &name)?;
             let valid = (3..=63).contains(&container.len())
                 && container.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 && !container.starts_with('-')
@@ -840,14 +856,14 @@ async fn patch_container(
 ) -> Response {
     let Call { st, .. } = &call;
     let id = container_id(&sub, &rg, &name, &container);
-    handle(
+    on_account(
         &call,
         &query,
         "Microsoft.Storage/storageAccounts/blobServices/containers/write",
         &id,
+        (&sub, &rg, &name),
         |b| json_ok(&b),
         |_| -> Result<Value, ApiError> {
-            account(st, &sub, &rg, &name)?;
             let mut stored = st.store().find(CONTAINERS, "id", &id).ok_or_else(container_not_found)?;
             let props = container_props(&body)?;
             merge(&mut stored["properties"], &props);
@@ -876,19 +892,17 @@ async fn delete_container(
 ) -> Response {
     let Call { st, .. } = &call;
     let id = container_id(&sub, &rg, &name, &container);
-    handle(
+    on_account(
         &call,
         &query,
         "Microsoft.Storage/storageAccounts/blobServices/containers/delete",
         &id,
+        (&sub, &rg, &name),
         // ARM answers 200 when the container existed and 204 when it did not.
         |existed| {
             if existed { StatusCode::OK.into_response() } else { StatusCode::NO_CONTENT.into_response() }
         },
-        |_| {
-            account(st, &sub, &rg, &name)?;
-            Ok(st.store().remove(CONTAINERS, "id", &id).is_some())
-        },
+        |_| Ok(st.store().remove(CONTAINERS, "id", &id).is_some()),
     )
 }
 
