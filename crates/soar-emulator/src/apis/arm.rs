@@ -31,7 +31,9 @@ use axum::routing::get;
 use http::{HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, Need, Principal, answer, arm_authorize, arm_list, authenticate, json_ok};
+use super::{
+    ApiError, Need, Principal, answer, arm_authorize, arm_list, authenticate, json_ok, ok_json, status_json,
+};
 use crate::aad::iso7;
 use crate::clouds::ApiKind;
 use crate::meta::Call;
@@ -154,13 +156,6 @@ fn api_version(query: &[(String, String)]) -> Result<(), ApiError> {
 
 fn q<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
     query.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-}
-
-fn status_json(status: StatusCode, body: &Value) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
-    resp
 }
 
 fn id_of(v: &Value) -> &str {
@@ -332,28 +327,21 @@ fn replace_item(st: &EmulatorState, collection: &str, item: Value) {
 
 async fn list_subscriptions(call: Call, Query(query): Query<Vec<(String, String)>>) -> Response {
     let Call { st, .. } = &call;
-    handle(
-        &call,
-        &query,
-        "",
-        "",
-        |b| json_ok(&b),
-        |p| {
-            let visible: Vec<Value> = st
-                .store()
-                .list(SUBS)
-                .into_iter()
-                .filter(|s| arm_authorize(st, p, "Microsoft.Resources/subscriptions/read", id_of(s)).is_ok())
-                .map(|mut s| {
-                    if let Some(o) = s.as_object_mut() {
-                        o.entry("count").or_insert(json!({"type": "Total", "value": 1}));
-                    }
-                    s
-                })
-                .collect();
-            Ok(json!({"count": {"type": "Total", "value": visible.len()}, "value": visible}))
-        },
-    )
+    handle(&call, &query, "", "", ok_json, |p| {
+        let visible: Vec<Value> = st
+            .store()
+            .list(SUBS)
+            .into_iter()
+            .filter(|s| arm_authorize(st, p, "Microsoft.Resources/subscriptions/read", id_of(s)).is_ok())
+            .map(|mut s| {
+                if let Some(o) = s.as_object_mut() {
+                    o.entry("count").or_insert(json!({"type": "Total", "value": 1}));
+                }
+                s
+            })
+            .collect();
+        Ok(json!({"count": {"type": "Total", "value": visible.len()}, "value": visible}))
+    })
 }
 
 /// `tagName eq 'x' and tagValue eq 'y'` (or just `tagName eq 'x'`).
@@ -392,8 +380,8 @@ async fn list_groups(
         &query,
         "Microsoft.Resources/subscriptions/resourceGroups/read",
         &sub_scope(&sub),
-        |b| json_ok(&b),
-        |_| -> Result<Value, ApiError> {
+        ok_json,
+        |_| {
             if st.store().find(SUBS, "subscriptionId", &sub).is_none() {
                 return Err(err(
                     StatusCode::NOT_FOUND,
@@ -442,25 +430,18 @@ async fn list_accounts(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
     let Call { st, .. } = &call;
-    handle(
-        &call,
-        &query,
-        "Microsoft.Storage/storageAccounts/read",
-        &group_scope(&sub, &rg),
-        |b| json_ok(&b),
-        |_| -> Result<Value, ApiError> {
-            check_group(st, &sub, &rg)?;
-            let prefix = format!("{}/providers/Microsoft.Storage/storageAccounts/", group_scope(&sub, &rg))
-                .to_ascii_lowercase();
-            let items: Vec<Value> = st
-                .store()
-                .list(ACCOUNTS)
-                .into_iter()
-                .filter(|a| id_of(a).to_ascii_lowercase().starts_with(&prefix))
-                .collect();
-            Ok(json!({"value": items}))
-        },
-    )
+    handle(&call, &query, "Microsoft.Storage/storageAccounts/read", &group_scope(&sub, &rg), ok_json, |_| {
+        check_group(st, &sub, &rg)?;
+        let prefix = format!("{}/providers/Microsoft.Storage/storageAccounts/", group_scope(&sub, &rg))
+            .to_ascii_lowercase();
+        let items: Vec<Value> = st
+            .store()
+            .list(ACCOUNTS)
+            .into_iter()
+            .filter(|a| id_of(a).to_ascii_lowercase().starts_with(&prefix))
+            .collect();
+        Ok(json!({"value": items}))
+    })
 }
 
 async fn get_account(
@@ -474,7 +455,7 @@ async fn get_account(
         "Microsoft.Storage/storageAccounts/read",
         &account_id(&sub, &rg, &name),
         (&sub, &rg, &name),
-        |a| json_ok(&a),
+        ok_json,
         Ok,
     )
 }
@@ -570,7 +551,7 @@ async fn put_account(
         "Microsoft.Storage/storageAccounts/write",
         &id,
         |updated: Option<Value>| updated.map_or_else(accepted, |u| json_ok(&u)),
-        |_| -> Result<Option<Value>, ApiError> {
+        |_| {
             check_group(st, &sub, &rg)?;
             let body = match canonical(&Value::Object(parse_body(&body)?)) {
                 Value::Object(o) => o,
@@ -693,8 +674,8 @@ async fn put_service(
         "Microsoft.Storage/storageAccounts/blobServices/write",
         &service_id(&sub, &rg, &name),
         (&sub, &rg, &name),
-        |b| json_ok(&b),
-        |a| -> Result<Value, ApiError> {
+        ok_json,
+        |a| {
             let mut body = canonical(&Value::Object(parse_body(&body)?));
             numbers(&mut body);
             let props = body.get("properties").cloned().unwrap_or(json!({}));
@@ -731,8 +712,8 @@ async fn list_containers(
         "Microsoft.Storage/storageAccounts/blobServices/containers/read",
         &service_id(&sub, &rg, &name),
         (&sub, &rg, &name),
-        |b| json_ok(&b),
-        |a| -> Result<Value, ApiError> {
+        ok_json,
+        |a| {
             let prefix = format!("{}/blobservices/default/containers/", id_of(&a)).to_ascii_lowercase();
             let include_deleted = q(&query, "$include").is_some_and(|v| v.eq_ignore_ascii_case("deleted"));
             let items: Vec<Value> = st
@@ -767,10 +748,8 @@ async fn get_container(
         "Microsoft.Storage/storageAccounts/blobServices/containers/read",
         &id,
         (&sub, &rg, &name),
-        |b| json_ok(&b),
-        |_| -> Result<Value, ApiError> {
-            st.store().find(CONTAINERS, "id", &id).ok_or_else(container_not_found)
-        },
+        ok_json,
+        |_| st.store().find(CONTAINERS, "id", &id).ok_or_else(container_not_found),
     )
 }
 
@@ -804,7 +783,7 @@ async fn put_container(
         &id,
         (&sub, &rg, &name),
         |(status, b): (StatusCode, Value)| status_json(status, &b),
-        |_| -> Result<(StatusCode, Value), ApiError> {
+        |_| {
             let valid = (3..=63).contains(&container.len())
                 && container.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 && !container.starts_with('-')
@@ -862,8 +841,8 @@ async fn patch_container(
         "Microsoft.Storage/storageAccounts/blobServices/containers/write",
         &id,
         (&sub, &rg, &name),
-        |b| json_ok(&b),
-        |_| -> Result<Value, ApiError> {
+        ok_json,
+        |_| {
             let mut stored = st.store().find(CONTAINERS, "id", &id).ok_or_else(container_not_found)?;
             let props = container_props(&body)?;
             merge(&mut stored["properties"], &props);

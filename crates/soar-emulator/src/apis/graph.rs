@@ -37,7 +37,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
 
-use super::{ApiError, Need, answer, authenticate, graph_list, json_ok};
+use super::{ApiError, Need, answer, authenticate, graph_list, json_ok, ok_json, status_json};
 use crate::aad::iso7;
 use crate::clouds::ApiKind;
 use crate::meta::{Call, RequestMeta};
@@ -311,14 +311,13 @@ fn with_context(meta: &RequestMeta, fragment: &str, body: Value) -> Value {
     Value::Object(out)
 }
 
-fn status_json(status: StatusCode, body: &Value) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
-    resp
+/// The `ok` of a route that answers 201 with the created object.
+fn created(body: Value) -> Response {
+    status_json(StatusCode::CREATED, &body)
 }
 
-fn no_content() -> Response {
+/// The `ok` of a route that answers nothing.
+fn no_content((): ()) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -492,7 +491,7 @@ fn check_filter_props(clauses: &[Clause]) -> Result<(), ApiError> {
 
 async fn list_users(call: Call, Query(query): Query<Vec<(String, String)>>) -> Response {
     let Call { st, meta, headers } = &call;
-    handle(&call, &READ, |body| json_ok(&body), || list_users_inner(st, meta, headers, &query))
+    handle(&call, &READ, ok_json, || list_users_inner(st, meta, headers, &query))
 }
 
 fn list_users_inner(
@@ -540,36 +539,30 @@ fn list_users_inner(
 async fn delta(call: Call, Query(query): Query<Vec<(String, String)>>) -> Response {
     let Call { st, meta, .. } = &call;
     let select = select_list(&query);
-    handle(
-        &call,
-        &READ,
-        |b| json_ok(&b),
-        || -> Result<Value, ApiError> {
-            let users = st.store().list(USERS);
-            let projected = users
-                .iter()
-                .map(|u| {
-                    // delta always carries the id.
-                    let mut p = project(u, select.as_deref())?;
-                    if let Some(o) = p.as_object_mut() {
-                        o.entry("id").or_insert_with(|| json!(user_id(u)));
-                    }
-                    Ok(p)
-                })
-                .collect::<Result<Vec<_>, ApiError>>()?;
-            let mut page =
-                graph_list(meta, "/v1.0/users/delta", &query, projected, 100, 999, false, "users")?;
-            if let Some(o) = page.as_object_mut()
-                && !o.contains_key("@odata.nextLink")
-            {
-                o.insert(
-                    "@odata.deltaLink".into(),
-                    json!(format!("{}/v1.0/users/delta?$deltatoken=emu-delta", meta.base_url())),
-                );
-            }
-            Ok(page)
-        },
-    )
+    handle(&call, &READ, ok_json, || {
+        let users = st.store().list(USERS);
+        let projected = users
+            .iter()
+            .map(|u| {
+                // delta always carries the id.
+                let mut p = project(u, select.as_deref())?;
+                if let Some(o) = p.as_object_mut() {
+                    o.entry("id").or_insert_with(|| json!(user_id(u)));
+                }
+                Ok(p)
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        let mut page = graph_list(meta, "/v1.0/users/delta", &query, projected, 100, 999, false, "users")?;
+        if let Some(o) = page.as_object_mut()
+            && !o.contains_key("@odata.nextLink")
+        {
+            o.insert(
+                "@odata.deltaLink".into(),
+                json!(format!("{}/v1.0/users/delta?$deltatoken=emu-delta", meta.base_url())),
+            );
+        }
+        Ok(page)
+    })
 }
 
 async fn get_user(
@@ -579,85 +572,70 @@ async fn get_user(
 ) -> Response {
     let Call { meta, .. } = &call;
     let select = select_list(&query);
-    on_user(
-        &call,
-        &id,
-        find_user,
-        &READ,
-        |b| json_ok(&b),
-        |u| -> Result<Value, ApiError> {
-            let fragment = match &select {
-                Some(s) if !s.iter().any(|x| x == "*") => format!("users({})/$entity", s.join(",")),
-                _ => "users/$entity".to_string(),
-            };
-            Ok(with_context(meta, &fragment, project(&u, select.as_deref())?))
-        },
-    )
+    on_user(&call, &id, find_user, &READ, ok_json, |u| {
+        let fragment = match &select {
+            Some(s) if !s.iter().any(|x| x == "*") => format!("users({})/$entity", s.join(",")),
+            _ => "users/$entity".to_string(),
+        };
+        Ok(with_context(meta, &fragment, project(&u, select.as_deref())?))
+    })
 }
 
 async fn create_user(call: Call, body: Bytes) -> Response {
     let Call { st, meta, .. } = &call;
-    handle(
-        &call,
-        &WRITE,
-        |b| status_json(StatusCode::CREATED, &b),
-        || -> Result<Value, ApiError> {
-            let b = parse_body(&body)?;
-            let missing = |p: &str| {
-                bad_request(format!("Invalid value specified for property '{p}' of resource 'User'."))
-            };
-            for p in ["accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"]
-            {
-                if b.get(p).is_none_or(|v| v.is_null() || v.as_str().is_some_and(str::is_empty)) {
-                    return Err(missing(p));
-                }
+    handle(&call, &WRITE, created, || {
+        let b = parse_body(&body)?;
+        let missing =
+            |p: &str| bad_request(format!("Invalid value specified for property '{p}' of resource 'User'."));
+        for p in ["accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"] {
+            if b.get(p).is_none_or(|v| v.is_null() || v.as_str().is_some_and(str::is_empty)) {
+                return Err(missing(p));
             }
-            expect_bool("accountEnabled", &b["accountEnabled"])?;
-            let upn =
-                b["userPrincipalName"].as_str().ok_or_else(|| missing("userPrincipalName"))?.to_string();
-            let domain_ok = upn.split_once('@').is_some_and(|(local, d)| {
-                !local.is_empty() && st.config().tenants.iter().any(|t| t.domain.eq_ignore_ascii_case(d))
-            });
-            if !domain_ok {
-                return Err(bad_request(
-                    "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.",
-                ));
+        }
+        expect_bool("accountEnabled", &b["accountEnabled"])?;
+        let upn = b["userPrincipalName"].as_str().ok_or_else(|| missing("userPrincipalName"))?.to_string();
+        let domain_ok = upn.split_once('@').is_some_and(|(local, d)| {
+            !local.is_empty() && st.config().tenants.iter().any(|t| t.domain.eq_ignore_ascii_case(d))
+        });
+        if !domain_ok {
+            return Err(bad_request(
+                "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.",
+            ));
+        }
+        if st.store().find(USERS, "userPrincipalName", &upn).is_some() {
+            return Err(bad_request(
+                "Another object with the same value for property userPrincipalName already exists.",
+            ));
+        }
+        let pw = b["passwordProfile"]
+            .get("password")
+            .and_then(Value::as_str)
+            .ok_or_else(|| missing("passwordProfile"))?;
+        if !password_ok(pw) {
+            return Err(weak_password());
+        }
+        let mut user = Map::new();
+        user.insert("id".into(), json!(derived_guid(&format!("user:{}", upn.to_ascii_lowercase()))));
+        for (k, v) in &b {
+            if k == "passwordProfile" {
+                continue;
             }
-            if st.store().find(USERS, "userPrincipalName", &upn).is_some() {
-                return Err(bad_request(
-                    "Another object with the same value for property userPrincipalName already exists.",
-                ));
+            if !USER_PROPERTIES.contains(&k.as_str()) {
+                return Err(bad_request(format!(
+                    "Property '{k}' does not exist as a declared property or extension property."
+                )));
             }
-            let pw = b["passwordProfile"]
-                .get("password")
-                .and_then(Value::as_str)
-                .ok_or_else(|| missing("passwordProfile"))?;
-            if !password_ok(pw) {
-                return Err(weak_password());
-            }
-            let mut user = Map::new();
-            user.insert("id".into(), json!(derived_guid(&format!("user:{}", upn.to_ascii_lowercase()))));
-            for (k, v) in &b {
-                if k == "passwordProfile" {
-                    continue;
-                }
-                if !USER_PROPERTIES.contains(&k.as_str()) {
-                    return Err(bad_request(format!(
-                        "Property '{k}' does not exist as a declared property or extension property."
-                    )));
-                }
-                user.insert(k.clone(), v.clone());
-            }
-            user.entry("businessPhones").or_insert(json!([]));
-            user.insert("createdDateTime".into(), json!(iso_secs(st.now_secs())));
-            for k in DEFAULT_SELECT {
-                user.entry(k).or_insert(Value::Null);
-            }
-            let user = Value::Object(user);
-            st.store().insert(USERS, user.clone());
-            Ok(with_context(meta, "users/$entity", project(&user, None)?))
-        },
-    )
+            user.insert(k.clone(), v.clone());
+        }
+        user.entry("businessPhones").or_insert(json!([]));
+        user.insert("createdDateTime".into(), json!(iso_secs(st.now_secs())));
+        for k in DEFAULT_SELECT {
+            user.entry(k).or_insert(Value::Null);
+        }
+        let user = Value::Object(user);
+        st.store().insert(USERS, user.clone());
+        Ok(with_context(meta, "users/$entity", project(&user, None)?))
+    })
 }
 
 fn iso_secs(secs: i64) -> String {
@@ -671,81 +649,63 @@ fn iso_secs(secs: i64) -> String {
 
 async fn update_user(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
     let Call { st, .. } = &call;
-    on_user(
-        &call,
-        &id,
-        find_user,
-        &WRITE,
-        |()| no_content(),
-        |u| -> Result<(), ApiError> {
-            let b = parse_body(&body)?;
-            let mut patch = Map::new();
-            for (k, v) in &b {
-                let Some(prop) = USER_PROPERTIES.iter().find(|p| p.eq_ignore_ascii_case(k)) else {
-                    return Err(bad_request(format!(
-                        "Property '{k}' does not exist as a declared property or extension property."
-                    )));
-                };
-                match *prop {
-                    "id" | "createdDateTime" => {
-                        return Err(bad_request(format!(
-                            "Property '{prop}' is read-only and cannot be set."
-                        )));
-                    }
-                    "accountEnabled" => expect_bool(prop, v)?,
-                    "businessPhones" if !v.is_array() => {
-                        return Err(bad_request(
-                            "Invalid value specified for property 'businessPhones' of resource 'User'.",
-                        ));
-                    }
-                    "passwordProfile" => {
-                        let pw = v.get("password").and_then(Value::as_str).unwrap_or("");
-                        if !password_ok(pw) {
-                            return Err(weak_password());
-                        }
-                        continue;
-                    }
-                    _ => {}
+    on_user(&call, &id, find_user, &WRITE, no_content, |u| {
+        let b = parse_body(&body)?;
+        let mut patch = Map::new();
+        for (k, v) in &b {
+            let Some(prop) = USER_PROPERTIES.iter().find(|p| p.eq_ignore_ascii_case(k)) else {
+                return Err(bad_request(format!(
+                    "Property '{k}' does not exist as a declared property or extension property."
+                )));
+            };
+            match *prop {
+                "id" | "createdDateTime" => {
+                    return Err(bad_request(format!("Property '{prop}' is read-only and cannot be set.")));
                 }
-                patch.insert((*prop).to_string(), v.clone());
+                "accountEnabled" => expect_bool(prop, v)?,
+                "businessPhones" if !v.is_array() => {
+                    return Err(bad_request(
+                        "Invalid value specified for property 'businessPhones' of resource 'User'.",
+                    ));
+                }
+                "passwordProfile" => {
+                    let pw = v.get("password").and_then(Value::as_str).unwrap_or("");
+                    if !password_ok(pw) {
+                        return Err(weak_password());
+                    }
+                    continue;
+                }
+                _ => {}
             }
-            st.store().update(USERS, "id", &user_id(&u), &Value::Object(patch));
-            Ok(())
-        },
-    )
+            patch.insert((*prop).to_string(), v.clone());
+        }
+        st.store().update(USERS, "id", &user_id(&u), &Value::Object(patch));
+        Ok(())
+    })
 }
 
 async fn delete_user(call: Call, Path(id): Path<String>) -> Response {
     let Call { st, .. } = &call;
-    on_user(
-        &call,
-        &id,
-        find_user,
-        &WRITE,
-        |()| no_content(),
-        |u| {
-            let uid = user_id(&u);
-            st.store().remove(USERS, "id", &uid);
-            // Reports of the deleted user lose their manager.
-            let users: Vec<Value> = st
-                .store()
-                .list(USERS)
-                .into_iter()
-                .map(|mut x| {
-                    if x.get("_managerId")
-                        .and_then(Value::as_str)
-                        .is_some_and(|m| m.eq_ignore_ascii_case(&uid))
-                        && let Some(o) = x.as_object_mut()
-                    {
-                        o.shift_remove("_managerId");
-                    }
-                    x
-                })
-                .collect();
-            st.store().replace(USERS, users);
-            Ok(())
-        },
-    )
+    on_user(&call, &id, find_user, &WRITE, no_content, |u| {
+        let uid = user_id(&u);
+        st.store().remove(USERS, "id", &uid);
+        // Reports of the deleted user lose their manager.
+        let users: Vec<Value> = st
+            .store()
+            .list(USERS)
+            .into_iter()
+            .map(|mut x| {
+                if x.get("_managerId").and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case(&uid))
+                    && let Some(o) = x.as_object_mut()
+                {
+                    o.shift_remove("_managerId");
+                }
+                x
+            })
+            .collect();
+        st.store().replace(USERS, users);
+        Ok(())
+    })
 }
 
 // ---- manager and reports -----------------------------------------------------------------------
@@ -756,107 +716,86 @@ async fn direct_reports(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
     let Call { st, meta, .. } = &call;
-    on_user(
-        &call,
-        &id,
-        find_user,
-        &READ,
-        |b| json_ok(&b),
-        |u| -> Result<Value, ApiError> {
-            let uid = user_id(&u);
-            let reports: Vec<Value> = st
-                .store()
-                .list(USERS)
-                .iter()
-                .filter(|x| {
-                    x.get("_managerId").and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case(&uid))
-                })
-                .map(|x| {
-                    let mut p = project(x, None)?;
-                    if let Some(o) = p.as_object_mut() {
-                        let mut typed = Map::new();
-                        typed.insert("@odata.type".into(), json!("#microsoft.graph.user"));
-                        typed.extend(std::mem::take(o));
-                        *o = typed;
-                    }
-                    Ok(p)
-                })
-                .collect::<Result<_, ApiError>>()?;
-            graph_list(
-                meta,
-                &format!("/v1.0/users/{id}/directReports"),
-                &query,
-                reports,
-                100,
-                999,
-                false,
-                "directoryObjects",
-            )
-        },
-    )
+    on_user(&call, &id, find_user, &READ, ok_json, |u| {
+        let uid = user_id(&u);
+        let reports: Vec<Value> = st
+            .store()
+            .list(USERS)
+            .iter()
+            .filter(|x| {
+                x.get("_managerId").and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case(&uid))
+            })
+            .map(|x| {
+                let mut p = project(x, None)?;
+                if let Some(o) = p.as_object_mut() {
+                    let mut typed = Map::new();
+                    typed.insert("@odata.type".into(), json!("#microsoft.graph.user"));
+                    typed.extend(std::mem::take(o));
+                    *o = typed;
+                }
+                Ok(p)
+            })
+            .collect::<Result<_, ApiError>>()?;
+        graph_list(
+            meta,
+            &format!("/v1.0/users/{id}/directReports"),
+            &query,
+            reports,
+            100,
+            999,
+            false,
+            "directoryObjects",
+        )
+    })
 }
 
 async fn get_manager(call: Call, Path(id): Path<String>) -> Response {
     let Call { st, meta, .. } = &call;
-    on_user(
-        &call,
-        &id,
-        find_user,
-        &READ,
-        |b| json_ok(&b),
-        |u| -> Result<Value, ApiError> {
-            let manager = u
-                .get("_managerId")
-                .and_then(Value::as_str)
-                .and_then(|m| st.store().find(USERS, "id", m))
-                .ok_or_else(|| ApiError::graph_not_found("manager"))?;
-            let mut out = Map::new();
-            out.insert(
-                "@odata.context".into(),
-                json!(format!("{}/v1.0/$metadata#directoryObjects/$entity", meta.base_url())),
-            );
-            out.insert("@odata.type".into(), json!("#microsoft.graph.user"));
-            if let Value::Object(o) = project(&manager, None)? {
-                out.extend(o);
-            }
-            Ok(Value::Object(out))
-        },
-    )
+    on_user(&call, &id, find_user, &READ, ok_json, |u| {
+        let manager = u
+            .get("_managerId")
+            .and_then(Value::as_str)
+            .and_then(|m| st.store().find(USERS, "id", m))
+            .ok_or_else(|| ApiError::graph_not_found("manager"))?;
+        let mut out = Map::new();
+        out.insert(
+            "@odata.context".into(),
+            json!(format!("{}/v1.0/$metadata#directoryObjects/$entity", meta.base_url())),
+        );
+        out.insert("@odata.type".into(), json!("#microsoft.graph.user"));
+        if let Value::Object(o) = project(&manager, None)? {
+            out.extend(o);
+        }
+        Ok(Value::Object(out))
+    })
 }
 
 async fn set_manager(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
     let Call { st, .. } = &call;
-    on_user(
-        &call,
-        &id,
-        find_user,
-        &WRITE,
-        |()| no_content(),
-        |u| -> Result<(), ApiError> {
-            let b = parse_body(&body)?;
-            let reference = b
-                .get("@odata.id")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad_request("Invalid request body: the reference must carry @odata.id."))?;
-            let raw = reference
-                .rsplit_once("/users/")
-                .map(|(_, m)| m)
-                .or_else(|| reference.rsplit_once("/directoryObjects/").map(|(_, m)| m))
-                .ok_or_else(|| bad_request(format!("Invalid object identifier '{reference}'.")))?;
-            let manager_id = percent_decode(raw);
-            let manager = st
-                .store()
-                .find(USERS, "id", &manager_id)
-                .or_else(|| st.store().find(USERS, "userPrincipalName", &manager_id))
-                .ok_or_else(|| ApiError::graph_not_found(&manager_id))?;
-            let mid = user_id(&manager);
-            if mid.eq_ignore_ascii_case(&user_id(&u)) {
-                return Err(bad_request("A user cannot be their own manager."));
-            }
-            st.store().update(USERS, "id", &user_id(&u), &json!({"_managerId": mid}));
-            Ok(())
-        },
-    )
+    on_user(&call, &id, find_user, &WRITE, no_content, |u| {
+        let b = parse_body(&body)?;
+        let reference = b
+            .get("@odata.id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad_request("Invalid request body: the reference must carry @odata.id."))?;
+        let raw = reference
+            .rsplit_once("/users/")
+            .map(|(_, m)| m)
+            .or_else(|| reference.rsplit_once("/directoryObjects/").map(|(_, m)| m))
+            .ok_or_else(|| bad_request(format!("Invalid object identifier '{reference}'.")))?;
+        let manager_id = percent_decode(raw);
+        let manager = st
+            .store()
+            .find(USERS, "id", &manager_id)
+            .or_else(|| st.store().find(USERS, "userPrincipalName", &manager_id))
+            .ok_or_else(|| ApiError::graph_not_found(&manager_id))?;
+        let mid = user_id(&manager);
+        if mid.eq_ignore_ascii_case(&user_id(&u)) {
+            return Err(bad_request("A user cannot be their own manager."));
+        }
+        st.store().update(USERS, "id", &user_id(&u), &json!({"_managerId": mid}));
+        Ok(())
+    })
 }
 
 fn percent_decode(s: &str) -> String {
@@ -868,20 +807,13 @@ fn percent_decode(s: &str) -> String {
 
 async fn remove_manager(call: Call, Path(id): Path<String>) -> Response {
     let Call { st, .. } = &call;
-    on_user(
-        &call,
-        &id,
-        find_user,
-        &WRITE,
-        |()| no_content(),
-        |u| {
-            if u.get("_managerId").and_then(Value::as_str).is_none() {
-                return Err(ApiError::graph_not_found("manager"));
-            }
-            st.store().update(USERS, "id", &user_id(&u), &json!({"_managerId": null}));
-            Ok(())
-        },
-    )
+    on_user(&call, &id, find_user, &WRITE, no_content, |u| {
+        if u.get("_managerId").and_then(Value::as_str).is_none() {
+            return Err(ApiError::graph_not_found("manager"));
+        }
+        st.store().update(USERS, "id", &user_id(&u), &json!({"_managerId": null}));
+        Ok(())
+    })
 }
 
 async fn revoke_sessions(call: Call, Path(id): Path<String>) -> Response {
@@ -940,7 +872,7 @@ async fn reset_password(call: Call, Path((id, method)): Path<(String, String)>, 
             }
             resp
         },
-        |_| -> Result<(), ApiError> {
+        |_| {
             if !method.eq_ignore_ascii_case(PASSWORD_METHOD_ID) {
                 return Err(err(
                     StatusCode::NOT_FOUND,
@@ -1016,121 +948,99 @@ async fn list_tap(call: Call, Path(id): Path<String>) -> Response {
 
 async fn get_tap(call: Call, Path((id, tap)): Path<(String, String)>) -> Response {
     let Call { st, meta, .. } = &call;
-    on_user(
-        &call,
-        &id,
-        auth_user,
-        &AUTH_READ,
-        |b| json_ok(&b),
-        |u| -> Result<Value, ApiError> {
-            let uid = user_id(&u);
-            let t = taps_of(st, &uid)
-                .into_iter()
-                .find(|t| t.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(&tap)))
-                .ok_or_else(|| {
-                    err(
-                        StatusCode::NOT_FOUND,
-                        "itemNotFound",
-                        format!("The temporaryAccessPassMethod '{tap}' was not found."),
-                    )
-                })?;
-            let fragment = format!("users('{uid}')/authentication/temporaryAccessPassMethods/$entity");
-            Ok(with_context(meta, &fragment, show_tap(st, &t, false)))
-        },
-    )
+    on_user(&call, &id, auth_user, &AUTH_READ, ok_json, |u| {
+        let uid = user_id(&u);
+        let t = taps_of(st, &uid)
+            .into_iter()
+            .find(|t| t.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(&tap)))
+            .ok_or_else(|| {
+                err(
+                    StatusCode::NOT_FOUND,
+                    "itemNotFound",
+                    format!("The temporaryAccessPassMethod '{tap}' was not found."),
+                )
+            })?;
+        let fragment = format!("users('{uid}')/authentication/temporaryAccessPassMethods/$entity");
+        Ok(with_context(meta, &fragment, show_tap(st, &t, false)))
+    })
 }
 
 async fn create_tap(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
     let Call { st, meta, .. } = &call;
-    on_user(
-        &call,
-        &id,
-        auth_user,
-        &AUTH_WRITE,
-        |b| status_json(StatusCode::CREATED, &b),
-        |u| -> Result<Value, ApiError> {
-            let uid = user_id(&u);
-            let b = parse_body(&body)?;
-            let bad = |m: &str| err(StatusCode::BAD_REQUEST, "badRequest", m);
-            let minutes = match b.get("lifetimeInMinutes") {
-                None | Some(Value::Null) => 60,
-                Some(v) => v.as_i64().ok_or_else(|| bad("lifetimeInMinutes must be a number."))?,
-            };
-            if !(10..=43200).contains(&minutes) {
-                return Err(bad("The lifetimeInMinutes is outside of the allowed range."));
+    on_user(&call, &id, auth_user, &AUTH_WRITE, created, |u| {
+        let uid = user_id(&u);
+        let b = parse_body(&body)?;
+        let bad = |m: &str| err(StatusCode::BAD_REQUEST, "badRequest", m);
+        let minutes = match b.get("lifetimeInMinutes") {
+            None | Some(Value::Null) => 60,
+            Some(v) => v.as_i64().ok_or_else(|| bad("lifetimeInMinutes must be a number."))?,
+        };
+        if !(10..=43200).contains(&minutes) {
+            return Err(bad("The lifetimeInMinutes is outside of the allowed range."));
+        }
+        let once = match b.get("isUsableOnce") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(x)) => *x,
+            Some(_) => return Err(bad("isUsableOnce must be true or false.")),
+        };
+        let now = iso_secs(st.now_secs());
+        let start = match b.get("startDateTime").and_then(Value::as_str) {
+            Some(s) => {
+                parse_time(s).ok_or_else(|| bad("startDateTime is not a valid date and time."))?;
+                s.to_string()
             }
-            let once = match b.get("isUsableOnce") {
-                None | Some(Value::Null) => false,
-                Some(Value::Bool(x)) => *x,
-                Some(_) => return Err(bad("isUsableOnce must be true or false.")),
-            };
-            let now = iso_secs(st.now_secs());
-            let start = match b.get("startDateTime").and_then(Value::as_str) {
-                Some(s) => {
-                    parse_time(s).ok_or_else(|| bad("startDateTime is not a valid date and time."))?;
-                    s.to_string()
-                }
-                None => now.clone(),
-            };
-            let key = format!("tap:{uid}:{start}:{minutes}:{once}");
-            let pass: String =
-                derived_guid(&format!("pass:{key}")).replace('-', "").chars().take(12).collect();
-            let tap = json!({
-                "id": derived_guid(&key),
-                "temporaryAccessPass": format!("Tap!{pass}"),
-                "createdDateTime": now,
-                "startDateTime": start,
-                "lifetimeInMinutes": minutes,
-                "isUsableOnce": once,
-                "_userId": uid,
-            });
-            // A user has at most one TAP: a new one replaces the old.
-            let others: Vec<Value> = st
-                .store()
-                .list(TAP)
-                .into_iter()
-                .filter(|t| {
-                    !t.get("_userId").and_then(Value::as_str).is_some_and(|u| u.eq_ignore_ascii_case(&uid))
-                })
-                .collect();
-            st.store().replace(TAP, others);
-            st.store().insert(TAP, tap.clone());
-            let fragment = format!("users('{uid}')/authentication/temporaryAccessPassMethods/$entity");
-            Ok(with_context(meta, &fragment, show_tap(st, &tap, true)))
-        },
-    )
+            None => now.clone(),
+        };
+        let key = format!("tap:{uid}:{start}:{minutes}:{once}");
+        let pass: String = derived_guid(&format!("pass:{key}")).replace('-', "").chars().take(12).collect();
+        let tap = json!({
+            "id": derived_guid(&key),
+            "temporaryAccessPass": format!("Tap!{pass}"),
+            "createdDateTime": now,
+            "startDateTime": start,
+            "lifetimeInMinutes": minutes,
+            "isUsableOnce": once,
+            "_userId": uid,
+        });
+        // A user has at most one TAP: a new one replaces the old.
+        let others: Vec<Value> = st
+            .store()
+            .list(TAP)
+            .into_iter()
+            .filter(|t| {
+                !t.get("_userId").and_then(Value::as_str).is_some_and(|u| u.eq_ignore_ascii_case(&uid))
+            })
+            .collect();
+        st.store().replace(TAP, others);
+        st.store().insert(TAP, tap.clone());
+        let fragment = format!("users('{uid}')/authentication/temporaryAccessPassMethods/$entity");
+        Ok(with_context(meta, &fragment, show_tap(st, &tap, true)))
+    })
 }
 
 async fn delete_tap(call: Call, Path((id, tap)): Path<(String, String)>) -> Response {
     let Call { st, .. } = &call;
-    on_user(
-        &call,
-        &id,
-        auth_user,
-        &AUTH_WRITE,
-        |()| no_content(),
-        |u| -> Result<(), ApiError> {
-            let uid = user_id(&u);
-            let before = st.store().list(TAP);
-            let after: Vec<Value> = before
-                .iter()
-                .filter(|t| {
-                    !(t.get("_userId").and_then(Value::as_str).is_some_and(|u| u.eq_ignore_ascii_case(&uid))
-                        && t.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(&tap)))
-                })
-                .cloned()
-                .collect();
-            if after.len() == before.len() {
-                return Err(err(
-                    StatusCode::NOT_FOUND,
-                    "itemNotFound",
-                    format!("The temporaryAccessPassMethod '{tap}' was not found."),
-                ));
-            }
-            st.store().replace(TAP, after);
-            Ok(())
-        },
-    )
+    on_user(&call, &id, auth_user, &AUTH_WRITE, no_content, |u| {
+        let uid = user_id(&u);
+        let before = st.store().list(TAP);
+        let after: Vec<Value> = before
+            .iter()
+            .filter(|t| {
+                !(t.get("_userId").and_then(Value::as_str).is_some_and(|u| u.eq_ignore_ascii_case(&uid))
+                    && t.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(&tap)))
+            })
+            .cloned()
+            .collect();
+        if after.len() == before.len() {
+            return Err(err(
+                StatusCode::NOT_FOUND,
+                "itemNotFound",
+                format!("The temporaryAccessPassMethod '{tap}' was not found."),
+            ));
+        }
+        st.store().replace(TAP, after);
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -206,12 +206,22 @@ pub fn api_headers(h: &mut HeaderMap, api: ApiKind, meta: &RequestMeta) {
     }
 }
 
-/// A 200 JSON response.
-pub fn json_ok(body: &Value) -> Response {
-    let mut resp = (StatusCode::OK, body.to_string()).into_response();
+/// A JSON response with `status`.
+pub fn status_json(status: StatusCode, body: &Value) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     resp
+}
+
+/// A 200 JSON response.
+pub fn json_ok(body: &Value) -> Response {
+    status_json(StatusCode::OK, body)
+}
+
+/// [`json_ok`] taking the value: the `ok` of a route that answers 200 with it.
+pub fn ok_json(body: Value) -> Response {
+    json_ok(&body)
 }
 
 /// Graph's `innerError.date`: ISO 8601, no fraction, no `Z`.
