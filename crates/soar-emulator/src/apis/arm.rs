@@ -656,8 +656,8 @@ async fn get_service(
         "Microsoft.Storage/storageAccounts/blobServices/read",
         &service_id(&sub, &rg, &name),
         (&sub, &rg, &name),
-        |a| json_ok(&service_of(st, &a)),
-        Ok,
+        ok_json,
+        |a| Ok(service_of(st, &a)),
     )
 }
 

@@ -37,7 +37,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
 
-use super::{ApiError, Need, answer, authenticate, graph_list, json_ok, ok_json, status_json};
+use super::{ApiError, Need, answer, authenticate, graph_list, ok_json, status_json};
 use crate::aad::iso7;
 use crate::clouds::ApiKind;
 use crate::meta::{Call, RequestMeta};
@@ -818,14 +818,9 @@ async fn remove_manager(call: Call, Path(id): Path<String>) -> Response {
 
 async fn revoke_sessions(call: Call, Path(id): Path<String>) -> Response {
     let Call { meta, .. } = &call;
-    on_user(
-        &call,
-        &id,
-        find_user,
-        &WRITE,
-        |_| json_ok(&with_context(meta, "Edm.Boolean", json!({"value": true}))),
-        Ok,
-    )
+    on_user(&call, &id, find_user, &WRITE, ok_json, |_| {
+        Ok(with_context(meta, "Edm.Boolean", json!({"value": true})))
+    })
 }
 
 // ---- authentication methods --------------------------------------------------------------------
@@ -838,19 +833,12 @@ fn auth_user(st: &EmulatorState, id: &str) -> Result<Value, ApiError> {
 
 async fn password_methods(call: Call, Path(id): Path<String>) -> Response {
     let Call { meta, .. } = &call;
-    on_user(
-        &call,
-        &id,
-        auth_user,
-        &AUTH_READ,
-        |u| {
-            let created = u.get("createdDateTime").cloned().unwrap_or(Value::Null);
-            let method = json!({"id": PASSWORD_METHOD_ID, "password": null, "createdDateTime": created});
-            let fragment = format!("users('{}')/authentication/passwordMethods", user_id(&u));
-            json_ok(&with_context(meta, &fragment, json!({"value": [method]})))
-        },
-        Ok,
-    )
+    on_user(&call, &id, auth_user, &AUTH_READ, ok_json, |u| {
+        let created = u.get("createdDateTime").cloned().unwrap_or(Value::Null);
+        let method = json!({"id": PASSWORD_METHOD_ID, "password": null, "createdDateTime": created});
+        let fragment = format!("users('{}')/authentication/passwordMethods", user_id(&u));
+        Ok(with_context(meta, &fragment, json!({"value": [method]})))
+    })
 }
 
 async fn reset_password(call: Call, Path((id, method)): Path<(String, String)>, body: Bytes) -> Response {
@@ -931,19 +919,12 @@ fn taps_of(st: &EmulatorState, uid: &str) -> Vec<Value> {
 
 async fn list_tap(call: Call, Path(id): Path<String>) -> Response {
     let Call { st, meta, .. } = &call;
-    on_user(
-        &call,
-        &id,
-        auth_user,
-        &AUTH_READ,
-        |u| {
-            let uid = user_id(&u);
-            let items: Vec<Value> = taps_of(st, &uid).iter().map(|t| show_tap(st, t, false)).collect();
-            let fragment = format!("users('{uid}')/authentication/temporaryAccessPassMethods");
-            json_ok(&with_context(meta, &fragment, json!({"value": items})))
-        },
-        Ok,
-    )
+    on_user(&call, &id, auth_user, &AUTH_READ, ok_json, |u| {
+        let uid = user_id(&u);
+        let items: Vec<Value> = taps_of(st, &uid).iter().map(|t| show_tap(st, t, false)).collect();
+        let fragment = format!("users('{uid}')/authentication/temporaryAccessPassMethods");
+        Ok(with_context(meta, &fragment, json!({"value": items})))
+    })
 }
 
 async fn get_tap(call: Call, Path((id, tap)): Path<(String, String)>) -> Response {
