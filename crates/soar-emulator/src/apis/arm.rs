@@ -696,6 +696,23 @@ fn container_id(sub: &str, rg: &str, name: &str, container: &str) -> String {
     format!("{}/containers/{container}", service_id(sub, rg, name))
 }
 
+/// The segments of a container route: the account's `{sub}`, `{rg}`, `{name}`, and `{container}`.
+type ContainerPath = Path<(String, String, String, String)>;
+
+/// [`on_account`] for a route on one container: the container's id is the RBAC scope, and `run`
+/// gets it once the account is found.
+fn on_container<T>(
+    call: &Call,
+    query: &[(String, String)],
+    (sub, rg, name, container): (&str, &str, &str, &str),
+    action: &str,
+    ok: impl FnOnce(T) -> Response,
+    run: impl FnOnce(&str) -> Result<T, ApiError>,
+) -> Response {
+    let id = container_id(sub, rg, name, container);
+    on_account(call, query, action, &id, (sub, rg, name), ok, |_| run(&id))
+}
+
 fn container_not_found() -> ApiError {
     err(StatusCode::NOT_FOUND, "ContainerNotFound", "The specified container does not exist.")
 }
@@ -737,19 +754,17 @@ async fn list_containers(
 
 async fn get_container(
     call: Call,
-    Path((sub, rg, name, container)): Path<(String, String, String, String)>,
+    Path((sub, rg, name, container)): ContainerPath,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
     let Call { st, .. } = &call;
-    let id = container_id(&sub, &rg, &name, &container);
-    on_account(
+    on_container(
         &call,
         &query,
+        (&sub, &rg, &name, &container),
         "Microsoft.Storage/storageAccounts/blobServices/containers/read",
-        &id,
-        (&sub, &rg, &name),
         ok_json,
-        |_| st.store().find(CONTAINERS, "id", &id).ok_or_else(container_not_found),
+        |id| st.store().find(CONTAINERS, "id", id).ok_or_else(container_not_found),
     )
 }
 
@@ -770,20 +785,18 @@ fn container_props(body: &Bytes) -> Result<Value, ApiError> {
 
 async fn put_container(
     call: Call,
-    Path((sub, rg, name, container)): Path<(String, String, String, String)>,
+    Path((sub, rg, name, container)): ContainerPath,
     Query(query): Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Response {
     let Call { st, .. } = &call;
-    let id = container_id(&sub, &rg, &name, &container);
-    on_account(
+    on_container(
         &call,
         &query,
+        (&sub, &rg, &name, &container),
         "Microsoft.Storage/storageAccounts/blobServices/containers/write",
-        &id,
-        (&sub, &rg, &name),
         |(status, b): (StatusCode, Value)| status_json(status, &b),
-        |_| {
+        |id| {
             let valid = (3..=63).contains(&container.len())
                 && container.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 && !container.starts_with('-')
@@ -796,7 +809,7 @@ async fn put_container(
                 ));
             }
             let props = container_props(&body)?;
-            let existed = st.store().find(CONTAINERS, "id", &id);
+            let existed = st.store().find(CONTAINERS, "id", id);
             let mut stored = existed.clone().unwrap_or_else(|| {
                 json!({
                     "id": id,
@@ -829,21 +842,19 @@ async fn put_container(
 
 async fn patch_container(
     call: Call,
-    Path((sub, rg, name, container)): Path<(String, String, String, String)>,
+    Path((sub, rg, name, container)): ContainerPath,
     Query(query): Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Response {
     let Call { st, .. } = &call;
-    let id = container_id(&sub, &rg, &name, &container);
-    on_account(
+    on_container(
         &call,
         &query,
+        (&sub, &rg, &name, &container),
         "Microsoft.Storage/storageAccounts/blobServices/containers/write",
-        &id,
-        (&sub, &rg, &name),
         ok_json,
-        |_| {
-            let mut stored = st.store().find(CONTAINERS, "id", &id).ok_or_else(container_not_found)?;
+        |id| {
+            let mut stored = st.store().find(CONTAINERS, "id", id).ok_or_else(container_not_found)?;
             let props = container_props(&body)?;
             merge(&mut stored["properties"], &props);
             merge(&mut stored["properties"], &json!({"lastModifiedTime": iso7(st.now_ms())}));
@@ -866,22 +877,20 @@ async fn patch_container(
 
 async fn delete_container(
     call: Call,
-    Path((sub, rg, name, container)): Path<(String, String, String, String)>,
+    Path((sub, rg, name, container)): ContainerPath,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
     let Call { st, .. } = &call;
-    let id = container_id(&sub, &rg, &name, &container);
-    on_account(
+    on_container(
         &call,
         &query,
+        (&sub, &rg, &name, &container),
         "Microsoft.Storage/storageAccounts/blobServices/containers/delete",
-        &id,
-        (&sub, &rg, &name),
         // ARM answers 200 when the container existed and 204 when it did not.
         |existed| {
             if existed { StatusCode::OK.into_response() } else { StatusCode::NO_CONTENT.into_response() }
         },
-        |_| Ok(st.store().remove(CONTAINERS, "id", &id).is_some()),
+        |id| Ok(st.store().remove(CONTAINERS, "id", id).is_some()),
     )
 }
 
