@@ -25,9 +25,10 @@ use std::sync::Mutex;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query};
+use axum::extract::{FromRequestParts, Path, Query};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use http::request::Parts;
 use http::{HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 
@@ -103,18 +104,42 @@ fn err(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(ApiKind::Arm, status, code, message)
 }
 
+/// What every ARM handler starts from: the [`Call`] and the query (`api-version`, paging,
+/// `$filter`).
+struct ArmCall {
+    call: Call,
+    query: Vec<(String, String)>,
+}
+
+impl FromRequestParts<EmulatorState> for ArmCall {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, st: &EmulatorState) -> Result<Self, Self::Rejection> {
+        let call = Call::from_request_parts(parts, st).await?;
+        let Query(query) = Query::<Vec<(String, String)>>::from_request_parts(parts, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(ArmCall { call, query })
+    }
+}
+
+/// The segments of a storage account route: `{sub}`, `{rg}`, `{name}`.
+type AccountPath = Path<(String, String, String)>;
+
+/// The segments of a container route: the account's `{sub}`, `{rg}`, `{name}`, and `{container}`.
+type ContainerPath = Path<(String, String, String, String)>;
+
 /// What every ARM route does around its own work: token, api-version, RBAC on `scope` for
 /// `action` (skipped when `scope` is empty), seed; then the route runs with the caller and is
 /// answered (`ok` renders its value; any error, the prologue's included, gets ARM's body).
 fn handle<T>(
-    call: &Call,
-    query: &[(String, String)],
+    arm: &ArmCall,
     action: &str,
     scope: &str,
     ok: impl FnOnce(T) -> Response,
     run: impl FnOnce(&Principal) -> Result<T, ApiError>,
 ) -> Response {
-    let Call { st, meta, headers } = call;
+    let ArmCall { call: Call { st, meta, headers }, query } = arm;
     let result = authenticate(st, headers, meta, ApiKind::Arm, &Need::NONE).and_then(|p| {
         api_version(query)?;
         if !scope.is_empty() {
@@ -129,15 +154,14 @@ fn handle<T>(
 /// [`handle`] for a route under one storage account: after the prologue the account
 /// `(sub, rg, name)` must exist (ARM checks existence after RBAC) and `run` gets it.
 fn on_account<T>(
-    call: &Call,
-    query: &[(String, String)],
+    arm: &ArmCall,
     action: &str,
     scope: &str,
     (sub, rg, name): (&str, &str, &str),
     ok: impl FnOnce(T) -> Response,
     run: impl FnOnce(Value) -> Result<T, ApiError>,
 ) -> Response {
-    handle(call, query, action, scope, ok, |_| run(account(&call.st, sub, rg, name)?))
+    handle(arm, action, scope, ok, |_| run(account(&arm.call.st, sub, rg, name)?))
 }
 
 fn api_version(query: &[(String, String)]) -> Result<(), ApiError> {
@@ -325,9 +349,9 @@ fn replace_item(st: &EmulatorState, collection: &str, item: Value) {
 
 // ---- subscriptions and resource groups ---------------------------------------------------------
 
-async fn list_subscriptions(call: Call, Query(query): Query<Vec<(String, String)>>) -> Response {
-    let Call { st, .. } = &call;
-    handle(&call, &query, "", "", ok_json, |p| {
+async fn list_subscriptions(arm: ArmCall) -> Response {
+    let st = &arm.call.st;
+    handle(&arm, "", "", ok_json, |p| {
         let visible: Vec<Value> = st
             .store()
             .list(SUBS)
@@ -369,68 +393,53 @@ fn tag_filter(f: &str) -> Result<(String, Option<String>), ApiError> {
     Ok((name.ok_or_else(bad)?, value))
 }
 
-async fn list_groups(
-    call: Call,
-    Path(sub): Path<String>,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Response {
-    let Call { st, meta, .. } = &call;
-    handle(
-        &call,
-        &query,
-        "Microsoft.Resources/subscriptions/resourceGroups/read",
-        &sub_scope(&sub),
-        ok_json,
-        |_| {
-            if st.store().find(SUBS, "subscriptionId", &sub).is_none() {
-                return Err(err(
-                    StatusCode::NOT_FOUND,
-                    "SubscriptionNotFound",
-                    format!("The subscription '{sub}' could not be found."),
-                ));
-            }
-            let prefix = format!("{}/resourcegroups/", sub_scope(&sub)).to_ascii_lowercase();
-            let mut groups: Vec<Value> = st
-                .store()
-                .list(GROUPS)
-                .into_iter()
-                .filter(|g| id_of(g).to_ascii_lowercase().starts_with(&prefix))
-                .collect();
-            if let Some(f) = q(&query, "$filter").filter(|f| !f.trim().is_empty()) {
-                let (name, value) = tag_filter(f)?;
-                groups.retain(|g| {
-                    g.get("tags").and_then(Value::as_object).is_some_and(|tags| {
-                        tags.iter().any(|(k, v)| {
-                            k.eq_ignore_ascii_case(&name)
-                                && value.as_ref().is_none_or(|want| v.as_str() == Some(want.as_str()))
-                        })
+async fn list_groups(arm: ArmCall, Path(sub): Path<String>) -> Response {
+    let Call { st, meta, .. } = &arm.call;
+    handle(&arm, "Microsoft.Resources/subscriptions/resourceGroups/read", &sub_scope(&sub), ok_json, |_| {
+        if st.store().find(SUBS, "subscriptionId", &sub).is_none() {
+            return Err(err(
+                StatusCode::NOT_FOUND,
+                "SubscriptionNotFound",
+                format!("The subscription '{sub}' could not be found."),
+            ));
+        }
+        let prefix = format!("{}/resourcegroups/", sub_scope(&sub)).to_ascii_lowercase();
+        let mut groups: Vec<Value> = st
+            .store()
+            .list(GROUPS)
+            .into_iter()
+            .filter(|g| id_of(g).to_ascii_lowercase().starts_with(&prefix))
+            .collect();
+        if let Some(f) = q(&arm.query, "$filter").filter(|f| !f.trim().is_empty()) {
+            let (name, value) = tag_filter(f)?;
+            groups.retain(|g| {
+                g.get("tags").and_then(Value::as_object).is_some_and(|tags| {
+                    tags.iter().any(|(k, v)| {
+                        k.eq_ignore_ascii_case(&name)
+                            && value.as_ref().is_none_or(|want| v.as_str() == Some(want.as_str()))
                     })
-                });
-            }
-            let size = match q(&query, "$top") {
-                Some(t) => t.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    err(
-                        StatusCode::BAD_REQUEST,
-                        "InvalidTopInQueryString",
-                        format!("Invalid $top '{t}' specified in the query string."),
-                    )
-                })?,
-                None => 1000,
-            };
-            arm_list(meta, &format!("/subscriptions/{sub}/resourcegroups"), &query, groups, size)
-        },
-    )
+                })
+            });
+        }
+        let size = match q(&arm.query, "$top") {
+            Some(t) => t.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                err(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidTopInQueryString",
+                    format!("Invalid $top '{t}' specified in the query string."),
+                )
+            })?,
+            None => 1000,
+        };
+        arm_list(meta, &format!("/subscriptions/{sub}/resourcegroups"), &arm.query, groups, size)
+    })
 }
 
 // ---- storage accounts --------------------------------------------------------------------------
 
-async fn list_accounts(
-    call: Call,
-    Path((sub, rg)): Path<(String, String)>,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Response {
-    let Call { st, .. } = &call;
-    handle(&call, &query, "Microsoft.Storage/storageAccounts/read", &group_scope(&sub, &rg), ok_json, |_| {
+async fn list_accounts(arm: ArmCall, Path((sub, rg)): Path<(String, String)>) -> Response {
+    let st = &arm.call.st;
+    handle(&arm, "Microsoft.Storage/storageAccounts/read", &group_scope(&sub, &rg), ok_json, |_| {
         check_group(st, &sub, &rg)?;
         let prefix = format!("{}/providers/Microsoft.Storage/storageAccounts/", group_scope(&sub, &rg))
             .to_ascii_lowercase();
@@ -444,14 +453,9 @@ async fn list_accounts(
     })
 }
 
-async fn get_account(
-    call: Call,
-    Path((sub, rg, name)): Path<(String, String, String)>,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Response {
+async fn get_account(arm: ArmCall, Path((sub, rg, name)): AccountPath) -> Response {
     on_account(
-        &call,
-        &query,
+        &arm,
         "Microsoft.Storage/storageAccounts/read",
         &account_id(&sub, &rg, &name),
         (&sub, &rg, &name),
@@ -523,13 +527,8 @@ fn paired_region(loc: &str) -> &'static str {
     }
 }
 
-async fn put_account(
-    call: Call,
-    Path((sub, rg, name)): Path<(String, String, String)>,
-    Query(query): Query<Vec<(String, String)>>,
-    body: Bytes,
-) -> Response {
-    let Call { st, meta, .. } = &call;
+async fn put_account(arm: ArmCall, Path((sub, rg, name)): AccountPath, body: Bytes) -> Response {
+    let Call { st, meta, .. } = &arm.call;
     let id = account_id(&sub, &rg, &name);
     // A create is answered 202 with where to poll (ARM's asynchronous create); an update, 200.
     let accepted = || {
@@ -546,8 +545,7 @@ async fn put_account(
         resp
     };
     handle(
-        &call,
-        &query,
+        &arm,
         "Microsoft.Storage/storageAccounts/write",
         &id,
         |updated: Option<Value>| updated.map_or_else(accepted, |u| json_ok(&u)),
@@ -644,15 +642,10 @@ fn service_of(st: &EmulatorState, acc: &Value) -> Value {
     })
 }
 
-async fn get_service(
-    call: Call,
-    Path((sub, rg, name)): Path<(String, String, String)>,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Response {
-    let Call { st, .. } = &call;
+async fn get_service(arm: ArmCall, Path((sub, rg, name)): AccountPath) -> Response {
+    let st = &arm.call.st;
     on_account(
-        &call,
-        &query,
+        &arm,
         "Microsoft.Storage/storageAccounts/blobServices/read",
         &service_id(&sub, &rg, &name),
         (&sub, &rg, &name),
@@ -661,16 +654,10 @@ async fn get_service(
     )
 }
 
-async fn put_service(
-    call: Call,
-    Path((sub, rg, name)): Path<(String, String, String)>,
-    Query(query): Query<Vec<(String, String)>>,
-    body: Bytes,
-) -> Response {
-    let Call { st, .. } = &call;
+async fn put_service(arm: ArmCall, Path((sub, rg, name)): AccountPath, body: Bytes) -> Response {
+    let st = &arm.call.st;
     on_account(
-        &call,
-        &query,
+        &arm,
         "Microsoft.Storage/storageAccounts/blobServices/write",
         &service_id(&sub, &rg, &name),
         (&sub, &rg, &name),
@@ -696,43 +683,35 @@ fn container_id(sub: &str, rg: &str, name: &str, container: &str) -> String {
     format!("{}/containers/{container}", service_id(sub, rg, name))
 }
 
-/// The segments of a container route: the account's `{sub}`, `{rg}`, `{name}`, and `{container}`.
-type ContainerPath = Path<(String, String, String, String)>;
-
 /// [`on_account`] for a route on one container: the container's id is the RBAC scope, and `run`
 /// gets it once the account is found.
 fn on_container<T>(
-    call: &Call,
-    query: &[(String, String)],
+    arm: &ArmCall,
     (sub, rg, name, container): (&str, &str, &str, &str),
     action: &str,
     ok: impl FnOnce(T) -> Response,
     run: impl FnOnce(&str) -> Result<T, ApiError>,
 ) -> Response {
     let id = container_id(sub, rg, name, container);
-    on_account(call, query, action, &id, (sub, rg, name), ok, |_| run(&id))
+    on_account(arm, action, &id, (sub, rg, name), ok, |_| run(&id))
 }
 
 fn container_not_found() -> ApiError {
     err(StatusCode::NOT_FOUND, "ContainerNotFound", "The specified container does not exist.")
 }
 
-async fn list_containers(
-    call: Call,
-    Path((sub, rg, name)): Path<(String, String, String)>,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Response {
-    let Call { st, meta, .. } = &call;
+async fn list_containers(arm: ArmCall, Path((sub, rg, name)): AccountPath) -> Response {
+    let Call { st, meta, .. } = &arm.call;
     on_account(
-        &call,
-        &query,
+        &arm,
         "Microsoft.Storage/storageAccounts/blobServices/containers/read",
         &service_id(&sub, &rg, &name),
         (&sub, &rg, &name),
         ok_json,
         |a| {
             let prefix = format!("{}/blobservices/default/containers/", id_of(&a)).to_ascii_lowercase();
-            let include_deleted = q(&query, "$include").is_some_and(|v| v.eq_ignore_ascii_case("deleted"));
+            let include_deleted =
+                q(&arm.query, "$include").is_some_and(|v| v.eq_ignore_ascii_case("deleted"));
             let items: Vec<Value> = st
                 .store()
                 .list(CONTAINERS)
@@ -740,27 +719,22 @@ async fn list_containers(
                 .filter(|c| id_of(c).to_ascii_lowercase().starts_with(&prefix))
                 .filter(|c| include_deleted || !c["properties"]["deleted"].as_bool().unwrap_or(false))
                 .collect();
-            let size = match q(&query, "$maxpagesize") {
+            let size = match q(&arm.query, "$maxpagesize") {
             Some(m) => m.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
                 err(StatusCode::BAD_REQUEST, "InvalidQueryParameterValue", format!("Value for one of the query parameters specified in the request URI is invalid: $maxpagesize '{m}'."))
             })?,
             None => 5000,
         };
             let path = format!("{}/blobServices/default/containers", id_of(&a));
-            arm_list(meta, &path, &query, items, size)
+            arm_list(meta, &path, &arm.query, items, size)
         },
     )
 }
 
-async fn get_container(
-    call: Call,
-    Path((sub, rg, name, container)): ContainerPath,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Response {
-    let Call { st, .. } = &call;
+async fn get_container(arm: ArmCall, Path((sub, rg, name, container)): ContainerPath) -> Response {
+    let st = &arm.call.st;
     on_container(
-        &call,
-        &query,
+        &arm,
         (&sub, &rg, &name, &container),
         "Microsoft.Storage/storageAccounts/blobServices/containers/read",
         ok_json,
@@ -784,15 +758,13 @@ fn container_props(body: &Bytes) -> Result<Value, ApiError> {
 }
 
 async fn put_container(
-    call: Call,
+    arm: ArmCall,
     Path((sub, rg, name, container)): ContainerPath,
-    Query(query): Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Response {
-    let Call { st, .. } = &call;
+    let st = &arm.call.st;
     on_container(
-        &call,
-        &query,
+        &arm,
         (&sub, &rg, &name, &container),
         "Microsoft.Storage/storageAccounts/blobServices/containers/write",
         |(status, b): (StatusCode, Value)| status_json(status, &b),
@@ -841,15 +813,13 @@ async fn put_container(
 }
 
 async fn patch_container(
-    call: Call,
+    arm: ArmCall,
     Path((sub, rg, name, container)): ContainerPath,
-    Query(query): Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Response {
-    let Call { st, .. } = &call;
+    let st = &arm.call.st;
     on_container(
-        &call,
-        &query,
+        &arm,
         (&sub, &rg, &name, &container),
         "Microsoft.Storage/storageAccounts/blobServices/containers/write",
         ok_json,
@@ -875,15 +845,10 @@ async fn patch_container(
     )
 }
 
-async fn delete_container(
-    call: Call,
-    Path((sub, rg, name, container)): ContainerPath,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Response {
-    let Call { st, .. } = &call;
+async fn delete_container(arm: ArmCall, Path((sub, rg, name, container)): ContainerPath) -> Response {
+    let st = &arm.call.st;
     on_container(
-        &call,
-        &query,
+        &arm,
         (&sub, &rg, &name, &container),
         "Microsoft.Storage/storageAccounts/blobServices/containers/delete",
         // ARM answers 200 when the container existed and 204 when it did not.
