@@ -25,7 +25,7 @@ use crate::meta::{Call, RequestMeta};
 use crate::state::{AuthCode, DeviceCode, DeviceStatus, EmulatorState, normalize_user_code};
 
 /// `GET /{tenant}/oauth2/v2.0/authorize` and `GET /{tenant}/oauth2/authorize` (v1, `resource`
-/// instead of `scope`; [`authorize`] reads whichever was sent): the query is the form.
+/// instead of `scope`; `authorize` reads whichever was sent): the query is the form.
 pub async fn authorize_get(call: Call, Path(tenant): Path<String>, RawQuery(q): RawQuery) -> Response {
     authorize(&call, &tenant, &Form::parse(q.unwrap_or_default().as_bytes()))
 }
