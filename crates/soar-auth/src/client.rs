@@ -24,6 +24,9 @@ use crate::spec::{ApiKind, AuthSpec, first};
 
 type Slot = Arc<tokio::sync::Mutex<Option<MemToken>>>;
 
+/// The table size at which a new slot first prunes dead ones (see [`Shared::prune`]).
+const PRUNE_AT: usize = 256;
+
 /// Process-wide state: the HTTP transport (connection pools), the clock and sleep seams, the
 /// emulator hook-up configuration and the single-flight token table. Create once per process.
 pub struct Shared {
@@ -99,7 +102,33 @@ impl Shared {
         if let Some(s) = self.flights.get(key) {
             return s.clone();
         }
+        if self.flights.len() >= PRUNE_AT {
+            self.prune();
+        }
         self.flights.entry(key.to_owned()).or_default().clone()
+    }
+
+    /// Drops the slots nobody holds whose token is gone or expired. Keys include a hash of the
+    /// refresh token, so without this a long `--serve` process whose refresh tokens rotate would
+    /// keep one dead slot per rotation.
+    fn prune(&self) {
+        let now = self.clock.epoch();
+        self.flights.retain(|_, slot| {
+            // Held elsewhere: a request is using it (or about to); keep it.
+            if Arc::strong_count(slot) > 1 {
+                return true;
+            }
+            match slot.try_lock() {
+                Ok(token) => token.as_ref().is_some_and(|t| t.valid_until > now),
+                Err(_) => true,
+            }
+        });
+    }
+
+    /// How many identity+scope slots are kept (tests).
+    #[doc(hidden)]
+    pub fn slot_count(&self) -> usize {
+        self.flights.len()
     }
 
     /// Drops every in-memory token whose key starts with `prefix`.

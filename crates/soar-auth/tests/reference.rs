@@ -992,3 +992,27 @@ async fn token_answer_without_access_token_is_an_error() {
     );
     assert!(!c.changed(), "nothing cached");
 }
+
+// ---------------------------------------------------------------- beyond the reference
+
+#[tokio::test]
+async fn dead_single_flight_slots_are_pruned_in_a_long_running_process() {
+    let http = MockTransport::new();
+    let time = FakeTime::at(10.0);
+    let shared = testing::shared(http.clone(), time.clone(), HttpConfig::default());
+    let client = MsClient::from_params(&ALL, &oproxy_params("t"), shared.clone()).unwrap();
+    // Each rotation of the refresh token is a new identity+grant slot.
+    for i in 0..300 {
+        http.respond(HttpResponse::json(200, &token_answer("rt", json!(3600))));
+        let mut c = ctx(json!({"current_refresh_token": format!("rt-{i}")}));
+        client.token(&mut c, ApiKind::Graph).await.unwrap();
+    }
+    // Live tokens are never dropped.
+    assert_eq!(shared.slot_count(), 300);
+    // Once they have expired, the next new slot clears them.
+    time.set(10_000.0);
+    http.respond(HttpResponse::json(200, &token_answer("rt", json!(3600))));
+    let mut c = ctx(json!({"current_refresh_token": "rt-new"}));
+    client.token(&mut c, ApiKind::Graph).await.unwrap();
+    assert_eq!(shared.slot_count(), 1);
+}
