@@ -8,7 +8,13 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
+// The JSON writer lives in `soar-pyjson` so that `soar-auth` (which must not depend on this
+// crate) writes error bodies the same way; re-exported here so `py::json_dumps` etc. stay.
+pub use soar_pyjson::{
+    float_repr, json_dumps, number_into, number_text, write_joined, write_json, write_json_str,
+};
+use soar_pyjson::{write_dict, write_list};
 
 /// Python truthiness: None, False, 0, 0.0, "", [] and {} are false.
 pub fn truthy(v: &Value) -> bool {
@@ -33,220 +39,6 @@ pub fn type_name(v: &Value) -> &'static str {
         Value::Array(_) => "list",
         Value::Object(_) => "dict",
     }
-}
-
-/// Python's `repr(float)` (also what `json.dumps` writes for a float).
-pub fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".to_owned();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf".to_owned() } else { "-inf".to_owned() };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".to_owned() } else { "0.0".to_owned() };
-    }
-    // `{:e}` gives the shortest round-trip digits, like Python's repr, in the form `d.ddde±x`.
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let mut exp = exp;
-    if let Some((d, e)) = half_even_tie(f.abs(), &digits, exp) {
-        digits = d;
-        exp = e;
-    }
-    let mut out = String::new();
-    if f < 0.0 {
-        out.push('-');
-    }
-    if (-4..16).contains(&exp) {
-        if exp < 0 {
-            out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
-            out.push_str(&digits);
-        } else {
-            let int_len = exp as usize + 1;
-            if digits.len() <= int_len {
-                out.push_str(&digits);
-                out.extend(std::iter::repeat_n('0', int_len - digits.len()));
-                out.push_str(".0");
-            } else {
-                out.push_str(&digits[..int_len]);
-                out.push('.');
-                out.push_str(&digits[int_len..]);
-            }
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
-    }
-    out
-}
-
-/// When the exact value of `abs` lies exactly halfway between two shortest candidates, Python
-/// picks the one with an even last digit; Rust may pick the other. Returns Python's choice.
-fn half_even_tie(abs: f64, digits: &str, exp: i32) -> Option<(String, i32)> {
-    let n = digits.len();
-    // Two shortest candidates exist only when the double's rounding interval (about 2.2e-16
-    // relative) holds two n-digit decimals, so n >= 15, and a neighbour of Rust's choice must
-    // round-trip too. Both checks are cheap; the exact expansion below is not.
-    if n < 15 {
-        return None;
-    }
-    let d: u64 = digits.parse().ok()?;
-    let scale = exp - (n as i32 - 1);
-    let round_trips = |v: u64| format!("{v}e{scale}").parse::<f64>().ok() == Some(abs);
-    let neighbour_round_trips = round_trips(d + 1) || (d > 0 && round_trips(d - 1));
-    if !neighbour_round_trips {
-        return None;
-    }
-    let exact = format!("{abs:.45e}");
-    let (mant, e2) = exact.split_once('e')?;
-    if e2.parse::<i32>().ok()? != exp {
-        return None;
-    }
-    let exact_digits: Vec<u8> = mant.bytes().filter(u8::is_ascii_digit).collect();
-    if exact_digits.get(n) != Some(&b'5') || !exact_digits[n + 1..].iter().all(|&b| b == b'0') {
-        return None;
-    }
-    let prefix: u128 = std::str::from_utf8(&exact_digits[..n]).ok()?.parse().ok()?;
-    let chosen = if prefix.is_multiple_of(2) { prefix } else { prefix + 1 };
-    let mut text = chosen.to_string();
-    let mut exp = exp;
-    if text.len() > n {
-        exp += 1;
-    }
-    while text.len() > 1 && text.ends_with('0') {
-        text.pop();
-    }
-    Some((text, exp))
-}
-
-/// A JSON number as Python writes it (`str()`, `repr()` and `json.dumps` agree on numbers).
-pub fn number_text(n: &Number) -> String {
-    let mut out = String::new();
-    number_into(&mut out, n);
-    out
-}
-
-/// [`number_text`], appended to `out`.
-pub fn number_into(out: &mut String, n: &Number) {
-    if let Some(i) = n.as_i64() {
-        let _ = write!(out, "{i}");
-    } else if let Some(u) = n.as_u64() {
-        let _ = write!(out, "{u}");
-    } else {
-        out.push_str(&float_repr(n.as_f64().unwrap_or(f64::NAN)));
-    }
-}
-
-/// Python's `json.dumps(v, ensure_ascii=..)` with the default separators `", "` and `": "`.
-pub fn json_dumps(v: &Value, ensure_ascii: bool) -> String {
-    let mut out = String::new();
-    write_json(&mut out, v, ensure_ascii);
-    out
-}
-
-/// [`json_dumps`], appended to `out`.
-pub fn write_json(out: &mut String, v: &Value, ensure_ascii: bool) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            if n.is_f64() {
-                let f = n.as_f64().unwrap_or(f64::NAN);
-                // json.dumps spells the non-finite floats in JavaScript style.
-                if f.is_nan() {
-                    out.push_str("NaN");
-                } else if f.is_infinite() {
-                    out.push_str(if f > 0.0 { "Infinity" } else { "-Infinity" });
-                } else {
-                    out.push_str(&float_repr(f));
-                }
-            } else {
-                number_into(out, n);
-            }
-        }
-        Value::String(s) => write_json_str(out, s, ensure_ascii),
-        Value::Array(a) => write_list(out, a, |out, item| write_json(out, item, ensure_ascii)),
-        Value::Object(o) => write_dict(
-            out,
-            o,
-            |out, k| write_json_str(out, k, ensure_ascii),
-            |out, item| write_json(out, item, ensure_ascii),
-        ),
-    }
-}
-
-/// A JSON string literal as Python's `json` module writes it.
-pub fn write_json_str(out: &mut String, s: &str, ensure_ascii: bool) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c if ensure_ascii && (c as u32) > 0x7e => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// Writes each item with `write`, with `sep` between two items (Python's `sep.join`).
-pub fn write_joined<T>(
-    out: &mut String,
-    items: impl IntoIterator<Item = T>,
-    sep: &str,
-    mut write: impl FnMut(&mut String, T),
-) {
-    for (i, item) in items.into_iter().enumerate() {
-        if i > 0 {
-            out.push_str(sep);
-        }
-        write(out, item);
-    }
-}
-
-/// `[a, b]`: the list layout `json.dumps` and `repr` share, items written by `item`.
-fn write_list(out: &mut String, items: &[Value], item: impl Fn(&mut String, &Value)) {
-    out.push('[');
-    write_joined(out, items, ", ", item);
-    out.push(']');
-}
-
-/// `{k: v}`: the dict layout `json.dumps` and `repr` share, keys and values written by `key`
-/// and `item`.
-fn write_dict(
-    out: &mut String,
-    map: &Map<String, Value>,
-    key: impl Fn(&mut String, &str),
-    item: impl Fn(&mut String, &Value),
-) {
-    out.push('{');
-    write_joined(out, map, ", ", |out, (k, v)| {
-        key(out, k);
-        out.push_str(": ");
-        item(out, v);
-    });
-    out.push('}');
 }
 
 /// Python's `str(v)`: strings as they are, everything else as `repr`.
@@ -618,29 +410,6 @@ mod tests {
     /// One check per case: the Rust output must equal what Python 3.11 prints.
     fn check(got: String, want: &str) {
         assert_eq!(got, want);
-    }
-
-    #[test]
-    // The tie case below needs every digit: it is exactly representable, and its point is the rounding.
-    #[allow(clippy::excessive_precision)]
-    fn float_repr_matches_python() {
-        for (f, want) in [
-            (2.5, "2.5"),
-            (1.0, "1.0"),
-            (1e16, "1e+16"),
-            (1.2345678901234567e19, "1.2345678901234567e+19"),
-            (1e15, "1000000000000000.0"),
-            (0.1 + 0.2, "0.30000000000000004"),
-            (-0.0, "-0.0"),
-            (1e-5, "1e-05"),
-            (0.0001, "0.0001"),
-            (123.456, "123.456"),
-            (-1.5e-300, "-1.5e-300"),
-            // Exactly halfway between two 16-digit candidates: Python keeps the even digit.
-            (9671074504078.0625, "9671074504078.062"),
-        ] {
-            check(float_repr(f), want);
-        }
     }
 
     #[test]
