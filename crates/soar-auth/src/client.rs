@@ -755,8 +755,9 @@ pub fn api_error(resp: &HttpResponse) -> Error {
         .and_then(|s| s.canonical_reason())
         .unwrap_or("Unknown")
         .to_owned();
+    // `json.dumps(body)` as the reference writes it (`{"a": 1}`, ASCII-escaped); raw text stays raw.
     let body = match serde_json::from_slice::<Value>(&resp.body) {
-        Ok(v) => v.to_string(),
+        Ok(v) => soar_pyjson::json_dumps(&v, true),
         Err(_) => String::from_utf8_lossy(&resp.body).into_owned(),
     };
     Error::Api { status: resp.status, reason, body }

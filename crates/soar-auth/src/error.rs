@@ -35,7 +35,7 @@ pub enum Error {
         status: u16,
         /// The status's reason phrase.
         reason: String,
-        /// The body (JSON re-serialized, or raw text).
+        /// The body: JSON re-written as Python's `json.dumps` does, or the raw text.
         body: String,
     },
     /// The configuration cannot be used; the text says what to change.

@@ -137,7 +137,37 @@ async fn page_not_found_is_a_not_found_error() {
         r.client.request(&mut c, ApiKind::Graph, Method::GET, "v1.0/users/x", &[], None).await.unwrap_err();
     assert!(e.is_not_found());
     assert_eq!(e.status(), Some(404));
-    assert!(e.to_string().starts_with("Error in API call [404] - Not Found\n{\"error\""), "{e}");
+    // The body is written as Python's `json.dumps` writes it (`", "` and `": "` separators).
+    assert_eq!(
+        e.to_string(),
+        "Error in API call [404] - Not Found\n\
+         {\"error\": {\"code\": \"Request_ResourceNotFound\", \"message\": \"Resource 'x' does not exist\"}}"
+    );
+}
+
+/// The text of an API error for one answer: `Error in API call [<status>] - <reason>\n` and
+/// `json.dumps(body)` when the body is JSON, else the raw text (msapi.md §6).
+#[test]
+fn api_error_text_writes_the_body_as_json_dumps_does() {
+    fn check(status: u16, body: &[u8], want: &str) {
+        let resp = HttpResponse { status, headers: Vec::new(), body: body.to_vec() };
+        assert_eq!(soar_auth::api_error(&resp).to_string(), want, "{}", String::from_utf8_lossy(body));
+    }
+    check(400, br#"{"a":1,"b":[1,2]}"#, "Error in API call [400] - Bad Request\n{\"a\": 1, \"b\": [1, 2]}");
+    // ensure_ascii is on, floats use Python's repr, key order is the body's.
+    check(
+        409,
+        "{\"z\":\"caf\u{e9}\",\"n\":1E16,\"f\":2.50,\"a\":null}".as_bytes(),
+        "Error in API call [409] - Conflict\n{\"z\": \"caf\\u00e9\", \"n\": 1e+16, \"f\": 2.5, \"a\": null}",
+    );
+    // Not JSON: the raw text, untouched (spacing included).
+    check(
+        502,
+        b"<html> Bad  gateway </html>",
+        "Error in API call [502] - Bad Gateway\n<html> Bad  gateway </html>",
+    );
+    check(503, b"{\"a\":1", "Error in API call [503] - Service Unavailable\n{\"a\":1");
+    check(500, b"", "Error in API call [500] - Internal Server Error\n");
 }
 
 // ---------------------------------------------------------------- 4: epoch
