@@ -206,6 +206,12 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn the_registry_follows_the_runtime_rules() {
+        // Prefixes, unique names and argument defaults, as the runtime checks at start-up.
+        soar_core::check_integration(&integration()).unwrap();
+    }
+
     /// (params given, app_id and auth_type after `prepare`, refresh token stored).
     #[test]
     fn prepare_fills_defaults_and_splits_the_legacy_app_id() {

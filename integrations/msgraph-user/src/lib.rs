@@ -170,3 +170,13 @@ impl KindHandler<Kind> for Handler {
         commands::run(kind, &env, ctx).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_registry_follows_the_runtime_rules() {
+        // Prefixes (msgraph-direct-reports declared), unique names and argument defaults, as the
+        // runtime checks at start-up.
+        soar_core::check_integration(&super::integration()).unwrap();
+    }
+}
