@@ -44,6 +44,11 @@ impl Emu {
         ]
     }
 
+    /// How many token requests the emulator has answered so far (every grant, IMDS, proxy).
+    pub fn token_requests(&self) -> u64 {
+        self.inner.request_log().token_requests()
+    }
+
     /// `${NAME}` values for params.
     pub fn placeholders(&self) -> Result<Placeholders> {
         let mut p = Placeholders::new();
