@@ -110,17 +110,21 @@ fn first_token(c: &mut Criterion) {
             ]),
         ),
     ];
+    // A cold process each iteration: a new token cache over the same connection pool.
+    let fresh_shared = || {
+        Shared::with_parts(
+            transport.clone(),
+            Arc::new(soar_auth::http::SystemClock),
+            Arc::new(soar_auth::http::TokioSleeper),
+            cfg.clone(),
+        )
+    };
     let mut g = c.benchmark_group("first_token");
     g.sample_size(30);
     for (name, p) in cases {
         g.bench_function(name, |b| {
             b.iter(|| {
-                let shared = Shared::with_parts(
-                    transport.clone(),
-                    Arc::new(soar_auth::http::SystemClock),
-                    Arc::new(soar_auth::http::TokioSleeper),
-                    cfg.clone(),
-                );
+                let shared = fresh_shared();
                 let client = MsClient::from_params(&SPEC, &p, shared).unwrap();
                 let mut ctx = IntegrationContext::default();
                 rt.block_on(client.token(&mut ctx, ApiKind::Graph)).unwrap();
@@ -140,12 +144,7 @@ fn first_token(c: &mut Criterion) {
     );
     g.bench_function("authorization-code", |b| {
         b.iter(|| {
-            let shared = Shared::with_parts(
-                transport.clone(),
-                Arc::new(soar_auth::http::SystemClock),
-                Arc::new(soar_auth::http::TokioSleeper),
-                cfg.clone(),
-            );
+            let shared = fresh_shared();
             let mut ctx = IntegrationContext::default();
             let url = MsClient::from_params(&SPEC, &user, shared.clone())
                 .unwrap()
@@ -175,12 +174,7 @@ fn first_token(c: &mut Criterion) {
     ]);
     g.bench_function("device-code", |b| {
         b.iter(|| {
-            let shared = Shared::with_parts(
-                transport.clone(),
-                Arc::new(soar_auth::http::SystemClock),
-                Arc::new(soar_auth::http::TokioSleeper),
-                cfg.clone(),
-            );
+            let shared = fresh_shared();
             let client = MsClient::from_params(&SPEC, &device, shared).unwrap();
             let mut ctx = IntegrationContext::default();
             let s = rt.block_on(client.device_start(&mut ctx)).unwrap();

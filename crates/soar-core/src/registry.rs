@@ -29,12 +29,6 @@ pub const ENGINE_COMMANDS: &[&str] = &[
     "get-mapping-fields",
 ];
 
-/// Reference command names that do not carry their integration's full prefix.
-///
-/// Deprecated: the core must not know integrations' names. An integration declares such names
-/// itself with [`Integration::unprefixed_commands`]; this list goes once `msgraph-user` does.
-pub const PREFIX_EXCEPTIONS: &[&str] = &["msgraph-direct-reports"];
-
 /// One registered command with its argument specs, read once.
 pub(crate) struct Registered {
     pub(crate) command: Box<dyn Command>,
@@ -60,7 +54,6 @@ impl Registry {
             let name = command.name().to_owned();
             if !name.starts_with(&wanted)
                 && !ENGINE_COMMANDS.contains(&name.as_str())
-                && !PREFIX_EXCEPTIONS.contains(&name.as_str())
                 && !unprefixed.contains(&name.as_str())
             {
                 problems.push(format!("command {name:?} does not start with the prefix {wanted:?}"));
