@@ -29,11 +29,16 @@ pub const COMPLETE_DEFAULT_SECS: u64 = 60;
 /// The longest `auth-complete` polling time accepted.
 pub const COMPLETE_MAX_SECS: u64 = 900;
 
-/// Turns an auth error into the runtime's error (its text is already for a person).
+/// Turns an auth error into the runtime's error: an API's error answer keeps its status,
+/// headers and body ([`Error::Api`]); everything else is its text, already worded for a person.
+/// This is the one place an auth-crate error crosses into the runtime.
 pub fn core_error(e: soar_auth::Error) -> Error {
+    let text = e.to_string();
     match e {
-        soar_auth::Error::Config(m) => Error::Command(m),
-        other => Error::command(other),
+        soar_auth::Error::Api { status, headers, body, .. } => {
+            Error::Api(soar_core::ApiFailure { status, headers, body, text })
+        }
+        _ => Error::Command(text),
     }
 }
 

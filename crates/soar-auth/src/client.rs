@@ -593,11 +593,11 @@ pub const API_RETRIES: u32 = 3;
 /// The longest wait between retries, whatever `Retry-After` says.
 pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 
-/// One API call, for what [`MsClient::request`] does not cover (extra headers, raw bodies).
+/// One API call: the one request builder from a command handler to the wire. Which API it goes
+/// to (base URL and token audience) is given to [`MsClient::send`], so a handler builds a
+/// request without knowing the cloud or the flow.
 #[derive(Debug, Clone)]
 pub struct ApiRequest {
-    /// Which API (base URL and token audience).
-    pub api: ApiKind,
     /// Method.
     pub method: http::Method,
     /// A path appended to the API's base URL, or an absolute URL (next links).
@@ -614,9 +614,8 @@ pub struct ApiRequest {
 
 impl ApiRequest {
     /// A request without query, headers or body.
-    pub fn new(api: ApiKind, method: http::Method, path_or_url: impl Into<String>) -> Self {
+    pub fn new(method: http::Method, path_or_url: impl Into<String>) -> Self {
         ApiRequest {
-            api,
             method,
             path_or_url: path_or_url.into(),
             query: Vec::new(),
@@ -624,6 +623,31 @@ impl ApiRequest {
             body: None,
             ok_statuses: Vec::new(),
         }
+    }
+
+    /// A GET of `path_or_url`.
+    pub fn get(path_or_url: impl Into<String>) -> Self {
+        Self::new(http::Method::GET, path_or_url)
+    }
+
+    /// A POST to `path_or_url`.
+    pub fn post(path_or_url: impl Into<String>) -> Self {
+        Self::new(http::Method::POST, path_or_url)
+    }
+
+    /// A PUT to `path_or_url`.
+    pub fn put(path_or_url: impl Into<String>) -> Self {
+        Self::new(http::Method::PUT, path_or_url)
+    }
+
+    /// A PATCH of `path_or_url`.
+    pub fn patch(path_or_url: impl Into<String>) -> Self {
+        Self::new(http::Method::PATCH, path_or_url)
+    }
+
+    /// A DELETE of `path_or_url`.
+    pub fn delete(path_or_url: impl Into<String>) -> Self {
+        Self::new(http::Method::DELETE, path_or_url)
     }
 
     /// Adds a query parameter.
@@ -642,6 +666,16 @@ impl ApiRequest {
     pub fn json(mut self, body: &Value) -> Self {
         self.body = Some(body.to_string().into_bytes());
         self
+    }
+
+    /// The JSON body, parsed back (tests and fakes read what a handler sent).
+    pub fn json_body(&self) -> Option<Value> {
+        self.body.as_deref().and_then(|b| serde_json::from_slice(b).ok())
+    }
+
+    /// True when the path is an absolute URL (a next link) rather than a path below the base.
+    pub fn is_absolute(&self) -> bool {
+        self.path_or_url.starts_with("https://") || self.path_or_url.starts_with("http://")
     }
 }
 
@@ -690,10 +724,10 @@ impl MsClient {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Value, Error> {
-        let mut req = ApiRequest::new(api, method, path_or_url);
+        let mut req = ApiRequest::new(method, path_or_url);
         req.query = query.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
         req.body = body.map(|b| b.to_string().into_bytes());
-        let resp = self.send(ctx, req).await?;
+        let resp = self.send(ctx, api, req).await?;
         if resp.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
@@ -704,9 +738,14 @@ impl MsClient {
     /// One API call: bearer token for the API, `Content-Type`/`Accept: application/json`, retries
     /// with back-off on 429 (honouring `Retry-After`) and 5xx for idempotent methods, one token
     /// refresh and retry on 401. A status that is not 2xx (or listed as OK) is an [`Error::Api`].
-    pub async fn send(&self, ctx: &mut IntegrationContext, req: ApiRequest) -> Result<HttpResponse, Error> {
-        let url = self.api_url(req.api, &req.path_or_url, &req.query)?;
-        let mut token = self.token(ctx, req.api).await?;
+    pub async fn send(
+        &self,
+        ctx: &mut IntegrationContext,
+        api: ApiKind,
+        req: ApiRequest,
+    ) -> Result<HttpResponse, Error> {
+        let url = self.api_url(api, &req.path_or_url, &req.query)?;
+        let mut token = self.token(ctx, api).await?;
         let mut refreshed = false;
         let mut attempt = 0u32;
         loop {
@@ -727,8 +766,8 @@ impl MsClient {
             if resp.status == 401 && !refreshed {
                 // The cached token was refused (revoked, or expired early): refresh once, retry once.
                 refreshed = true;
-                tracing::debug!(api = req.api.name(), "401 from the API: refreshing the token once");
-                token = self.refresh_token(ctx, req.api, &token).await?;
+                tracing::debug!(api = api.name(), "401 from the API: refreshing the token once");
+                token = self.refresh_token(ctx, api, &token).await?;
                 continue;
             }
             let retryable = resp.status == 429 || resp.status >= 500;
@@ -760,5 +799,5 @@ pub fn api_error(resp: &HttpResponse) -> Error {
         Ok(v) => soar_pyjson::json_dumps(&v, true),
         Err(_) => String::from_utf8_lossy(&resp.body).into_owned(),
     };
-    Error::Api { status: resp.status, reason, body }
+    Error::Api { status: resp.status, reason, headers: resp.headers.clone(), body }
 }

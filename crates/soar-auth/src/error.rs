@@ -35,6 +35,8 @@ pub enum Error {
         status: u16,
         /// The status's reason phrase.
         reason: String,
+        /// The answer's headers (e.g. `Retry-After`, `request-id`), as received.
+        headers: Vec<(String, String)>,
         /// The body: JSON re-written as Python's `json.dumps` does, or the raw text.
         body: String,
     },

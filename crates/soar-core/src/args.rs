@@ -8,10 +8,12 @@
 //! computed from [`Clock::now_utc`], so tests pin "now".
 
 mod datetime;
+pub mod typed;
 
 use serde_json::{Map, Value};
 
 pub use datetime::{ArgDateTime, parse_date_text};
+pub use typed::{ArgContext, Args, Choice, FromArg, Json, choice_from_arg, decode_field, decode_field_or, is_blank};
 
 use crate::Error;
 use crate::format::py;

@@ -185,4 +185,8 @@ pub struct ParamSpec {
     pub options: &'static [&'static str],
     /// Shown only under advanced settings.
     pub hidden: bool,
+    /// A boolean checkbox (XSOAR type 8).
+    pub checkbox: bool,
+    /// Help text shown beside the field (the YAML's `additionalinfo`).
+    pub help: &'static str,
 }

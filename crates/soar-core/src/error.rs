@@ -35,9 +35,16 @@ pub enum Error {
         /// What is wrong and what is accepted.
         reason: String,
     },
-    /// An error raised by the command itself (auth, API, ...), already worded for a person.
+    /// An error raised by the command itself (auth, configuration, ...), already worded for a
+    /// person.
     #[error("{0}")]
     Command(String),
+    /// An API answered with a status that is not OK. The text is the reference's
+    /// (`Error in API call [404] - Not Found\n{...}`), made once where the answer was read; the
+    /// status, headers and body stay available to handlers that turn some answers into results
+    /// (a 404 that means "no such user").
+    #[error("{}", .0.text)]
+    Api(ApiFailure),
     /// The request could not be read as a request: malformed JSON, a missing `command`, a
     /// field of the wrong type. The text names the field and the fix.
     #[error("{0}")]
@@ -91,7 +98,33 @@ pub enum Error {
     Registry(String),
 }
 
+/// An API's error answer, as [`Error::Api`] carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiFailure {
+    /// The HTTP status.
+    pub status: u16,
+    /// The answer's headers.
+    pub headers: Vec<(String, String)>,
+    /// The answer's body as the text shows it (JSON as Python's `json.dumps` writes it).
+    pub body: String,
+    /// What a person reads.
+    pub text: String,
+}
+
 impl Error {
+    /// The HTTP status of an [`Error::Api`].
+    pub fn api_status(&self) -> Option<u16> {
+        match self {
+            Error::Api(f) => Some(f.status),
+            _ => None,
+        }
+    }
+
+    /// True for an API 404.
+    pub fn is_not_found(&self) -> bool {
+        self.api_status() == Some(404)
+    }
+
     /// Wraps any error whose `Display` text is already fit for a person.
     pub fn command(e: impl std::fmt::Display) -> Self {
         Error::Command(e.to_string())

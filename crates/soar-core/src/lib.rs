@@ -34,7 +34,7 @@ mod validate;
 pub use command::*;
 
 pub use dispatch::{Dispatcher, MAX_REQUEST_BYTES};
-pub use error::Error;
+pub use error::{ApiFailure, Error};
 pub use format::{CommandResults, TableOptions, table_to_markdown};
 pub use redact::MASK;
 pub use registry::{Registry, check_integration};

@@ -1,81 +1,19 @@
-//! The seam between the command handlers and a Microsoft API: one call in, status and JSON
-//! out. The real implementation is [`crate::client::MsApi`]; tests can put anything that
-//! speaks the API behind it.
+//! The seam between the command handlers and a Microsoft API: one [`Request`] in, a [`Reply`]
+//! or the runtime's [`Error`] out. The real implementation is [`crate::MsApi`]; handler tests
+//! put [`crate::testing::FakeApi`] behind it.
 
 use async_trait::async_trait;
 use serde_json::Value;
+use soar_core::Error;
 use soar_protocol::IntegrationContext;
 
-/// The HTTP method of a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    /// GET
-    Get,
-    /// POST
-    Post,
-    /// PUT
-    Put,
-    /// PATCH
-    Patch,
-    /// DELETE
-    Delete,
-}
-
-impl From<Method> for http::Method {
-    fn from(m: Method) -> Self {
-        match m {
-            Method::Get => http::Method::GET,
-            Method::Post => http::Method::POST,
-            Method::Put => http::Method::PUT,
-            Method::Patch => http::Method::PATCH,
-            Method::Delete => http::Method::DELETE,
-        }
-    }
-}
-
-/// One API call. `path` is relative to the API's versioned base unless it is an absolute URL
-/// (a next link).
-#[derive(Debug, Clone)]
-pub struct Call {
-    /// The method.
-    pub method: Method,
-    /// The path below the API base (already percent-encoded), or an absolute next link.
-    pub path: String,
-    /// Query parameters (encoded by the client).
-    pub query: Vec<(&'static str, String)>,
-    /// Extra request headers.
-    pub headers: Vec<(&'static str, String)>,
-    /// The JSON body.
-    pub body: Option<Value>,
-}
-
-impl Call {
-    /// A call without query, headers or body.
-    pub fn new(method: Method, path: impl Into<String>) -> Self {
-        Call { method, path: path.into(), query: Vec::new(), headers: Vec::new(), body: None }
-    }
-
-    /// Adds a query parameter.
-    pub fn query(mut self, key: &'static str, value: impl Into<String>) -> Self {
-        self.query.push((key, value.into()));
-        self
-    }
-
-    /// Adds a header.
-    pub fn header(mut self, key: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((key, value.into()));
-        self
-    }
-
-    /// Sets the JSON body.
-    pub fn body(mut self, body: Value) -> Self {
-        self.body = Some(body);
-        self
-    }
-}
+/// The one request builder, from a handler to the wire: `Request::get("users").query(..)`.
+/// A relative path goes below the API's versioned base; an absolute URL is a next link (which
+/// [`Api::send`] accepts only on the API's own origin).
+pub use soar_auth::ApiRequest as Request;
 
 /// An answer with a 2xx status.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     /// The status code.
     pub status: u16,
@@ -83,43 +21,72 @@ pub struct Reply {
     pub body: Value,
 }
 
-/// A failed call: its status when the API answered, the answer's body, and the text a person
-/// reads (the reference's wording, e.g. `Error in API call [404] - Not Found\n{...}`).
-#[derive(Debug, Clone)]
-pub struct ApiError {
-    /// The HTTP status, when there was an answer.
-    pub status: Option<u16>,
-    /// The answer's body text, when there was one.
-    pub body: Option<String>,
-    /// The full message.
-    pub text: String,
-}
-
-impl ApiError {
-    /// True for a 404.
-    pub fn is_not_found(&self) -> bool {
-        self.status == Some(404)
-    }
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
 /// Something that runs calls to one API with a token for the configured flow.
 #[async_trait]
 pub trait Api: Send + Sync {
-    /// Runs one call; the body is `Value::Null` when the answer has none (202, 204).
-    async fn send(&self, ctx: &mut IntegrationContext, call: Call) -> Result<Reply, ApiError>;
+    /// Runs one call; the body is `Value::Null` when the answer has none (202, 204). An error
+    /// answer is [`Error::Api`] (status, headers, body and the reference's text).
+    async fn send(&self, ctx: &mut IntegrationContext, req: Request) -> Result<Reply, Error>;
 
     /// The API base with its version segment, ending in `/`
     /// (e.g. `https://graph.microsoft.com/v1.0/`).
-    fn base_url(&self) -> Result<String, ApiError>;
+    fn base_url(&self) -> Result<String, Error>;
+
+    /// Gets (or reads from the cache) a token for this API without calling it: what a
+    /// `test-module` checks under flows that need no person.
+    async fn check_token(&self, ctx: &mut IntegrationContext) -> Result<(), Error>;
 
     /// [`Api::send`] for handlers that need only the body.
-    async fn send_json(&self, ctx: &mut IntegrationContext, call: Call) -> Result<Value, ApiError> {
-        Ok(self.send(ctx, call).await?.body)
+    async fn json(&self, ctx: &mut IntegrationContext, req: Request) -> Result<Value, Error> {
+        Ok(self.send(ctx, req).await?.body)
+    }
+}
+
+/// Refuses an absolute URL (a next link given by a person or an API) that is not on `base`'s
+/// origin over https, so the bearer token never goes to another host or over plain http.
+pub fn check_next_link(base: &str, url: &str) -> Result<(), Error> {
+    let origin = |u: &str| -> Option<String> {
+        let rest = u.strip_prefix("https://")?;
+        let host = rest.split(['/', '?', '#']).next()?;
+        Some(host.to_ascii_lowercase())
+    };
+    match (origin(base), origin(url)) {
+        (Some(want), Some(got)) if want == got => Ok(()),
+        _ => Err(Error::InvalidArg {
+            name: "next_page".to_owned(),
+            reason: format!(
+                "the link must be an https URL on this instance's API ({}); \
+                 use the next-page link the previous command returned.",
+                base.trim_end_matches('/')
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (base, link, accepted): same host over https only; a lookalike host, another port or
+    /// plain http is refused.
+    #[test]
+    fn next_links_must_stay_on_the_api_origin() {
+        let base = "https://graph.microsoft.com/v1.0/";
+        let cases = [
+            ("https://graph.microsoft.com/v1.0/users?$skiptoken=a", true),
+            ("https://GRAPH.microsoft.com/v1.0/users", true),
+            ("http://graph.microsoft.com/v1.0/users", false),
+            ("https://graph.microsoft.com.evil.example/v1.0/users", false),
+            ("https://graph.microsoft.com:8443/v1.0/users", false),
+            ("https://evil.example/?https://graph.microsoft.com/", false),
+            ("graph.microsoft.com/v1.0/users", false),
+        ];
+        for (url, ok) in cases {
+            let got = check_next_link(base, url);
+            assert_eq!(got.is_ok(), ok, "{url}: {got:?}");
+            if let Err(e) = got {
+                assert!(e.to_string().contains("https://graph.microsoft.com/v1.0"), "{e}");
+            }
+        }
     }
 }

@@ -1,8 +1,10 @@
-//! Test fixtures shared by this crate's unit tests: an auth spec with one flow and the
-//! params that select it.
+//! Test fixtures shared by this crate's unit tests: an auth spec with one flow, the params
+//! that select it, and an integration declaration around it.
 
 use soar_auth::{ApiKind, AuthFlow, AuthSpec};
 use soar_protocol::{ParamValue, Params};
+
+use crate::{About, AuthForm, FlowPicker};
 
 /// A client-secret-only integration whose primary API is Graph.
 pub static SPEC: AuthSpec = AuthSpec {
@@ -12,6 +14,15 @@ pub static SPEC: AuthSpec = AuthSpec {
     resource: ApiKind::Graph,
     scopes: &[],
     ..AuthSpec::DEFAULT
+};
+
+/// The declarations of the test integration.
+pub static ABOUT: About = About {
+    spec: &SPEC,
+    display_name: "Kit Test",
+    form: AuthForm { picker: FlowPicker::Checkboxes, national_clouds: false, labels: &[], defaults: &[] },
+    params: &[],
+    unprefixed_commands: &[],
 };
 
 /// Client-secret params, plus `extra` pairs.

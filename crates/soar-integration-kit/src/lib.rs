@@ -1,46 +1,79 @@
-//! What every Microsoft integration of soar-rt shares, written once: the seam between the
-//! command handlers and a Microsoft API ([`api`]), its real implementation over
-//! `soar_auth::MsClient` ([`client`]), the War Room shapes ([`render`]), the reading of
-//! command arguments ([`args`]), the declaration helpers and the command wrapper that builds
-//! one auth client per request ([`spec`]), the `soar_core::Integration` made of those
-//! declarations ([`integration`]), and a test helper ([`conformance_test!`]).
+//! The one crate an integration depends on: what every Microsoft integration of soar-rt
+//! shares, written once, and the re-exports of what an integration needs from the runtime
+//! (`soar-core`), the auth crates and the derive macros.
+//!
+//! - [`command`]: one place per command: a `#[derive(Args)]` struct and its [`Handler`] impl;
+//! - [`integration`]: [`About`] (the auth spec, the form, the own params) and
+//!   [`MsIntegration`], the builder that lists the commands by type;
+//! - [`params`]: the instance form's auth fields generated from the declared flows, and the
+//!   check that they agree;
+//! - [`api`]: the seam to a Microsoft API ([`Api`], [`Request`], [`Reply`]); [`client`]: its real
+//!   implementation over `soar_auth::MsClient`; [`testing`]: a scripted fake for handler tests;
+//! - [`paging`]: OData and ARM next links and `$top`/`$skip` as streams (constant memory);
+//! - [`render`]: War Room shapes ([`Results`], [`Table`], [`file_entry`]);
+//! - [`conformance_test!`]: the per-integration conformance test.
 //!
 //! **Invariant:** knows nothing of any single integration (no prefix, command name, path or
 //! API version of one lives here; each integration passes its own). It depends on
-//! `soar-core`, `soar-auth` and `soar-protocol`, never on the emulator.
+//! `soar-core`, `soar-auth`, `soar-auth-commands`, `soar-derive` and `soar-protocol`, never on
+//! the emulator.
 //!
 //! Decisions:
-//! - The seam returns the status with the body ([`api::Reply`]); handlers that need only the
-//!   JSON use [`api::Api::send_json`].
+//! - One error type reaches the War Room: handlers return `soar_core::Error`; an API's error
+//!   answer is `Error::Api` (status, headers, body, and the reference's text made once where
+//!   soar-auth reads the answer); `soar_auth_commands::core_error` is the one conversion.
+//! - One request builder: `soar_auth::ApiRequest` (re-exported as [`Request`]) goes from the
+//!   handler to `MsClient::send`; which API it goes to is the [`MsApi`]'s, not the request's.
+//! - Next links (arguments such as `next_page`, and links in answers) are followed only on the
+//!   API's own origin over https ([`api::check_next_link`]): the bearer token goes nowhere else.
 //! - [`client::MsApi`] is parameterised by the `soar_auth::ApiKind` and an optional version
 //!   segment (`v1.0` for Graph, none for ARM, whose version is a query parameter); the
 //!   segment is put before relative paths only, never before absolute next links.
 //! - An empty answer body (202, 204) is `Value::Null`; a body that is not JSON is an error
 //!   with the reference's wording (`Failed to parse json object from response: ...`).
-//! - `Api::base_url` is fallible because `CloudEndpoints::base` is (a cloud without a Log
-//!   Analytics endpoint); for Graph and ARM it always answers.
-//! - The prefix and flows an `MsIntegration` declares are its `AuthSpec`'s, so the two can
-//!   never disagree.
 //! - Every command builds its `MsClient` per request from that request's params (an instance
 //!   can change between requests of one `--serve` process); the process-wide `Shared` keeps
-//!   tokens and connections.
+//!   tokens and connections. The instance's errors come before the arguments'.
 //! - The conformance test is a macro, not a function: the runner (the `soar-conformance`
 //!   crate) links the emulator, which this crate must not depend on, so each integration names
 //!   the runner as a dev-dependency and the macro writes the test around it there.
 
+// The derive macros name `::soar_integration_kit`; this lets the kit's own tests use them.
+#[cfg(test)]
+extern crate self as soar_integration_kit;
+
 pub mod api;
-pub mod args;
 pub mod client;
+pub mod command;
 #[cfg(test)]
 mod fixtures;
 pub mod integration;
+pub mod paging;
+pub mod params;
 pub mod render;
-pub mod spec;
 #[doc(hidden)]
 pub mod test_util;
+pub mod testing;
 
-pub use api::{Api, ApiError, Call, Method, Reply};
+pub use api::{Api, Reply, Request};
+pub use async_trait::async_trait;
 pub use client::MsApi;
-pub use integration::{About, CommandSet, MsIntegration};
+pub use command::{BOOL, EnvFn, Handler, arg_or_param, out};
+pub use integration::{About, Around, AuthCommands, MsIntegration};
+pub use paging::{Page, Paging};
+pub use params::{AuthForm, FlowPicker};
 pub use render::{Results, Table, file_entry};
-pub use spec::{CommandKind, KindHandler, kind_commands};
+pub use soar_auth::{ApiKind, AuthFlow, AuthSpec, MsClient, ParamNames, ParamRef};
+pub use soar_core::args::{ArgDateTime, Choice, Json};
+pub use soar_core::{
+    ArgSpec, CommandContext, Entry, Error, IntegrationContext, Object, Outcome, OutputSpec, ParamSpec, Secret,
+};
+pub use soar_derive::{Args, Choice};
+
+/// What the derive macros' generated code names (not for direct use).
+#[doc(hidden)]
+pub mod __private {
+    pub use serde_json::Value;
+    pub use soar_core::args::{ArgContext, Args, Choice, FromArg, choice_from_arg, decode_field, decode_field_or, is_blank};
+    pub use soar_core::{ArgSpec, Error, Object};
+}
