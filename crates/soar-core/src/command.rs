@@ -190,3 +190,22 @@ pub struct ParamSpec {
     /// Help text shown beside the field (the YAML's `additionalinfo`).
     pub help: &'static str,
 }
+
+impl ParamSpec {
+    /// A plain optional text param; set the other fields with `..ParamSpec::new(..)` (usable in
+    /// `static` declarations, where `Default` is not).
+    pub const fn new(name: &'static str, display: &'static str) -> ParamSpec {
+        ParamSpec {
+            name,
+            display,
+            required: false,
+            default: None,
+            secret: false,
+            credentials: false,
+            options: &[],
+            hidden: false,
+            checkbox: false,
+            help: "",
+        }
+    }
+}

@@ -25,7 +25,9 @@
 //! Field attributes: `default = "text"` (the value when not given; makes the argument
 //! optional), `options = [..]` or `options = CONST` (fixed values), `secret` (never logged or
 //! shown), `name = "text"` (an argument name that is not a Rust field name), `array` (a
-//! comma-separated list read as text), `required` (required although the type is optional).
+//! comma-separated list read as text), `required` (required although the type is optional),
+//! `flatten` (the field is itself an `Args` struct whose arguments are shared by several
+//! commands; they are listed where the field stands).
 //!
 //! `#[derive(Choice)]` on an enum of unit variants writes `soar_core::args::Choice` and
 //! `FromArg`: each variant's value is its name or `#[arg(name = "...")]`.
@@ -81,6 +83,7 @@ struct ArgAttr {
     secret: bool,
     array: bool,
     required: bool,
+    flatten: bool,
 }
 
 fn arg_attr(attrs: &[Attribute]) -> syn::Result<ArgAttr> {
@@ -99,9 +102,11 @@ fn arg_attr(attrs: &[Attribute]) -> syn::Result<ArgAttr> {
                 out.array = true;
             } else if meta.path.is_ident("required") {
                 out.required = true;
+            } else if meta.path.is_ident("flatten") {
+                out.flatten = true;
             } else {
                 return Err(meta.error(
-                    "unknown #[arg] key; use name, default, options, secret, array or required",
+                    "unknown #[arg] key; use name, default, options, secret, array, required or flatten",
                 ));
             }
             Ok(())
@@ -135,6 +140,13 @@ fn args_impl(input: &DeriveInput) -> syn::Result<Tokens> {
     for field in fields {
         let Some(field_ident) = &field.ident else { continue };
         let attr = arg_attr(&field.attrs)?;
+        let ty = &field.ty;
+        if attr.flatten {
+            // Arguments shared by several commands, declared once in their own struct.
+            specs.push(quote!(specs.extend(<#ty as #k::Args>::specs());));
+            decodes.push(quote!(#field_ident: <#ty as #k::Args>::decode(args, cx)?));
+            continue;
+        }
         let name = match &attr.name {
             Some(n) => n.value(),
             None => field_ident.to_string().trim_start_matches("r#").to_owned(),
@@ -146,7 +158,6 @@ fn args_impl(input: &DeriveInput) -> syn::Result<Tokens> {
                 "an argument needs a description: write it as the field's doc comment",
             ));
         }
-        let ty = &field.ty;
         let default = match &attr.default {
             Some(d) => quote!(::core::option::Option::Some(#d)),
             None => quote!(::core::option::Option::None),
@@ -162,7 +173,7 @@ fn args_impl(input: &DeriveInput) -> syn::Result<Tokens> {
         let array = attr.array;
         let secret = attr.secret;
         specs.push(quote! {
-            #k::ArgSpec {
+            specs.push(#k::ArgSpec {
                 name: #name,
                 description: #description,
                 required: #required,
@@ -170,7 +181,7 @@ fn args_impl(input: &DeriveInput) -> syn::Result<Tokens> {
                 options: #options,
                 is_array: #array || <#ty as #k::FromArg>::IS_ARRAY,
                 secret: #secret,
-            }
+            });
         });
         let read = if forced {
             // Required although the type could be absent: a missing value is an error.
@@ -199,7 +210,9 @@ fn args_impl(input: &DeriveInput) -> syn::Result<Tokens> {
             const DESCRIPTION: &'static str = #description;
 
             fn specs() -> ::std::vec::Vec<#k::ArgSpec> {
-                ::std::vec![#(#specs),*]
+                let mut specs = ::std::vec::Vec::new();
+                #(#specs)*
+                specs
             }
 
             #[allow(unused_variables)]

@@ -63,11 +63,14 @@ pub use integration::{About, Around, AuthCommands, MsIntegration};
 pub use paging::{Page, Paging};
 pub use params::{AuthForm, FlowPicker};
 pub use render::{Results, Table, file_entry};
-pub use soar_auth::{ApiKind, AuthFlow, AuthSpec, MsClient, ParamNames, ParamRef};
-pub use soar_core::args::{ArgDateTime, Choice, Json};
+pub use soar_auth::{ApiKind, AuthFlow, AuthSpec, CURRENT_REFRESH_TOKEN, MsClient, ParamNames, ParamRef};
+pub use soar_auth_commands::ok_outcome;
+pub use soar_core::args::{ArgDateTime, Args, Choice, Clock, FixedClock, Json, SystemClock};
 pub use soar_core::{
-    ArgSpec, CommandContext, Entry, Error, IntegrationContext, Object, Outcome, OutputSpec, ParamSpec, Secret,
+    ArgSpec, CommandContext, Entry, Error, IntegrationContext, Object, Outcome, OutputSpec, ParamSpec, Params,
+    Secret, check_integration, format, run,
 };
+pub use soar_protocol::ParamValue;
 pub use soar_derive::{Args, Choice};
 
 /// What the derive macros' generated code names (not for direct use).

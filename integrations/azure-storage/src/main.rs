@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    soar_core::run(azure_storage::integration())
+    soar_integration_kit::run(azure_storage::integration())
 }
