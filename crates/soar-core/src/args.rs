@@ -13,7 +13,9 @@ pub mod typed;
 use serde_json::{Map, Value};
 
 pub use datetime::{ArgDateTime, parse_date_text};
-pub use typed::{ArgContext, Args, Choice, FromArg, Json, choice_from_arg, decode_field, decode_field_or, is_blank};
+pub use typed::{
+    ArgContext, Args, Choice, FromArg, Json, choice_from_arg, decode_field, decode_field_or, is_blank,
+};
 
 use crate::Error;
 use crate::format::py;
@@ -37,6 +39,13 @@ impl Clock for SystemClock {
 /// A clock stopped at one instant (tests).
 #[derive(Debug, Clone, Copy)]
 pub struct FixedClock(pub chrono::DateTime<chrono::Utc>);
+
+impl FixedClock {
+    /// Stopped at `secs` seconds after the Unix epoch (the epoch itself when out of range).
+    pub fn at_epoch(secs: i64) -> FixedClock {
+        FixedClock(chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default())
+    }
+}
 
 impl Clock for FixedClock {
     fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {

@@ -42,6 +42,22 @@ pub trait Api: Send + Sync {
     }
 }
 
+/// A shared API is an API (tests keep a handle on a fake to read what was sent).
+#[async_trait]
+impl<T: Api + ?Sized> Api for std::sync::Arc<T> {
+    async fn send(&self, ctx: &mut IntegrationContext, req: Request) -> Result<Reply, Error> {
+        (**self).send(ctx, req).await
+    }
+
+    fn base_url(&self) -> Result<String, Error> {
+        (**self).base_url()
+    }
+
+    async fn check_token(&self, ctx: &mut IntegrationContext) -> Result<(), Error> {
+        (**self).check_token(ctx).await
+    }
+}
+
 /// Refuses an absolute URL (a next link given by a person or an API) that is not on `base`'s
 /// origin over https, so the bearer token never goes to another host or over plain http.
 pub fn check_next_link(base: &str, url: &str) -> Result<(), Error> {

@@ -116,7 +116,15 @@ mod tests {
                 graph,
                 Ok((200, json!({"id": "a"}))),
             ),
-            (ApiKind::Graph, Some("v1.0"), Request::get(next), json_ok(json!({"value": []})), Some(next), graph, Ok((200, json!({"value": []})))),
+            (
+                ApiKind::Graph,
+                Some("v1.0"),
+                Request::get(next),
+                json_ok(json!({"value": []})),
+                Some(next),
+                graph,
+                Ok((200, json!({"value": []}))),
+            ),
             (
                 ApiKind::Graph,
                 Some("v1.0"),

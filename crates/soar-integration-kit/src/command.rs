@@ -228,7 +228,10 @@ mod tests {
                 "ClientSecret mex3 Some(\"LOUD\") [\"a\", \"b\"] Some(\"2023-11-13T22:13:20\") true",
             ),
             (json!({"who": "you", "times": "x"}), "Invalid number: \"times\"=\"x\""),
-            (json!({"who": "you", "volume": "mid"}), "Invalid value for argument volume: \"mid\" is not one of the accepted values: Low, LOUD."),
+            (
+                json!({"who": "you", "volume": "mid"}),
+                "Invalid value for argument volume: \"mid\" is not one of the accepted values: Low, LOUD.",
+            ),
             (json!({}), "Missing required argument: who. Add who=<value> to the command."),
         ];
         for (args, want) in cases {
@@ -237,7 +240,8 @@ mod tests {
             let err = cmds[0].run(&mut ctx).await.unwrap_err().to_string();
             assert_eq!(err, want);
         }
-        let mut bad = CommandContext::new("kit-test-hello", Default::default(), params(&[("azure_cloud", "Mars")]));
+        let mut bad =
+            CommandContext::new("kit-test-hello", Default::default(), params(&[("azure_cloud", "Mars")]));
         let err = cmds[0].run(&mut bad).await.unwrap_err().to_string();
         assert!(err.contains("Mars"), "the instance is checked first: {err}");
     }

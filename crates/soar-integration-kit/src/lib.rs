@@ -59,24 +59,28 @@ pub use api::{Api, Reply, Request};
 pub use async_trait::async_trait;
 pub use client::MsApi;
 pub use command::{BOOL, EnvFn, Handler, arg_or_param, out};
+pub use http::Method;
 pub use integration::{About, Around, AuthCommands, MsIntegration};
 pub use paging::{Page, Paging};
 pub use params::{AuthForm, FlowPicker};
 pub use render::{Results, Table, file_entry};
 pub use soar_auth::{ApiKind, AuthFlow, AuthSpec, CURRENT_REFRESH_TOKEN, MsClient, ParamNames, ParamRef};
 pub use soar_auth_commands::ok_outcome;
+pub use soar_core::args::typed::value_text;
 pub use soar_core::args::{ArgDateTime, Args, Choice, Clock, FixedClock, Json, SystemClock};
 pub use soar_core::{
-    ArgSpec, CommandContext, Entry, Error, IntegrationContext, Object, Outcome, OutputSpec, ParamSpec, Params,
-    Secret, check_integration, format, run,
+    ArgSpec, CommandContext, Entry, Error, IntegrationContext, Object, Outcome, OutputSpec, ParamSpec,
+    Params, Secret, check_integration, format, run,
 };
-pub use soar_protocol::ParamValue;
 pub use soar_derive::{Args, Choice};
+pub use soar_protocol::ParamValue;
 
 /// What the derive macros' generated code names (not for direct use).
 #[doc(hidden)]
 pub mod __private {
     pub use serde_json::Value;
-    pub use soar_core::args::{ArgContext, Args, Choice, FromArg, choice_from_arg, decode_field, decode_field_or, is_blank};
+    pub use soar_core::args::{
+        ArgContext, Args, Choice, FromArg, choice_from_arg, decode_field, decode_field_or, is_blank,
+    };
     pub use soar_core::{ArgSpec, Error, Object};
 }

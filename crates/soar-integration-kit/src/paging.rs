@@ -98,9 +98,7 @@ pub fn items<'a>(
     first: Request,
     paging: Paging,
 ) -> impl Stream<Item = Result<Value, Error>> + Send + 'a {
-    pages(api, ctx, first, paging)
-        .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
-        .try_flatten()
+    pages(api, ctx, first, paging).map_ok(|page| stream::iter(page.items.into_iter().map(Ok))).try_flatten()
 }
 
 /// At most `limit` items of the list (every item with `None`), stopping the requests as soon
@@ -149,7 +147,10 @@ mod tests {
     fn linked(key: &str) -> FakeApi {
         let api = FakeApi::new(BASE);
         api.on_get("users", json!({"value": [{"id": 1}, {"id": 2}], key: format!("{BASE}users?p=2")}));
-        api.on_get(&format!("{BASE}users?p=2"), json!({"value": [{"id": 3}, {"id": 4}], key: format!("{BASE}users?p=3")}));
+        api.on_get(
+            &format!("{BASE}users?p=2"),
+            json!({"value": [{"id": 3}, {"id": 4}], key: format!("{BASE}users?p=3")}),
+        );
         api.on_get(&format!("{BASE}users?p=3"), json!({"value": [{"id": 5}]}));
         api
     }
@@ -186,8 +187,9 @@ mod tests {
         api.on_get("machines?$top=2&$skip=2", json!({"value": [{"id": 3}, {"id": 4}]}));
         api.on_get("machines?$top=2&$skip=4", json!({"value": [{"id": 5}]}));
         let mut ctx = IntegrationContext::default();
-        let got =
-            collect(&api, &mut ctx, Request::get("machines"), Paging::TopSkip { top: 2 }, None).await.unwrap();
+        let got = collect(&api, &mut ctx, Request::get("machines"), Paging::TopSkip { top: 2 }, None)
+            .await
+            .unwrap();
         assert_eq!(ids(&got), [1, 2, 3, 4, 5]);
         assert_eq!(api.requests().len(), 3);
     }

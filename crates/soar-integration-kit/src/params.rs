@@ -261,7 +261,11 @@ pub fn auth_params(spec: &AuthSpec, form: &AuthForm) -> Vec<ParamSpec> {
         hidden: true,
         ..checkbox(n.insecure, "Trust any certificate (not secure)")
     });
-    out.push(ParamSpec { default: Some("false"), hidden: true, ..checkbox(n.proxy, "Use system proxy settings") });
+    out.push(ParamSpec {
+        default: Some("false"),
+        hidden: true,
+        ..checkbox(n.proxy, "Use system proxy settings")
+    });
     out
 }
 
@@ -286,9 +290,9 @@ pub fn check_auth_params(spec: &AuthSpec, form: &AuthForm, params: &[ParamSpec])
     let has = |key: &str| params.iter().find(|p| p.name == key);
     for flow in spec.flows {
         for v in needs(*flow) {
-            let found = refs(spec, *v).iter().any(|r| {
-                has(r.key()).is_some_and(|p| p.credentials == !matches!(r, ParamRef::Str(_)))
-            });
+            let found = refs(spec, *v)
+                .iter()
+                .any(|r| has(r.key()).is_some_and(|p| p.credentials == !matches!(r, ParamRef::Str(_))));
             if !found {
                 let keys: Vec<&str> = refs(spec, *v).iter().map(|r| r.key()).collect();
                 problems.push(format!(
@@ -322,7 +326,9 @@ pub fn check_auth_params(spec: &AuthSpec, form: &AuthForm, params: &[ParamSpec])
     if matches!(form.picker, FlowPicker::Checkboxes) {
         for (key, supported, what) in checks {
             if has(key).is_some() && !supported {
-                problems.push(format!("the checkbox '{key}' picks {what}, which the integration does not declare"));
+                problems.push(format!(
+                    "the checkbox '{key}' picks {what}, which the integration does not declare"
+                ));
             }
         }
         if spec.supports(AuthFlow::ManagedIdentity) && has(n.use_managed_identities).is_none() {
@@ -335,7 +341,9 @@ pub fn check_auth_params(spec: &AuthSpec, form: &AuthForm, params: &[ParamSpec])
     if let FlowPicker::Select { default } = form.picker {
         let key = n.auth_type.first().copied().unwrap_or("auth_type");
         match has(key) {
-            None => problems.push(format!("the flows are picked by a select, but the form has no '{key}' field")),
+            None => {
+                problems.push(format!("the flows are picked by a select, but the form has no '{key}' field"))
+            }
             Some(p) => {
                 let want = select_options(spec.flows);
                 if p.options != want.as_slice() {
@@ -363,7 +371,14 @@ mod tests {
         AuthForm { picker: FlowPicker::Checkboxes, national_clouds: false, labels: &[], defaults: &[] };
 
     fn spec(flows: &'static [AuthFlow], names: ParamNames) -> AuthSpec {
-        AuthSpec { prefix: "kit-test", flows, oproxy_app_name: "kit", resource: ApiKind::Graph, param_names: names, ..AuthSpec::DEFAULT }
+        AuthSpec {
+            prefix: "kit-test",
+            flows,
+            oproxy_app_name: "kit",
+            resource: ApiKind::Graph,
+            param_names: names,
+            ..AuthSpec::DEFAULT
+        }
     }
 
     fn names(params: &[ParamSpec]) -> Vec<&str> {
@@ -382,15 +397,40 @@ mod tests {
             ..ParamNames::DEFAULT
         };
         let cases: [(&'static [AuthFlow], &[&str]); 4] = [
-            (&[AuthFlow::ClientSecret], &["creds_auth_id", "auth_id", "creds_tenant_id", "creds_enc_key", "insecure", "proxy"]),
+            (
+                &[AuthFlow::ClientSecret],
+                &["creds_auth_id", "auth_id", "creds_tenant_id", "creds_enc_key", "insecure", "proxy"],
+            ),
             (
                 &[AuthFlow::CortexApp, AuthFlow::ClientSecret, AuthFlow::ManagedIdentity],
-                &["creds_auth_id", "auth_id", "creds_tenant_id", "creds_enc_key", "use_managed_identities", "managed_identities_client_id", "self_deployed", "insecure", "proxy"],
+                &[
+                    "creds_auth_id",
+                    "auth_id",
+                    "creds_tenant_id",
+                    "creds_enc_key",
+                    "use_managed_identities",
+                    "managed_identities_client_id",
+                    "self_deployed",
+                    "insecure",
+                    "proxy",
+                ],
             ),
             (&[AuthFlow::DeviceCode], &["creds_auth_id", "auth_id", "insecure", "proxy"]),
             (
                 &[AuthFlow::ClientCertificate, AuthFlow::AuthorizationCode],
-                &["creds_auth_id", "auth_id", "creds_tenant_id", "creds_enc_key", "creds_certificate", "certificate_thumbprint", "private_key", "creds_auth_code", "redirect_uri", "insecure", "proxy"],
+                &[
+                    "creds_auth_id",
+                    "auth_id",
+                    "creds_tenant_id",
+                    "creds_enc_key",
+                    "creds_certificate",
+                    "certificate_thumbprint",
+                    "private_key",
+                    "creds_auth_code",
+                    "redirect_uri",
+                    "insecure",
+                    "proxy",
+                ],
             ),
         ];
         for (flows, want) in cases {
@@ -403,11 +443,14 @@ mod tests {
 
     #[test]
     fn kinds_labels_and_the_select_picker() {
-        let s = spec(&[AuthFlow::ClientSecret, AuthFlow::DeviceCode, AuthFlow::ManagedIdentity], ParamNames {
-            client_id: &[ParamRef::Str("app_id")],
-            client_secret: &[ParamRef::Password("credentials")],
-            ..ParamNames::DEFAULT
-        });
+        let s = spec(
+            &[AuthFlow::ClientSecret, AuthFlow::DeviceCode, AuthFlow::ManagedIdentity],
+            ParamNames {
+                client_id: &[ParamRef::Str("app_id")],
+                client_secret: &[ParamRef::Password("credentials")],
+                ..ParamNames::DEFAULT
+            },
+        );
         let form = AuthForm {
             picker: FlowPicker::Select { default: AuthFlow::DeviceCode },
             national_clouds: true,
@@ -416,26 +459,41 @@ mod tests {
         };
         let got = auth_params(&s, &form);
         let get = |k: &str| got.iter().find(|p| p.name == k).unwrap();
-        assert_eq!(get("auth_type").options, ["Client Credentials", "Device Code", "Azure Managed Identities"]);
+        assert_eq!(
+            get("auth_type").options,
+            ["Client Credentials", "Device Code", "Azure Managed Identities"]
+        );
         assert_eq!(get("auth_type").default, Some("Device Code"));
         assert_eq!(get("azure_cloud").options.last(), Some(&"Custom"));
         assert_eq!((get("app_id").display, get("app_id").default), ("Application ID", Some("some-app")));
         assert!(get("credentials").credentials && !get("credentials").secret);
         assert!(get("insecure").checkbox && get("proxy").hidden);
-        assert!(got.iter().all(|p| p.name != "use_managed_identities"), "the select picks managed identities");
+        assert!(
+            got.iter().all(|p| p.name != "use_managed_identities"),
+            "the select picks managed identities"
+        );
         assert!(check_auth_params(&s, &form, &got).is_empty());
     }
 
     /// (what is wrong with the form, a word the problem must contain): the check catches each.
     #[test]
     fn disagreements_are_named() {
-        let s = spec(&[AuthFlow::CortexApp, AuthFlow::ClientSecret, AuthFlow::ManagedIdentity], ParamNames::DEFAULT);
+        let s = spec(
+            &[AuthFlow::CortexApp, AuthFlow::ClientSecret, AuthFlow::ManagedIdentity],
+            ParamNames::DEFAULT,
+        );
         let good = auth_params(&s, &CHECKBOXES);
         let without = |key: &str| good.iter().filter(|p| p.name != key).cloned().collect::<Vec<_>>();
         let mut with_code = good.clone();
         with_code.push(ParamSpec { name: "creds_auth_code", credentials: true, ..ParamSpec::default() });
         let cases = [
-            (without("creds_enc_key").into_iter().filter(|p| p.name != "credentials" && p.name != "enc_key").collect(), "needs Secret"),
+            (
+                without("creds_enc_key")
+                    .into_iter()
+                    .filter(|p| p.name != "credentials" && p.name != "enc_key")
+                    .collect(),
+                "needs Secret",
+            ),
             (without("use_managed_identities"), "no 'use_managed_identities' checkbox"),
             (with_code, "none of the declared flows"),
         ];

@@ -83,7 +83,8 @@ impl FakeApi {
 
 /// The error the real client gives for an error answer (`Error in API call [..] - ..`).
 pub fn api_failure(status: u16, body: &Value) -> Error {
-    let reason = http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Unknown");
+    let reason =
+        http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Unknown");
     let body = soar_pyjson::json_dumps(body, true);
     let text = format!("Error in API call [{status}] - {reason}\n{body}");
     Error::Api(ApiFailure { status, headers: Vec::new(), body, text })
@@ -138,7 +139,10 @@ mod tests {
         assert_eq!(api.json(&mut ctx, get()).await.unwrap(), json!({"n": 2}));
         let e = api.send(&mut ctx, Request::delete("users/x")).await.unwrap_err();
         assert!(e.is_not_found());
-        assert_eq!(e.to_string(), "Error in API call [404] - Not Found\n{\"error\": {\"code\": \"NotFound\"}}");
+        assert_eq!(
+            e.to_string(),
+            "Error in API call [404] - Not Found\n{\"error\": {\"code\": \"NotFound\"}}"
+        );
         let e = api.send(&mut ctx, Request::get("nothing")).await.unwrap_err();
         assert!(e.to_string().contains("no answer for GET nothing"), "{e}");
         assert_eq!(api.calls().len(), 5);

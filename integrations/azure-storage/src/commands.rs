@@ -9,8 +9,8 @@ use soar_integration_kit::{
 };
 
 use crate::tables::{
-    ACCOUNT, BLOB_SERVICE_GET, BLOB_SERVICE_SET, CONTAINER_CREATE, CONTAINER_LIST, CONTAINER_UPDATE, LOCATIONS,
-    RESOURCE_GROUPS, SKUS, SUBSCRIPTIONS,
+    ACCOUNT, BLOB_SERVICE_GET, BLOB_SERVICE_SET, CONTAINER_CREATE, CONTAINER_LIST, CONTAINER_UPDATE,
+    LOCATIONS, RESOURCE_GROUPS, SKUS, SUBSCRIPTIONS,
 };
 
 /// The ARM API version of every call (the reference uses it even for subscriptions and
@@ -96,8 +96,14 @@ fn items(reply: &Value) -> Vec<Value> {
 
 /// A result whose outputs go under `prefix` keyed by `id`.
 fn results(readable: String, prefix: &'static str, outputs: Value, raw: Value) -> Result<Outcome, Error> {
-    Results { readable: Some(readable), prefix: Some(prefix), key_field: Some("id"), outputs: Some(outputs), raw: Some(raw) }
-        .outcome()
+    Results {
+        readable: Some(readable),
+        prefix: Some(prefix),
+        key_field: Some("id"),
+        outputs: Some(outputs),
+        raw: Some(raw),
+    }
+    .outcome()
 }
 
 /// Parses a JSON argument, naming it and showing the expected shape when it is not JSON.
@@ -293,7 +299,10 @@ impl AccountCreateUpdate {
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), json!(v))))
         .collect();
-        if self.enc_key_source.is_some() || !kv.is_empty() || self.enc_require_infrastructure_encryption.is_some() {
+        if self.enc_key_source.is_some()
+            || !kv.is_empty()
+            || self.enc_require_infrastructure_encryption.is_some()
+        {
             let mut enc = Map::new();
             if let Some(v) = &self.enc_key_source {
                 enc.insert("keySource".into(), json!(v));
@@ -341,7 +350,14 @@ impl AccountCreateUpdate {
             ("allowBlobPublicAccess", self.allow_blob_public_access),
         ];
         // The reference's key order: access tier, HTTPS only, HNS, large shares, public access, TLS.
-        let order = ["accessTier", "supportsHttpsTrafficOnly", "isHnsEnabled", "largeFileSharesState", "allowBlobPublicAccess", "minimumTlsVersion"];
+        let order = [
+            "accessTier",
+            "supportsHttpsTrafficOnly",
+            "isHnsEnabled",
+            "largeFileSharesState",
+            "allowBlobPublicAccess",
+            "minimumTlsVersion",
+        ];
         for key in order {
             let value = texts
                 .iter()
@@ -360,8 +376,9 @@ impl AccountCreateUpdate {
 #[async_trait]
 impl Handler<Arm> for AccountCreateUpdate {
     const NAME: &'static str = "azure-storage-account-create-update";
-    const EXAMPLES: &'static [&'static str] =
-        &["!azure-storage-account-create-update account_name=soarnewacct sku=Standard_LRS kind=StorageV2 location=eastus"];
+    const EXAMPLES: &'static [&'static str] = &[
+        "!azure-storage-account-create-update account_name=soarnewacct sku=Standard_LRS kind=StorageV2 location=eastus",
+    ];
 
     fn outputs() -> Vec<OutputSpec> {
         ACCOUNT.to_vec()
@@ -373,10 +390,13 @@ impl Handler<Arm> for AccountCreateUpdate {
         let path = format!("{}/{name}", self.scope.accounts_path(ctx)?);
         let reply = arm.call(ctx, versioned(Request::put(path)).json(&body)).await?;
         if reply.is_null() {
-            return Results::text(format!("The request was accepted - the account {name} will be created shortly"))
-                .outcome();
+            return Results::text(format!(
+                "The request was accepted - the account {name} will be created shortly"
+            ))
+            .outcome();
         }
-        let md = Table::new("Azure Storage Account", account_row(&reply)).headers(ACCOUNT_HEADERS).render()?;
+        let md =
+            Table::new("Azure Storage Account", account_row(&reply)).headers(ACCOUNT_HEADERS).render()?;
         results(md, "AzureStorage.StorageAccount", reply.clone(), reply)
     }
 }
@@ -420,8 +440,15 @@ fn blob_service_outcome(reply: Value, set: bool) -> Result<Outcome, Error> {
         "Delete Retention Policy": enabled("deleteRetentionPolicy"),
         "Versioning": prop(&reply, "isVersioningEnabled"),
     });
-    let headers =
-        ["Name", "Account Name", "Subscription ID", "Resource Group", "Change Feed", "Delete Retention Policy", "Versioning"];
+    let headers = [
+        "Name",
+        "Account Name",
+        "Subscription ID",
+        "Resource Group",
+        "Change Feed",
+        "Delete Retention Policy",
+        "Versioning",
+    ];
     let md = Table::new("Azure Storage Blob Service Properties", row).headers(headers).render()?;
     results(md, "AzureStorage.BlobServiceProperties", reply.clone(), reply)
 }
@@ -438,7 +465,8 @@ pub struct BlobServiceGet {
 #[async_trait]
 impl Handler<Arm> for BlobServiceGet {
     const NAME: &'static str = "azure-storage-blob-service-properties-get";
-    const EXAMPLES: &'static [&'static str] = &["!azure-storage-blob-service-properties-get account_name=soarstorage1"];
+    const EXAMPLES: &'static [&'static str] =
+        &["!azure-storage-blob-service-properties-get account_name=soarstorage1"];
 
     fn outputs() -> Vec<OutputSpec> {
         BLOB_SERVICE_GET.to_vec()
@@ -509,7 +537,10 @@ impl BlobServiceSet {
         group(
             &mut props,
             "changeFeed",
-            vec![("enabled", b(self.change_feed_enabled)), ("retentionInDays", t(&self.change_feed_retention_days))],
+            vec![
+                ("enabled", b(self.change_feed_enabled)),
+                ("retentionInDays", t(&self.change_feed_retention_days)),
+            ],
         );
         group(
             &mut props,
@@ -522,7 +553,10 @@ impl BlobServiceSet {
         group(
             &mut props,
             "deleteRetentionPolicy",
-            vec![("enabled", b(self.delete_rentention_policy_enabled)), ("days", t(&self.delete_rentention_policy_days))],
+            vec![
+                ("enabled", b(self.delete_rentention_policy_enabled)),
+                ("days", t(&self.delete_rentention_policy_days)),
+            ],
         );
         if let Some(v) = self.versioning {
             props.insert("isVersioningEnabled".into(), json!(v));
@@ -584,7 +618,12 @@ pub struct Container {
     scope: Scope,
 }
 
-fn container_path(account: &str, container: &str, scope: Scope, ctx: &CommandContext) -> Result<String, Error> {
+fn container_path(
+    account: &str,
+    container: &str,
+    scope: Scope,
+    ctx: &CommandContext,
+) -> Result<String, Error> {
     Ok(format!("{}/{account}/blobServices/default/containers/{container}", scope.accounts_path(ctx)?))
 }
 
@@ -629,7 +668,8 @@ async fn container_write(
     let req = versioned(request(container.path(ctx)?)).json(&json!({"properties": body}));
     let reply = arm.call(ctx, req).await?;
     let (s, r, a) = scope_parts(&reply);
-    let mut row = json!({"Name": reply.get("name"), "Account Name": a, "Subscription ID": s, "Resource Group": r});
+    let mut row =
+        json!({"Name": reply.get("name"), "Account Name": a, "Subscription ID": s, "Resource Group": r});
     let mut headers = vec!["Name", "Account Name", "Subscription ID", "Resource Group"];
     if show_access {
         if let Some(o) = row.as_object_mut() {
@@ -677,8 +717,9 @@ pub struct ContainerUpdate {
 #[async_trait]
 impl Handler<Arm> for ContainerUpdate {
     const NAME: &'static str = "azure-storage-blob-containers-update";
-    const EXAMPLES: &'static [&'static str] =
-        &["!azure-storage-blob-containers-update account_name=soarstorage1 container_name=evidence public_access=None"];
+    const EXAMPLES: &'static [&'static str] = &[
+        "!azure-storage-blob-containers-update account_name=soarstorage1 container_name=evidence public_access=None",
+    ];
 
     fn outputs() -> Vec<OutputSpec> {
         CONTAINER_UPDATE.to_vec()
@@ -708,7 +749,8 @@ pub struct ContainerList {
 #[async_trait]
 impl Handler<Arm> for ContainerList {
     const NAME: &'static str = "azure-storage-blob-containers-list";
-    const EXAMPLES: &'static [&'static str] = &["!azure-storage-blob-containers-list account_name=soarstorage1"];
+    const EXAMPLES: &'static [&'static str] =
+        &["!azure-storage-blob-containers-list account_name=soarstorage1"];
 
     fn outputs() -> Vec<OutputSpec> {
         CONTAINER_LIST.to_vec()
@@ -716,7 +758,8 @@ impl Handler<Arm> for ContainerList {
 
     async fn run(self, arm: &Arm, ctx: &mut CommandContext) -> Result<Outcome, Error> {
         let container = self.container_name.unwrap_or_default();
-        let mut req = versioned(Request::get(container_path(&self.account_name, &container, self.scope, ctx)?));
+        let mut req =
+            versioned(Request::get(container_path(&self.account_name, &container, self.scope, ctx)?));
         if self.include_deleted == Some(true) {
             req = req.query("$include", "deleted");
         }
@@ -749,7 +792,8 @@ impl Handler<Arm> for ContainerList {
             "Lease State",
             "Last Modified Time",
         ];
-        let md = Table::new("Azure Storage Blob Containers list", Value::Array(rows)).headers(headers).render()?;
+        let md =
+            Table::new("Azure Storage Blob Containers list", Value::Array(rows)).headers(headers).render()?;
         results(md, "AzureStorage.BlobContainer", Value::Array(containers), reply)
     }
 }
@@ -812,7 +856,8 @@ impl Handler<Arm> for SubscriptionsList {
 pub fn tag_filter(tag: &str) -> Result<String, Error> {
     let bad = || Error::InvalidArg {
         name: "tag".to_owned(),
-        reason: "Invalid tag format, please use the following format: '{\"key_name\":\"value_name\"}'".to_owned(),
+        reason: "Invalid tag format, please use the following format: '{\"key_name\":\"value_name\"}'"
+            .to_owned(),
     };
     let parsed: Value = serde_json::from_str(tag).map_err(|_| bad())?;
     let (name, value) = parsed.as_object().and_then(|o| o.iter().next()).ok_or_else(bad)?;
@@ -890,7 +935,8 @@ mod tests {
     /// (arguments, the request body the reference builds from them).
     #[test]
     fn account_bodies_are_built_from_the_given_arguments_only() {
-        let base = json!({"account_name": "a", "sku": "Standard_LRS", "kind": "StorageV2", "location": "eastus"});
+        let base =
+            json!({"account_name": "a", "sku": "Standard_LRS", "kind": "StorageV2", "location": "eastus"});
         let with = |extra: Value| {
             let mut a = base.clone();
             if let (Some(a), Some(e)) = (a.as_object_mut(), extra.as_object()) {
@@ -948,7 +994,10 @@ mod tests {
 
     #[test]
     fn tag_filter_formats_one_pair_and_rejects_other_text() {
-        assert_eq!(tag_filter(r#"{"Owner":"secops"}"#).map_err(|e| e.to_string()), Ok("tagName eq 'Owner' and tagValue eq 'secops'".to_owned()));
+        assert_eq!(
+            tag_filter(r#"{"Owner":"secops"}"#).map_err(|e| e.to_string()),
+            Ok("tagName eq 'Owner' and tagValue eq 'secops'".to_owned())
+        );
         for bad in ["Owner=secops", "{}", "[1]"] {
             assert!(tag_filter(bad).is_err_and(|e| e.to_string().contains("Invalid tag format")), "{bad}");
         }
@@ -963,8 +1012,11 @@ mod tests {
             json!({"value": [{"id": "/subscriptions/s1/resourceGroups/rg1", "name": "rg1", "location": "eastus", "tags": {"Owner": "me"}}]}),
         );
         let arm = Arm { api: Box::new(api), flow: AuthFlow::ClientSecret };
-        let mut ctx = CommandContext::new("azure-storage-resource-group-list", Object::new(), Default::default());
-        let cmd = decode::<ResourceGroupList>(json!({"subscription_id": "s1", "limit": "0", "tag": "{\"Owner\": \"me\"}"}));
+        let mut ctx =
+            CommandContext::new("azure-storage-resource-group-list", Object::new(), Default::default());
+        let cmd = decode::<ResourceGroupList>(
+            json!({"subscription_id": "s1", "limit": "0", "tag": "{\"Owner\": \"me\"}"}),
+        );
         let Ok(cmd) = cmd else { panic!("{:?}", cmd.err()) };
         let out = cmd.run(&arm, &mut ctx).await.map_err(|e| e.to_string());
         let Ok(out) = out else { panic!("{out:?}") };

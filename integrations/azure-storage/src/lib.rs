@@ -160,10 +160,7 @@ mod tests {
             prepare(&mut ctx);
             assert_eq!(ctx.params.str("app_id").as_deref(), Some(app_id));
             assert_eq!(ctx.params.str("auth_type").as_deref(), Some(auth_type));
-            assert_eq!(
-                ctx.integration_context.get(CURRENT_REFRESH_TOKEN).and_then(Value::as_str),
-                refresh
-            );
+            assert_eq!(ctx.integration_context.get(CURRENT_REFRESH_TOKEN).and_then(Value::as_str), refresh);
         }
     }
 }

@@ -1,13 +1,12 @@
 //! Microsoft Graph User (prefix `msgraph-user`): read and manage Entra ID users through
 //! Microsoft Graph `v1.0`, as the reference "Microsoft Graph User" integration does.
 //!
-//! The binary (`src/main.rs`) is `soar_core::run(integration())`. This crate declares the
-//! prefix, the auth flows and params ([`AUTH_SPEC`], [`ABOUT`], [`params`]) and the 20
-//! commands in `specs.rs`; the handlers in `commands.rs` talk to Graph `v1.0` through
-//! `soar_integration_kit`'s `Api` seam, whose real implementation is its `MsApi` over
-//! `soar_auth::MsClient`. The generic
-//! `msgraph-user-generate-login-url` and `msgraph-user-auth-reset` come from
-//! `soar-auth-commands`.
+//! The binary (`src/main.rs`) is `soar_integration_kit::run(integration())`. This crate
+//! declares the prefix, the auth flows, the form and the own params ([`AUTH_SPEC`], [`ABOUT`])
+//! and lists the commands in [`integration`]; each command is declared in one place in
+//! `commands.rs` (its arguments struct and its handler, which talks to Graph `v1.0` through the
+//! kit's `Api` seam), with the output tables in `tables.rs`. The generic
+//! `msgraph-user-generate-login-url` and `msgraph-user-auth-reset` come with the kit.
 //!
 //! Decisions where the reference was silent or wrong (kept here so the code and the reasons
 //! travel together):
@@ -18,29 +17,29 @@
 //!   order); we keep the requested order, then `ID` and `User Principal Name`.
 //! - `key=value` lists split at the first `=` (`a=b=c` is `a` -> `b=c`); the reference crashes.
 //! - `lifetime_in_minutes` is checked to be 10..=43200 before the call (the YAML's documented
-//!   range) so a person gets the reason at once; `start_time` accepts `now`, ISO 8601 and
-//!   relative phrases (`2 hours`, `in 30 minutes`), see `dates.rs`.
+//!   range) so a person gets the reason at once; `start_time` is a date argument like any other
+//!   (`now`, ISO 8601, relative phrases such as `2 hours` or `in 30 minutes`).
 //! - The TAP zip is a file entry (Type 3) whose bytes travel base64-encoded in `FileData`,
 //!   because the protocol has no side channel for files.
-//! - Secret arguments (`password`, `zip_password`) are read into `Secret` at once and only
-//!   exposed in the request body; they are declared `secret: true` so the runtime masks them.
+//! - Secret arguments (`password`, `zip_password`) are decoded into `Secret` and only exposed
+//!   in the request body; they are declared secret so the runtime masks them.
+//! - `next_page` is followed only when it is an https URL on the instance's Graph host (the
+//!   kit's rule for every next link): the bearer token goes nowhere else.
+//! - The instance form is generated from the flows, with the reference's spellings and labels
+//!   ([`AUTH_SPEC`]'s `param_names`); the optional PEM certificate is not on it.
 
 pub mod commands;
 pub mod dates;
-pub mod specs;
+pub mod tables;
 pub mod tap;
 pub mod transform;
 
-use std::sync::Arc;
+use soar_integration_kit::{
+    About, ApiKind, AuthCommands, AuthFlow, AuthForm, AuthSpec, FlowPicker, MsIntegration, ParamNames,
+    ParamRef, ParamSpec,
+};
 
-use async_trait::async_trait;
-use soar_auth::{ApiKind, AuthSpec, MsClient, ParamNames, Shared};
-use soar_core::{AuthFlow, Command, CommandContext, Error, Outcome, ParamSpec};
-use soar_integration_kit::{About, CommandSet, KindHandler, MsApi, MsIntegration, kind_commands};
-use time::OffsetDateTime;
-
-use crate::commands::Env;
-use crate::specs::Kind;
+use crate::commands::*;
 
 /// The flows this integration supports (the reference's: Cortex application, client
 /// credentials with a secret or a certificate, authorization code, managed identities).
@@ -52,17 +51,26 @@ pub const FLOWS: &[AuthFlow] = &[
     AuthFlow::ManagedIdentity,
 ];
 
-/// The Graph API version in every path.
-pub const GRAPH_VERSION: &str = "v1.0";
-
-/// What the auth crate needs to know about this integration.
+/// What the auth crate needs to know about this integration: the reference's param spellings
+/// (the credentials fields, then the hidden legacy ones).
 pub static AUTH_SPEC: AuthSpec = AuthSpec {
     prefix: "msgraph-user",
     flows: FLOWS,
     oproxy_app_name: "ms-graph-user",
     resource: ApiKind::Graph,
     scopes: &[],
-    param_names: ParamNames::DEFAULT,
+    param_names: ParamNames {
+        client_id: &[ParamRef::Password("creds_auth_id"), ParamRef::Str("auth_id")],
+        tenant_id: &[ParamRef::Password("creds_tenant_id"), ParamRef::Str("tenant_id")],
+        client_secret: &[ParamRef::Password("creds_enc_key"), ParamRef::Str("enc_key")],
+        certificate_thumbprint: &[
+            ParamRef::Identifier("creds_certificate"),
+            ParamRef::Str("certificate_thumbprint"),
+        ],
+        private_key: &[ParamRef::Password("creds_certificate"), ParamRef::Str("private_key")],
+        auth_code: &[ParamRef::Password("creds_auth_code"), ParamRef::Str("auth_code")],
+        ..ParamNames::DEFAULT
+    },
     user_flow_tenant: None,
 };
 
@@ -70,113 +78,64 @@ pub static AUTH_SPEC: AuthSpec = AuthSpec {
 pub static ABOUT: About = About {
     spec: &AUTH_SPEC,
     display_name: "Microsoft Graph User",
-    params,
+    form: AuthForm { picker: FlowPicker::Checkboxes, national_clouds: true, labels: &[], defaults: &[] },
+    params: &[
+        ParamSpec {
+            default: Some("https://graph.microsoft.com"),
+            ..ParamSpec::new("host", "Server URL (e.g., https://graph.microsoft.com)")
+        },
+        ParamSpec {
+            default: Some("true"),
+            hidden: true,
+            checkbox: true,
+            ..ParamSpec::new("handle_error", "Suppress Errors for Non Found Users")
+        },
+    ],
     // The reference's name, kept so playbooks that call it keep working.
     unprefixed_commands: &["msgraph-direct-reports"],
 };
 
-/// The integration.
-pub type MsGraphUser = MsIntegration<GraphCommands>;
-
 /// The integration with the process-wide HTTP client (configured from the environment) and
 /// the system clock.
-pub fn integration() -> MsGraphUser {
-    MsIntegration::new(&ABOUT, GraphCommands { clock: OffsetDateTime::now_utc })
-}
-
-/// The commands of [`Kind`] plus the reference's two generic auth commands.
-pub struct GraphCommands {
-    /// The clock (tests fix it).
-    pub clock: fn() -> OffsetDateTime,
-}
-
-impl CommandSet for GraphCommands {
-    fn commands(&self, shared: &Arc<Shared>) -> Vec<Box<dyn Command>> {
-        let mut v = kind_commands(&Kind::ALL, &AUTH_SPEC, shared, Handler { clock: self.clock });
+pub fn integration() -> MsIntegration<Graph> {
+    MsIntegration::new(&ABOUT, Graph::from_client)
+        .command::<TestModule>()
+        .command::<TerminateSession>()
+        .command::<Unblock>()
+        .command::<Update>()
+        .command::<Delete>()
+        .command::<Create>()
+        .command::<GetDelta>()
+        .command::<Get>()
+        .command::<List>()
+        .command::<DirectReports>()
+        .command::<GetManager>()
+        .command::<AssignManager>()
+        .command::<AccountDisable>()
+        .command::<ChangePassword>()
+        .command::<ChangePasswordOnPremise>()
+        .command::<Test>()
+        .command::<SessionRevoke>()
+        .command::<TapList>()
+        .command::<TapCreate>()
+        .command::<TapDelete>()
         // The reference has only these two generic commands (its own test is msgraph-user-test).
-        let generic = ["msgraph-user-generate-login-url", "msgraph-user-auth-reset"];
-        v.extend(
-            soar_auth_commands::auth_commands(&AUTH_SPEC, shared.clone())
-                .into_iter()
-                .filter(|c| generic.contains(&c.name())),
-        );
-        v
-    }
-}
-
-/// The instance parameters, as the reference names them.
-pub fn params() -> Vec<ParamSpec> {
-    let p = |name, display| ParamSpec { name, display, ..ParamSpec::default() };
-    vec![
-        ParamSpec {
-            default: Some("Worldwide"),
-            options: &["Worldwide", "US GCC", "US GCC-High", "DoD", "Germany", "China", "Custom"],
-            hidden: true,
-            ..p("azure_cloud", "Azure Cloud")
-        },
-        ParamSpec {
-            default: Some("https://graph.microsoft.com"),
-            ..p("host", "Server URL (e.g., https://graph.microsoft.com)")
-        },
-        ParamSpec { credentials: true, ..p("creds_auth_id", "ID / Client ID") },
-        ParamSpec { credentials: true, ..p("creds_tenant_id", "Token / Tenant ID") },
-        ParamSpec { credentials: true, ..p("creds_enc_key", "Key / Client Secret") },
-        ParamSpec { secret: true, hidden: true, ..p("auth_id", "ID (received from the admin consent)") },
-        ParamSpec { secret: true, hidden: true, ..p("tenant_id", "Token (received from the admin consent)") },
-        ParamSpec { secret: true, hidden: true, ..p("enc_key", "Key (received from the admin consent)") },
-        ParamSpec { credentials: true, ..p("creds_certificate", "Certificate Thumbprint / Private Key") },
-        ParamSpec { secret: true, hidden: true, ..p("certificate_thumbprint", "Certificate Thumbprint") },
-        ParamSpec { secret: true, hidden: true, ..p("private_key", "Private Key") },
-        p("self_deployed", "Use a self-deployed Azure application"),
-        p("redirect_uri", "Application redirect URI (for Self Deployed - Authorization Code Flow)"),
-        ParamSpec { credentials: true, ..p("creds_auth_code", "Authorization code") },
-        ParamSpec { secret: true, hidden: true, ..p("auth_code", "Authorization code") },
-        p("use_managed_identities", "Use Azure Managed Identities"),
-        ParamSpec {
-            credentials: true,
-            ..p("managed_identities_client_id", "Azure Managed Identities Client ID")
-        },
-        ParamSpec {
-            default: Some("false"),
-            hidden: true,
-            ..p("insecure", "Trust any certificate (not secure)")
-        },
-        ParamSpec { default: Some("false"), hidden: true, ..p("proxy", "Use system proxy settings") },
-        ParamSpec {
-            default: Some("true"),
-            hidden: true,
-            ..p("handle_error", "Suppress Errors for Non Found Users")
-        },
-    ]
-}
-
-/// Runs a command of [`Kind`] with the request's auth client and the instance's choices.
-struct Handler {
-    clock: fn() -> OffsetDateTime,
-}
-
-#[async_trait]
-impl KindHandler<Kind> for Handler {
-    async fn run(&self, kind: Kind, ms: MsClient, ctx: &mut CommandContext) -> Result<Outcome, Error> {
-        let flow = ms.flow();
-        let env = Env {
-            handle_error: ctx.params.bool("handle_error", true),
-            // The reference's test reads the checkbox itself, not the effective self-deployed mode.
-            self_deployed: ctx.params.bool("self_deployed", false),
-            auth_code_flow: flow == AuthFlow::AuthorizationCode,
-            now: (self.clock)(),
-            api: &MsApi::new(ms, ApiKind::Graph, Some(GRAPH_VERSION)),
-        };
-        commands::run(kind, &env, ctx).await
-    }
+        .auth_commands(AuthCommands::Only(&["generate-login-url", "auth-reset"]))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn the_registry_follows_the_runtime_rules() {
         // Prefixes (msgraph-direct-reports declared), unique names and argument defaults, as the
         // runtime checks at start-up.
-        soar_core::check_integration(&super::integration()).unwrap();
+        soar_integration_kit::check_integration(&integration()).unwrap();
+    }
+
+    #[test]
+    fn the_form_agrees_with_the_declared_flows() {
+        assert_eq!(ABOUT.check_params(), Vec::<String>::new());
     }
 }

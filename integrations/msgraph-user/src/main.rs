@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    soar_core::run(msgraph_user::integration())
+    soar_integration_kit::run(msgraph_user::integration())
 }

@@ -3,7 +3,7 @@
 
 use std::io::{Cursor, Write};
 
-use soar_protocol::Secret;
+use soar_integration_kit::Secret;
 use zip::write::SimpleFileOptions;
 use zip::{AesMode, CompressionMethod, ZipWriter};
 

@@ -142,9 +142,8 @@ impl FromArg for Value {
 impl FromArg for bool {
     fn from_arg(name: &str, value: &Value, _: &ArgContext<'_>) -> Result<Self, Error> {
         // argToBoolean's rule, with an error that names the argument and the accepted words.
-        arg_to_bool(value).map_err(|_| {
-            invalid(name, format!("\"{}\" is not true or false.", value_text(value)))
-        })
+        arg_to_bool(value)
+            .map_err(|_| invalid(name, format!("\"{}\" is not true or false.", value_text(value))))
     }
 }
 
@@ -215,7 +214,10 @@ impl FromArg for Json {
     fn from_arg(name: &str, value: &Value, _: &ArgContext<'_>) -> Result<Self, Error> {
         match value {
             Value::String(text) => serde_json::from_str(text).map(Json).map_err(|e| {
-                invalid(name, format!("not valid JSON ({e}); give a JSON value such as [{{\"key\": \"value\"}}]."))
+                invalid(
+                    name,
+                    format!("not valid JSON ({e}); give a JSON value such as [{{\"key\": \"value\"}}]."),
+                )
             }),
             other => Ok(Json(other.clone())),
         }
@@ -262,7 +264,9 @@ mod tests {
         cx_check::<String>(None, Err("Missing required argument: a"));
         cx_check::<Option<String>>(None, Ok(None));
         cx_check::<Option<String>>(Some(json!("")), Ok(None));
-        for (v, b) in [(json!("TRUE"), true), (json!("yes"), true), (json!("No"), false), (json!(false), false)] {
+        for (v, b) in
+            [(json!("TRUE"), true), (json!("yes"), true), (json!("No"), false), (json!(false), false)]
+        {
             cx_check::<bool>(Some(v), Ok(b));
         }
         cx_check::<bool>(Some(json!("maybe")), Err("\"maybe\" is not true or false."));
