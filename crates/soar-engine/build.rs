@@ -4,8 +4,10 @@
 //!
 //! It writes `$OUT_DIR/suites.rs`, a `SUITES: &[(folder, json text)]` table of `include_str!`s
 //! in folder-name order, which `src/suites.rs` includes. Cargo re-runs it when the `test-data`
-//! folder or one of the suite files changes. Without a `test-data` folder (the crate built
-//! outside this repository) the table is empty.
+//! folder or one of the suite files changes. Cargo watches a folder recursively, so any change
+//! under `test-data/` (a blessed case, a seed) re-runs it and recompiles this crate (seconds);
+//! that is the price of noticing a new suite folder without an edit here. Without a `test-data`
+//! folder (the crate built outside this repository) the table is empty.
 
 #![allow(clippy::print_stdout)] // build scripts talk to cargo on stdout
 
