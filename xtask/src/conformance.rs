@@ -11,9 +11,15 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
     #[allow(clippy::print_stdout)]
     {
         println!("{} passed, {} failed", total.passed, total.failed.len());
+        if !total.rewritten.is_empty() {
+            println!("{} case files rewritten: review the diff", total.rewritten.len());
+        }
     }
     if !total.failed.is_empty() {
         bail!("{} conformance case run(s) failed", total.failed.len());
+    }
+    if total.passed != total.planned {
+        bail!("{} of {} planned conformance case runs passed", total.passed, total.planned);
     }
     Ok(())
 }

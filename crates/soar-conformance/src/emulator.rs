@@ -1,10 +1,11 @@
 //! The emulator, as the runner uses it: the built-in registrations plus one read-only Graph
-//! app (`User.Read.All` only) for the "write without permission" case.
+//! app (`User.Read.All` only) for the "write without permission" case. The `${NAME}` table is the
+//! emulator's ([`soar_emulator::Emulator::placeholders`]); the runner adds its reader app's values.
 
-use soar_emulator::config::{self, AppConfig, SecretConfig};
+use soar_emulator::config::{AppConfig, SecretConfig};
 use tower::ServiceExt;
 
-use super::{Error, Placeholders, Result, io, json};
+use super::{Error, Placeholders, Result, json};
 
 /// Client id of the read-only Graph app the runner adds.
 pub const READER_APP_ID: &str = "22222222-2222-4222-8222-000000000101";
@@ -49,37 +50,13 @@ impl Emu {
         self.inner.request_log().token_requests()
     }
 
-    /// `${NAME}` values for params.
+    /// `${NAME}` values for params: the emulator's own table ([`soar_emulator::Emulator::placeholders`])
+    /// plus the runner's read-only app (`READER_APP_ID`, `READER_APP_SECRET`).
     pub fn placeholders(&self) -> Result<Placeholders> {
-        let mut p = Placeholders::new();
-        let mut put = |k: &str, v: &str| {
-            p.insert(k.to_string(), v.to_string());
-        };
-        put("EMU_HTTPS_PORT", &self.inner.https_port().to_string());
-        put("TENANT_ID", config::DEFAULT_TENANT_ID);
-        put("SUBSCRIPTION_ID", config::DEFAULT_SUBSCRIPTION_ID);
-        put("SECRET_APP_ID", config::SECRET_APP_ID);
-        put("SECRET_APP_SECRET", config::SECRET_APP_SECRET);
-        put("CERT_APP_ID", config::CERT_APP_ID);
-        put("PUBLIC_APP_ID", config::PUBLIC_APP_ID);
-        put("LIMITED_APP_ID", config::LIMITED_APP_ID);
-        put("LIMITED_APP_SECRET", config::LIMITED_APP_SECRET);
-        put("READER_APP_ID", READER_APP_ID);
-        put("READER_APP_SECRET", READER_APP_SECRET);
-        put("SYSTEM_MI_CLIENT_ID", config::SYSTEM_MI_CLIENT_ID);
-        put("USER_MI_CLIENT_ID", config::USER_MI_CLIENT_ID);
-        put("PROXY_REGISTRATION_ID", config::PROXY_REGISTRATION_ID);
-        put("PROXY_TOKEN", config::PROXY_TOKEN);
-        put("PROXY_KEY", config::PROXY_KEY_B64);
-        put("OPROXY_URL", &format!("{}/obtain-token", self.inner.https_base()));
-        let cert =
-            self.inner.cert_files().iter().find(|c| c.client_id == config::CERT_APP_ID).ok_or_else(|| {
-                Error::Emulator("the emulator wrote no certificate for the certificate app".into())
-            })?;
-        put("CERT_THUMBPRINT", &cert.thumbprint);
-        let key =
-            std::fs::read_to_string(&cert.key).map_err(io(format!("reading {}", cert.key.display())))?;
-        put("CERT_KEY_PEM", &key);
+        let mut p =
+            self.inner.placeholders().map_err(|e| Error::Emulator(format!("its placeholders: {e}")))?;
+        p.insert("READER_APP_ID".into(), READER_APP_ID.into());
+        p.insert("READER_APP_SECRET".into(), READER_APP_SECRET.into());
         Ok(p)
     }
 

@@ -24,7 +24,7 @@ pub enum Error {
         error: serde_json::Error,
     },
     /// A suite or case asks for something the runner does not know (a setup, an emulator
-    /// action), or no suite matches.
+    /// action, a `${NAME}` placeholder), or no suite matches.
     #[error("{0}")]
     Suite(String),
     /// The emulator could not start, or could not do what a flow's sign-in or a case needs.

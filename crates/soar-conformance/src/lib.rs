@@ -10,10 +10,12 @@
 //!
 //! Layout of a suite (`test-data/<integration>/`):
 //! - `conformance.json`: the binary name, and per flow the instance params (with `${NAME}`
-//!   placeholders filled from the running emulator, see [`Placeholders`]) and the sign-in the flow
-//!   needs first (`device-code`: `<prefix>-auth-start`, approval through the emulator,
-//!   `<prefix>-auth-complete`; `auth-code`: a code from the emulator's authorize endpoint); per
-//!   cloud the params that select it.
+//!   placeholders filled from the running emulator, see [`Placeholders`]; an unknown name is an
+//!   error) and the sign-in the flow needs first (`device-code`: `<prefix>-auth-start`, approval
+//!   through the emulator, `<prefix>-auth-complete`; `auth-code`: a code from the emulator's
+//!   authorize endpoint); per cloud the params that select it (`_key` values are placeholders,
+//!   `${KEY}`); optionally `demo`, the War Room lines `soar demo` runs (read by the engine, not
+//!   here).
 //! - `cases/*.json`, run in file-name order: `request` (`command`, `args`, optional `params`
 //!   merged over the flow's), `expected` (the normalised response), optional `expected_for`
 //!   (`{"<flow>": {...}}` where a flow answers differently), optional `flows` / `clouds` to
@@ -21,10 +23,14 @@
 //!
 //! One emulator is started per (flow, cloud), so cases that change data see the same state in
 //! every run. The integration context is carried from case to case as an engine would.
+//! [`plan_runs`] is the one place that decides which case runs where; the [`Summary`] counts
+//! them (`planned`, `skipped`) so that a test can require every planned run to pass
+//! ([`Summary::verdict`]) instead of a hard-coded number.
 //!
 //! Everything that varies between runs is normalised in ONE place, [`normalise`]; read its docs
 //! before writing an expectation. `--bless` writes the normalised actual responses into the case
-//! files (review the diff before committing).
+//! files (only those whose text changes, listed in [`Summary::rewritten`]; review the diff before
+//! committing).
 //!
 //! Decisions:
 //! - The emulator is used as a server over loopback (the binaries reach it through
@@ -107,6 +113,10 @@ pub struct Suite {
     pub flows: Map<String, Value>,
     /// Cloud name -> params that select it, in file order.
     pub clouds: Map<String, Value>,
+    /// The War Room lines `soar demo` runs for each flow (placeholders allowed); the runner
+    /// does not use them.
+    #[serde(default)]
+    pub demo: Option<Vec<String>>,
 }
 
 /// One flow of a suite.
@@ -179,6 +189,54 @@ pub struct Summary {
     pub passed: usize,
     /// Case runs that did not (with a short reason each).
     pub failed: Vec<String>,
+    /// Case runs the selection holds ([`plan_runs`]): one per case file and (flow, cloud) it
+    /// runs in. A complete, green run has `passed == planned`.
+    pub planned: usize,
+    /// (case file, flow, cloud) combinations not run because the case's `flows` / `clouds`
+    /// exclude them.
+    pub skipped: usize,
+    /// Case files whose text `bless` changed (empty when not blessing or nothing changed).
+    pub rewritten: Vec<PathBuf>,
+}
+
+impl Summary {
+    /// Adds another suite's totals.
+    pub fn add(&mut self, other: Summary) {
+        self.passed += other.passed;
+        self.failed.extend(other.failed);
+        self.planned += other.planned;
+        self.skipped += other.skipped;
+        self.rewritten.extend(other.rewritten);
+    }
+
+    /// Whether a run is a pass, for a test: every planned case run passed, at least one ran,
+    /// and no expectation was rewritten (a blessing run fails after writing, so that the diff is
+    /// reviewed and the suite run again without blessing; `bless_switch` names how blessing was
+    /// asked for). `what` names the suite and selection in the messages.
+    pub fn verdict(&self, what: &str, bless_switch: &str) -> std::result::Result<(), String> {
+        if !self.failed.is_empty() {
+            return Err(format!(
+                "{what}: {} of {} case runs failed:\n{}",
+                self.failed.len(),
+                self.planned,
+                self.failed.join("\n")
+            ));
+        }
+        if !self.rewritten.is_empty() {
+            let files: Vec<String> = self.rewritten.iter().map(|p| p.display().to_string()).collect();
+            return Err(format!(
+                "{what}: expectations rewritten; review the diff and run again without {bless_switch} ({})",
+                files.join(", ")
+            ));
+        }
+        if self.planned == 0 {
+            return Err(format!("{what}: no case runs (no case file applies to this flow and cloud)"));
+        }
+        if self.passed != self.planned {
+            return Err(format!("{what}: {} of {} planned case runs passed", self.passed, self.planned));
+        }
+        Ok(())
+    }
 }
 
 /// The workspace root: the nearest ancestor of this crate's folder that holds `test-data/`.
@@ -209,9 +267,7 @@ pub fn cli(args: &[String]) -> Result<Summary> {
     let bin_dir = target_dir(&root).join("debug");
     let mut total = Summary::default();
     for name in &suites {
-        let s = run_suite(&root, name, &bin_dir, &opts)?;
-        total.passed += s.passed;
-        total.failed.extend(s.failed);
+        total.add(run_suite(&root, name, &bin_dir, &opts)?);
     }
     for f in &total.failed {
         eprintln!("FAILED {f}");
@@ -261,20 +317,90 @@ fn load_cases(dir: &Path, only: Option<&str>) -> Result<Vec<(PathBuf, Case)>> {
         .collect()
 }
 
+/// One (flow, cloud) of a suite and the case runs it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// The flow (a key of the suite's `flows`).
+    pub flow: String,
+    /// The cloud (a key of the suite's `clouds`).
+    pub cloud: String,
+    /// Indexes (into the loaded cases, in file-name order) of the cases that run here.
+    pub cases: Vec<usize>,
+    /// How many case files do not run here because their `flows` / `clouds` exclude it.
+    pub skipped: usize,
+}
+
+/// THE selection of case runs: for every flow and cloud of `suite` that `opts` selects (and the
+/// flow's own `clouds` allow), the cases whose `flows` / `clouds` include them. [`run_suite`]
+/// runs exactly these, and its [`Summary::planned`] is their count.
+pub fn plan_runs(suite: &Suite, cases: &[&Case], opts: &Options) -> Result<Vec<Planned>> {
+    let mut out = Vec::new();
+    for (flow, setup) in &suite.flows {
+        if opts.flow.as_ref().is_some_and(|f| f != flow) {
+            continue;
+        }
+        let setup: FlowSetup = serde_json::from_value(setup.clone())
+            .map_err(json(format!("{}: flow {flow} in conformance.json", suite.binary)))?;
+        for cloud in suite.clouds.keys() {
+            if opts.cloud.as_ref().is_some_and(|c| c != cloud)
+                || setup.clouds.as_ref().is_some_and(|c| !c.contains(cloud))
+            {
+                continue;
+            }
+            let runs = |c: &Case| {
+                c.flows.as_ref().is_none_or(|f| f.contains(flow))
+                    && c.clouds.as_ref().is_none_or(|c| c.contains(cloud))
+            };
+            let chosen: Vec<usize> =
+                cases.iter().enumerate().filter(|(_, c)| runs(c)).map(|(i, _)| i).collect();
+            out.push(Planned {
+                flow: flow.clone(),
+                cloud: cloud.clone(),
+                skipped: cases.len() - chosen.len(),
+                cases: chosen,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Reads `test-data/<name>/conformance.json`.
+pub fn load_suite(root: &Path, name: &str) -> Result<Suite> {
+    let suite_file = root.join("test-data").join(name).join("conformance.json");
+    let text =
+        std::fs::read_to_string(&suite_file).map_err(io(format!("reading {}", suite_file.display())))?;
+    serde_json::from_str(&text).map_err(json(format!("parsing {}", suite_file.display())))
+}
+
+/// `${NAME}` resolution for the runner: an unknown name is a suite error saying where it is.
+fn fill(v: &Value, ph: &Placeholders, place: &str) -> Result<Value> {
+    soar_emulator::fill_placeholders(v, ph).map_err(|e| Error::Suite(format!("{place}: {e}")))
+}
+
 /// Runs one suite, with the binaries found in `bin_dir`, across its flows and clouds.
 pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Result<Summary> {
     let dir = root.join("test-data").join(name);
-    let suite_file = dir.join("conformance.json");
-    let text =
-        std::fs::read_to_string(&suite_file).map_err(io(format!("reading {}", suite_file.display())))?;
-    let suite: Suite =
-        serde_json::from_str(&text).map_err(json(format!("parsing {}", suite_file.display())))?;
+    let suite = load_suite(root, name)?;
     let binary = &bin_dir.join(&suite.binary);
     let mut cases = load_cases(&dir.join("cases"), opts.case.as_deref())?;
+    let plan = {
+        let just_cases: Vec<&Case> = cases.iter().map(|(_, c)| c).collect();
+        plan_runs(&suite, &just_cases, opts)?
+    };
+    // Blessing starts the cases that run from no expectation, but keeps what belongs to flows
+    // this selection does not run (their `expected_for`), and leaves cases that do not run alone.
+    let run_flows: Vec<&String> = plan.iter().map(|p| &p.flow).collect();
+    let mut blessed = vec![false; cases.len()];
     if opts.bless {
-        for (_, case) in &mut cases {
-            case.expected = Value::Null;
-            case.expected_for.clear();
+        for p in &plan {
+            for &i in &p.cases {
+                if !blessed[i] {
+                    blessed[i] = true;
+                    let case = &mut cases[i].1;
+                    case.expected = Value::Null;
+                    case.expected_for.retain(|flow, _| !run_flows.contains(&flow));
+                }
+            }
         }
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -282,158 +408,147 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
         .enable_all()
         .build()
         .map_err(io("starting the tokio runtime"))?;
-    let mut summary = Summary::default();
-    for (flow, setup) in &suite.flows {
-        if opts.flow.as_ref().is_some_and(|f| f != flow) {
-            continue;
+    let mut summary = Summary {
+        planned: plan.iter().map(|p| p.cases.len()).sum(),
+        skipped: plan.iter().map(|p| p.skipped).sum(),
+        ..Summary::default()
+    };
+    for Planned { flow, cloud, cases: chosen, .. } in &plan {
+        let flow_place = format!("{name}: flow {flow} in conformance.json");
+        let setup: FlowSetup = serde_json::from_value(suite.flows.get(flow).cloned().unwrap_or_default())
+            .map_err(json(&flow_place))?;
+        let Some(Value::Object(cloud_params)) = suite.clouds.get(cloud) else {
+            return Err(Error::Suite(format!("{name}: cloud {cloud} must be an object")));
+        };
+        let emu = rt.block_on(emulator::Emu::start())?;
+        let mut ph = emu.placeholders()?;
+        // Keys starting with `_` in a cloud are placeholders (`_graph` -> `${GRAPH}`), not params.
+        let mut cloud_params = cloud_params.clone();
+        let meta: Vec<String> = cloud_params.keys().filter(|k| k.starts_with('_')).cloned().collect();
+        for k in meta {
+            if let Some(Value::String(v)) = cloud_params.shift_remove(&k) {
+                ph.insert(k.trim_start_matches('_').to_ascii_uppercase(), v);
+            }
         }
-        let setup: FlowSetup = serde_json::from_value(setup.clone())
-            .map_err(json(format!("{name}: flow {flow} in conformance.json")))?;
-        for (cloud, cloud_params) in &suite.clouds {
-            let Value::Object(cloud_params) = cloud_params else {
-                return Err(Error::Suite(format!("{name}: cloud {cloud} must be an object")));
-            };
-            if opts.cloud.as_ref().is_some_and(|c| c != cloud)
-                || setup.clouds.as_ref().is_some_and(|c| !c.contains(cloud))
+        let mut base = fill(&Value::Object(setup.params.clone()), &ph, &flow_place)?;
+        merge(&mut base, &Value::Object(cloud_params));
+        let env = emu.env();
+        let run = Run { binary, env: &env, prefix: &suite.prefix };
+        let mut context = Map::new();
+        match setup.setup.as_deref() {
+            None | Some("none") => {}
+            Some("device-code") => run.device_code(&rt, &emu, &base, &mut context)?,
+            Some("auth-code") => {
+                let p = |k: &str| -> String {
+                    match base.get(k) {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(Value::Object(o)) => {
+                            o.get("password").and_then(Value::as_str).unwrap_or("").to_string()
+                        }
+                        _ => String::new(),
+                    }
+                };
+                let client_id =
+                    [p("creds_auth_id"), p("app_id")].into_iter().find(|s| !s.is_empty()).unwrap_or_default();
+                let tenant = [p("creds_tenant_id"), p("tenant_id")]
+                    .into_iter()
+                    .find(|s| !s.is_empty())
+                    .unwrap_or_default();
+                let scope = fill(&json!(setup.scope.clone().unwrap_or_default()), &ph, &flow_place)?;
+                let login = ph.get("LOGIN").cloned().unwrap_or_else(|| "login.microsoftonline.com".into());
+                let code = rt.block_on(emu.auth_code(
+                    &login,
+                    &tenant,
+                    &client_id,
+                    &p("redirect_uri"),
+                    scope.as_str().unwrap_or_default(),
+                ))?;
+                if let Some(o) = base.as_object_mut() {
+                    o.insert("auth_code".into(), json!({"identifier": "", "password": code}));
+                    o.insert("creds_auth_code".into(), json!({"identifier": "", "password": code}));
+                }
+            }
+            Some(other) => {
+                return Err(Error::Suite(format!("{name}: unknown setup {other} for flow {flow}")));
+            }
+        }
+        for &i in chosen {
+            let (path, case) = &mut cases[i];
+            let label = format!(
+                "{name}/{} [{flow}/{cloud}]",
+                path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            );
+            let mut params = base.clone();
+            merge(&mut params, &fill(&Value::Object(case.request.params.clone()), &ph, &label)?);
+            let mut ctx = if case.fresh_context { Map::new() } else { context.clone() };
+            ctx.extend(case.context_patch.clone());
+            emu.prepare(&case.before, &case.faults).map_err(|e| Error::Step {
+                context: format!("{label}: preparing the emulator"),
+                error: Box::new(e),
+            })?;
+            let request = json!({
+                "command": case.request.command,
+                "args": fill(&Value::Object(case.request.args.clone()), &ph, &label)?,
+                "params": params,
+                "integration_context": ctx,
+            });
+            let response = run.call(&request);
+            emu.clear_faults();
+            let response = response?;
+            if !case.fresh_context
+                && let Some(Value::Object(new_ctx)) = response.get("integration_context")
             {
+                ctx = new_ctx.clone();
+                context = ctx;
+            }
+            let actual = normalise_response(&response, &ph);
+            if opts.bless {
+                // The first run of a case sets `expected`; a flow that answers differently gets
+                // its own `expected_for` entry; a cloud that differs from another is a failure.
+                if case.expected.is_null() {
+                    case.expected = actual;
+                    summary.passed += 1;
+                } else if case.expected == actual {
+                    summary.passed += 1;
+                } else {
+                    match case.expected_for.get(flow) {
+                        None => {
+                            case.expected_for.insert(flow.clone(), actual);
+                            summary.passed += 1;
+                        }
+                        Some(prev) if prev == &actual => summary.passed += 1,
+                        Some(prev) => summary
+                            .failed
+                            .push(format!("{label}: answers differ between clouds\n{}", diff(prev, &actual))),
+                    }
+                }
                 continue;
             }
-            let emu = rt.block_on(emulator::Emu::start())?;
-            let mut ph = emu.placeholders()?;
-            // Keys starting with `_` in a cloud are placeholders (`_graph` -> `${GRAPH}`), not params.
-            let mut cloud_params = cloud_params.clone();
-            let meta: Vec<String> = cloud_params.keys().filter(|k| k.starts_with('_')).cloned().collect();
-            for k in meta {
-                if let Some(Value::String(v)) = cloud_params.shift_remove(&k) {
-                    ph.insert(k.trim_start_matches('_').to_ascii_uppercase(), v);
+            let want = case.expected_for.get(flow).unwrap_or(&case.expected);
+            if want == &actual {
+                summary.passed += 1;
+                if opts.verbose {
+                    eprintln!("ok     {label}");
                 }
+            } else {
+                summary.failed.push(format!("{label}: {}\n{}", case.description, diff(want, &actual)));
             }
-            ph.insert("SKIPTOKEN_100".into(), soar_emulator::apis::skiptoken(100));
-            let mut base = fill(&Value::Object(setup.params.clone()), &ph);
-            merge(&mut base, &Value::Object(cloud_params));
-            let env = emu.env();
-            let run = Run { binary, env: &env, prefix: &suite.prefix };
-            let mut context = Map::new();
-            match setup.setup.as_deref() {
-                None | Some("none") => {}
-                Some("device-code") => run.device_code(&rt, &emu, &base, &mut context)?,
-                Some("auth-code") => {
-                    let p = |k: &str| -> String {
-                        match base.get(k) {
-                            Some(Value::String(s)) => s.clone(),
-                            Some(Value::Object(o)) => {
-                                o.get("password").and_then(Value::as_str).unwrap_or("").to_string()
-                            }
-                            _ => String::new(),
-                        }
-                    };
-                    let client_id = [p("creds_auth_id"), p("app_id")]
-                        .into_iter()
-                        .find(|s| !s.is_empty())
-                        .unwrap_or_default();
-                    let tenant = [p("creds_tenant_id"), p("tenant_id")]
-                        .into_iter()
-                        .find(|s| !s.is_empty())
-                        .unwrap_or_default();
-                    let scope = fill(&json!(setup.scope.clone().unwrap_or_default()), &ph);
-                    let login =
-                        ph.get("LOGIN").cloned().unwrap_or_else(|| "login.microsoftonline.com".into());
-                    let code = rt.block_on(emu.auth_code(
-                        &login,
-                        &tenant,
-                        &client_id,
-                        &p("redirect_uri"),
-                        scope.as_str().unwrap_or_default(),
-                    ))?;
-                    if let Some(o) = base.as_object_mut() {
-                        o.insert("auth_code".into(), json!({"identifier": "", "password": code}));
-                        o.insert("creds_auth_code".into(), json!({"identifier": "", "password": code}));
-                    }
-                }
-                Some(other) => {
-                    return Err(Error::Suite(format!("{name}: unknown setup {other} for flow {flow}")));
-                }
-            }
-            for (path, case) in &mut cases {
-                if case.flows.as_ref().is_some_and(|f| !f.contains(flow))
-                    || case.clouds.as_ref().is_some_and(|c| !c.contains(cloud))
-                {
-                    continue;
-                }
-                let label = format!(
-                    "{name}/{} [{flow}/{cloud}]",
-                    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-                );
-                let mut params = base.clone();
-                merge(&mut params, &fill(&Value::Object(case.request.params.clone()), &ph));
-                let mut ctx = if case.fresh_context { Map::new() } else { context.clone() };
-                ctx.extend(case.context_patch.clone());
-                emu.prepare(&case.before, &case.faults).map_err(|e| Error::Step {
-                    context: format!("{label}: preparing the emulator"),
-                    error: Box::new(e),
-                })?;
-                let request = json!({
-                    "command": case.request.command,
-                    "args": fill(&Value::Object(case.request.args.clone()), &ph),
-                    "params": params,
-                    "integration_context": ctx,
-                });
-                let response = run.call(&request);
-                emu.clear_faults();
-                let response = response?;
-                if !case.fresh_context
-                    && let Some(Value::Object(new_ctx)) = response.get("integration_context")
-                {
-                    ctx = new_ctx.clone();
-                    context = ctx;
-                }
-                let actual = normalise_response(&response, &ph);
-                if opts.bless {
-                    // The first run of a case sets `expected`; a flow that answers differently gets
-                    // its own `expected_for` entry; a cloud that differs from another is a failure.
-                    if case.expected.is_null() {
-                        case.expected = actual;
-                        summary.passed += 1;
-                    } else if case.expected == actual {
-                        summary.passed += 1;
-                    } else {
-                        match case.expected_for.get(flow) {
-                            None => {
-                                case.expected_for.insert(flow.clone(), actual);
-                                summary.passed += 1;
-                            }
-                            Some(prev) if prev == &actual => summary.passed += 1,
-                            Some(prev) => summary.failed.push(format!(
-                                "{label}: answers differ between clouds\n{}",
-                                diff(prev, &actual)
-                            )),
-                        }
-                    }
-                    continue;
-                }
-                let want = case.expected_for.get(flow).unwrap_or(&case.expected);
-                if want == &actual {
-                    summary.passed += 1;
-                    if opts.verbose {
-                        eprintln!("ok     {label}");
-                    }
-                } else {
-                    summary.failed.push(format!("{label}: {}\n{}", case.description, diff(want, &actual)));
-                }
-            }
-            drop(emu);
         }
+        drop(emu);
     }
     if opts.bless {
-        for (path, case) in &cases {
-            bless(path, case)?;
+        for ((path, case), _) in cases.iter().zip(&blessed).filter(|(_, b)| **b) {
+            if bless(path, case)? {
+                summary.rewritten.push(path.clone());
+            }
         }
     }
     Ok(summary)
 }
 
 /// Rewrites the expectations of one case file, keeping its other fields and their order.
-fn bless(path: &Path, case: &Case) -> Result<()> {
+/// Returns whether the file's text changed (it is written only then).
+fn bless(path: &Path, case: &Case) -> Result<bool> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(io(format!("reading {shown}")))?;
     let mut doc: Map<String, Value> =
@@ -447,8 +562,11 @@ fn bless(path: &Path, case: &Case) -> Result<()> {
     }
     let mut out = serde_json::to_string_pretty(&doc).map_err(json(format!("blessing {shown}")))?;
     out.push('\n');
+    if out == text {
+        return Ok(false);
+    }
     std::fs::write(path, out).map_err(io(format!("writing {shown}")))?;
-    Ok(())
+    Ok(true)
 }
 
 /// One binary with its environment.
@@ -539,24 +657,9 @@ fn user_code(text: &str) -> Option<String> {
     re.captures(text).and_then(|c| c.get(1)).map(|m| m.as_str().to_owned())
 }
 
-/// Values of the running emulator that params may name as `${NAME}`.
-pub type Placeholders = BTreeMap<String, String>;
-
-/// Replaces `${NAME}` in every string of `v`.
-fn fill(v: &Value, ph: &Placeholders) -> Value {
-    match v {
-        Value::String(s) => {
-            let mut out = s.clone();
-            for (k, val) in ph {
-                out = out.replace(&format!("${{{k}}}"), val);
-            }
-            Value::String(out)
-        }
-        Value::Array(a) => Value::Array(a.iter().map(|x| fill(x, ph)).collect()),
-        Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), fill(x, ph))).collect()),
-        other => other.clone(),
-    }
-}
+/// Values of the running emulator that params may name as `${NAME}`: the emulator's table
+/// ([`soar_emulator::Emulator::placeholders`]) plus what the runner adds.
+pub use soar_emulator::Placeholders;
 
 /// Shallow merge of `extra`'s keys into `base` (`null` removes a key).
 fn merge(base: &mut Value, extra: &Value) {
@@ -744,11 +847,89 @@ mod tests {
     #[test]
     fn fill_and_merge_build_the_params() {
         let ph: Placeholders = [("TENANT_ID".to_string(), "t1".to_string())].into_iter().collect();
-        let mut base = fill(&json!({"tenant": "${TENANT_ID}", "list": ["a-${TENANT_ID}"], "keep": 1}), &ph);
+        let mut base =
+            fill(&json!({"tenant": "${TENANT_ID}", "list": ["a-${TENANT_ID}"], "keep": 1}), &ph, "here")
+                .unwrap();
         assert_eq!(base, json!({"tenant": "t1", "list": ["a-t1"], "keep": 1}));
+        // A misspelt placeholder is an error saying where it is.
+        let e = fill(&json!({"tenant": "${TENANT}"}), &ph, "s: flow f in conformance.json").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "s: flow f in conformance.json: unknown placeholder ${TENANT} (known: ${TENANT_ID})"
+        );
         // `null` removes a key; other values replace or add.
         merge(&mut base, &json!({"keep": null, "tenant": "t2", "new": true}));
         assert_eq!(base, json!({"tenant": "t2", "list": ["a-t1"], "new": true}));
+    }
+
+    #[test]
+    fn plan_runs_counts_each_case_once_per_flow_and_cloud_it_runs_in() {
+        let suite: Suite = serde_json::from_value(json!({
+            "binary": "x", "prefix": "x",
+            "flows": {"a": {"params": {}}, "b": {"params": {}, "clouds": ["w"]}},
+            "clouds": {"w": {}, "g": {}},
+            "demo": ["!x-list"]
+        }))
+        .unwrap();
+        let case = |extra: Value| -> Case {
+            let mut v = json!({"description": "d", "request": {"command": "x-c"}});
+            merge(&mut v, &extra);
+            serde_json::from_value(v).unwrap()
+        };
+        let cases = [case(json!({})), case(json!({"flows": ["b"]})), case(json!({"clouds": ["g"]}))];
+        let refs: Vec<&Case> = cases.iter().collect();
+        let runs = |o: Options| -> Vec<(String, String, Vec<usize>, usize)> {
+            plan_runs(&suite, &refs, &o)
+                .unwrap()
+                .into_iter()
+                .map(|p| (p.flow, p.cloud, p.cases, p.skipped))
+                .collect()
+        };
+        let row = |f: &str, c: &str, cases: &[usize], skipped| {
+            (f.to_owned(), c.to_owned(), cases.to_vec(), skipped)
+        };
+        // Flow b runs on cloud w only; case 1 only under b; case 2 only on g.
+        assert_eq!(
+            runs(Options::default()),
+            vec![row("a", "w", &[0], 2), row("a", "g", &[0, 2], 1), row("b", "w", &[0, 1], 1)]
+        );
+        let only = Options { flow: Some("b".into()), cloud: Some("g".into()), ..Options::default() };
+        assert_eq!(runs(only), vec![]);
+        let e = plan_runs(
+            &serde_json::from_value(
+                json!({"binary": "x", "prefix": "x", "flows": {"a": {}}, "clouds": {"w": {}}}),
+            )
+            .unwrap(),
+            &refs,
+            &Options::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("x: flow a in conformance.json: missing field `params`"), "{e}");
+    }
+
+    #[test]
+    fn the_verdict_wants_every_planned_run_passed_and_nothing_rewritten() {
+        let s = |passed, planned, failed: &[&str], rewritten: &[&str]| Summary {
+            passed,
+            planned,
+            failed: failed.iter().map(|f| (*f).to_owned()).collect(),
+            rewritten: rewritten.iter().map(PathBuf::from).collect(),
+            skipped: 0,
+        };
+        assert_eq!(s(3, 3, &[], &[]).verdict("x", "B"), Ok(()));
+        assert_eq!(
+            s(2, 3, &["c: no"], &[]).verdict("x", "B").unwrap_err(),
+            "x: 1 of 3 case runs failed:\nc: no"
+        );
+        assert_eq!(
+            s(3, 3, &[], &["a.json", "b.json"]).verdict("x", "B").unwrap_err(),
+            "x: expectations rewritten; review the diff and run again without B (a.json, b.json)"
+        );
+        assert_eq!(
+            s(0, 0, &[], &[]).verdict("x", "B").unwrap_err(),
+            "x: no case runs (no case file applies to this flow and cloud)"
+        );
+        assert_eq!(s(2, 3, &[], &[]).verdict("x", "B").unwrap_err(), "x: 2 of 3 planned case runs passed");
     }
 
     #[test]

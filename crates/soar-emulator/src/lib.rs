@@ -12,6 +12,10 @@
 //! HTTP and HTTPS (a generated test CA; one server certificate for loopback and every national
 //! cloud host). The `Host` header picks the cloud (see [`clouds`]).
 //!
+//! Test data names the emulator's registrations as `${NAME}` placeholders: the table is
+//! [`Emulator::placeholders`] and [`fill_placeholders`] resolves them over a JSON value (see
+//! [`placeholders`]).
+//!
 //! Quick start: `cargo run -p soar-emulator -- --data target/emu` prints the HTTPS and HTTP
 //! bases, the tenant, the test apps with their credentials, the CA path and a `SOAR_HOST_MAP`
 //! value; `soar-emulator approve <user_code> --url <http base>` approves a device code.
@@ -52,6 +56,7 @@ pub mod imds;
 pub mod keys;
 pub mod meta;
 pub mod oproxy;
+pub mod placeholders;
 pub mod server;
 pub mod state;
 pub mod testing;
@@ -62,6 +67,7 @@ use axum::middleware::from_fn_with_state;
 pub use clouds::ApiKind;
 pub use config::EmulatorConfig;
 pub use faults::{Fault, FaultHandle, FaultRule};
+pub use placeholders::{Placeholders, fill_placeholders};
 pub use server::Emulator;
 pub use state::{EmulatorState, LogEntry, ManualClock, RequestLog};
 

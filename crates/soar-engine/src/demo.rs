@@ -1,19 +1,34 @@
 //! `soar demo`: the built-in Microsoft emulator in-process on loopback, and every auth flow of
 //! every integration walked through as a person would in the War Room.
 //!
-//! For each (integration, flow) the demo creates an instance in a temporary data directory
-//! and runs, through the same engine as `soar run` (spawned binaries, the file context store):
-//! the sign-in the flow needs (`auth-start`, approval of the device code in the emulator,
-//! `auth-complete`; or `generate-login-url`, a sign-in at the emulator's `/authorize` and the
-//! code pasted into the instance), the test command, a few real commands, a token refresh (the
-//! demo moves the cached token's expiry into the past, as an hour passing would, and checks the
-//! next command made a token request), and `auth-reset`. It ends with a summary table and exits
-//! non-zero when a row failed.
+//! The rows come from the integrations' conformance suites (`test-data/*/conformance.json`,
+//! embedded by [`crate::suites`]): one row per (suite, flow), in file order. A row's instance
+//! params are the flow's `params` with the emulator's `${NAME}` placeholders filled
+//! ([`soar_emulator::Emulator::placeholders`]), merged with the params of the suite's
+//! `worldwide` cloud (or its first cloud), as the conformance runner does; its sign-in is the
+//! flow's `setup`; its commands are the suite's `demo` lines, or none (the test command alone).
+//!
+//! For each row the demo creates an instance in a temporary data directory and runs, through
+//! the same engine as `soar run` (spawned binaries, the file context store): the sign-in the
+//! flow needs (`auth-start`, approval of the device code in the emulator, `auth-complete`; or
+//! `generate-login-url`, a sign-in at the emulator's `/authorize` and the code pasted into the
+//! instance), the test command, the demo commands, a token refresh (the demo moves the cached
+//! token's expiry into the past, as an hour passing would, and checks the next command made a
+//! token request), and `auth-reset`. It ends with a summary table and exits non-zero when a row
+//! failed.
 //!
 //! The integration binaries must exist next to `soar` (or on `PATH` / in `SOAR_BIN_DIR`). When
 //! the demo runs through cargo (`cargo run --release -p soar-engine --bin soar -- demo`, which
-//! sets `CARGO`), it first runs `cargo build` for them with the same profile, so the README's
-//! first command works from a fresh clone; `--no-build` skips that.
+//! sets `CARGO`), it first runs `cargo build` for every suite's binary with the same profile, so
+//! the README's first command works from a fresh clone; `--no-build` skips that.
+//!
+//! Decisions:
+//! - Only one cloud per row (worldwide): the national clouds are the conformance runner's job;
+//!   the demo shows the flows.
+//! - A suite without `demo` lines still gets its rows: the test command, then the token refresh
+//!   runs the test command again.
+//! - A bad suite (unknown flow, unknown placeholder, unknown `setup`) stops the demo before the
+//!   first row with a message naming the file and the flow.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -22,9 +37,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 use soar_emulator::config as emu_config;
-use soar_emulator::{Emulator, EmulatorConfig};
+use soar_emulator::{Emulator, EmulatorConfig, Placeholders, fill_placeholders};
 use soar_protocol::{AuthFlow, Credentials, Object, ParamValue, Params, Secret};
 
 use crate::cli::Io;
@@ -35,6 +50,7 @@ use crate::manifest::Finder;
 use crate::render::{entry_text, markdown};
 use crate::runner::{Engine, RunOutcome};
 use crate::store::{Cas, ContextStore, FileStore};
+use crate::suites::{self, FlowSetup, Suite};
 
 /// `soar demo` options.
 #[derive(Debug, Args)]
@@ -50,9 +66,6 @@ pub struct DemoArgs {
     pub no_build: bool,
 }
 
-/// The integrations the demo walks through.
-pub const DEMO_INTEGRATIONS: &[&str] = &["msgraph-user", "azure-storage"];
-
 /// How a flow signs in before its first command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SignIn {
@@ -67,10 +80,11 @@ enum SignIn {
 /// One row of the demo.
 #[derive(Debug, Clone)]
 struct Plan {
-    integration: &'static str,
+    integration: String,
     flow: AuthFlow,
     params: Params,
     sign_in: SignIn,
+    /// The suite's `demo` lines (empty: the test command is the row's only command).
     commands: Vec<String>,
 }
 
@@ -78,13 +92,9 @@ struct Plan {
 #[derive(Debug, Clone)]
 struct Row {
     flow: AuthFlow,
-    integration: &'static str,
+    integration: String,
     result: std::result::Result<String, String>,
     time: Duration,
-}
-
-fn s(v: &str) -> ParamValue {
-    ParamValue::Str(v.to_owned())
 }
 
 fn cred(identifier: &str, password: &str) -> ParamValue {
@@ -94,153 +104,104 @@ fn cred(identifier: &str, password: &str) -> ParamValue {
     })
 }
 
-/// The rows: each integration under each flow it supports, configured for the emulator's
-/// built-in registrations.
-fn plans(emu: &Emulator) -> Result<Vec<Plan>> {
-    let cert = emu.cert_files().iter().find(|c| c.client_id == emu_config::CERT_APP_ID).ok_or_else(|| {
-        EngineError::Other("The emulator wrote no certificate for its certificate app.".into())
-    })?;
-    let key_pem =
-        std::fs::read_to_string(&cert.key).map_err(|e| EngineError::io("Could not read", &cert.key, e))?;
-    let graph_cmds = || {
-        vec![
-            "!msgraph-user-list filter=\"startswith(displayName,'B')\" properties=id,displayName,userPrincipalName"
-                .to_owned(),
-            format!("!msgraph-user-get user={} properties=displayName,jobTitle,mail", emu_config::TEST_USER_UPN),
-        ]
-    };
-    let storage_cmds = || {
-        vec![
-            "!azure-storage-account-list".to_owned(),
-            "!azure-storage-blob-containers-list account_name=soarstorage1".to_owned(),
-        ]
-    };
-    let graph = |pairs: Vec<(&str, ParamValue)>| {
-        let mut p = Params::from_pairs(pairs);
-        p.0.insert("handle_error".into(), ParamValue::Bool(true));
-        p
-    };
-    let storage = |pairs: Vec<(&str, ParamValue)>| {
-        let mut p = Params::from_pairs(pairs);
-        p.0.insert("subscription_id".into(), s(emu_config::DEFAULT_SUBSCRIPTION_ID));
-        p.0.insert("resource_group_name".into(), s("soar-rg"));
-        p
-    };
-    let (tenant, secret_app, secret) =
-        (emu_config::DEFAULT_TENANT_ID, emu_config::SECRET_APP_ID, emu_config::SECRET_APP_SECRET);
-    let plan =
-        |integration, flow, params, sign_in, commands| Plan { integration, flow, params, sign_in, commands };
-    Ok(vec![
-        plan(
-            "msgraph-user",
-            AuthFlow::ClientSecret,
-            graph(vec![
-                ("self_deployed", ParamValue::Bool(true)),
-                ("creds_auth_id", cred("", secret_app)),
-                ("creds_tenant_id", cred("", tenant)),
-                ("creds_enc_key", cred("", secret)),
-            ]),
-            SignIn::None,
-            graph_cmds(),
-        ),
-        plan(
-            "msgraph-user",
-            AuthFlow::ClientCertificate,
-            graph(vec![
-                ("self_deployed", ParamValue::Bool(true)),
-                ("creds_auth_id", cred("", emu_config::CERT_APP_ID)),
-                ("creds_tenant_id", cred("", tenant)),
-                ("creds_certificate", cred(&cert.thumbprint, &key_pem)),
-            ]),
-            SignIn::None,
-            graph_cmds(),
-        ),
-        plan(
-            "msgraph-user",
-            AuthFlow::AuthorizationCode,
-            graph(vec![
-                ("self_deployed", ParamValue::Bool(true)),
-                ("creds_auth_id", cred("", secret_app)),
-                ("creds_tenant_id", cred("", tenant)),
-                ("creds_enc_key", cred("", secret)),
-                ("redirect_uri", s("https://localhost/myapp")),
-            ]),
-            SignIn::AuthCode,
-            graph_cmds(),
-        ),
-        plan(
-            "msgraph-user",
-            AuthFlow::ManagedIdentity,
-            graph(vec![
-                ("use_managed_identities", ParamValue::Bool(true)),
-                ("managed_identities_client_id", cred("", emu_config::USER_MI_CLIENT_ID)),
-            ]),
-            SignIn::None,
-            graph_cmds(),
-        ),
-        plan(
-            "msgraph-user",
-            AuthFlow::CortexApp,
-            graph(vec![
-                ("creds_auth_id", cred("", emu_config::PROXY_REGISTRATION_ID)),
-                ("creds_tenant_id", cred("", emu_config::PROXY_TOKEN)),
-                ("creds_enc_key", cred("", emu_config::PROXY_KEY_B64)),
-            ]),
-            SignIn::None,
-            graph_cmds(),
-        ),
-        plan(
-            "azure-storage",
-            AuthFlow::ClientSecret,
-            storage(vec![
-                ("auth_type", s("Client Credentials")),
-                ("app_id", s(secret_app)),
-                ("tenant_id", s(tenant)),
-                ("credentials", cred("", secret)),
-            ]),
-            SignIn::None,
-            storage_cmds(),
-        ),
-        plan(
-            "azure-storage",
-            AuthFlow::DeviceCode,
-            storage(vec![("auth_type", s("Device Code")), ("app_id", s(emu_config::PUBLIC_APP_ID))]),
-            SignIn::DeviceCode,
-            storage_cmds(),
-        ),
-        plan(
-            "azure-storage",
-            AuthFlow::AuthorizationCode,
-            storage(vec![
-                ("auth_type", s("Authorization Code")),
-                ("app_id", s(secret_app)),
-                ("tenant_id", s(tenant)),
-                ("credentials", cred("", secret)),
-                ("redirect_uri", s("https://localhost/myapp")),
-            ]),
-            SignIn::AuthCode,
-            storage_cmds(),
-        ),
-        plan(
-            "azure-storage",
-            AuthFlow::ManagedIdentity,
-            storage(vec![
-                ("auth_type", s("Azure Managed Identities")),
-                ("managed_identities_client_id", cred("", emu_config::USER_MI_CLIENT_ID)),
-            ]),
-            SignIn::None,
-            storage_cmds(),
-        ),
-    ])
+/// The cloud a demo row runs on: the suite's `worldwide` cloud, else its first one (none: no
+/// cloud params).
+fn demo_cloud(suite: &Suite) -> Option<(&String, &Value)> {
+    suite.clouds.get_key_value("worldwide").or_else(|| suite.clouds.iter().next())
+}
+
+/// The rows of the suites, with placeholders filled from `placeholders` (the running
+/// emulator's). An error names the suite file and the flow.
+fn plans(suites: &[(String, Suite)], placeholders: &Placeholders) -> std::result::Result<Vec<Plan>, String> {
+    let mut out = Vec::new();
+    for (folder, suite) in suites {
+        let file = format!("test-data/{folder}/conformance.json");
+        let mut ph = placeholders.clone();
+        // A cloud's `_key` values are placeholders (`_graph` -> `${GRAPH}`), the rest params.
+        let mut cloud_params = Map::new();
+        if let Some((cloud, params)) = demo_cloud(suite) {
+            let Value::Object(params) = params else {
+                return Err(format!("{file}: cloud {cloud} must be an object"));
+            };
+            for (k, v) in params {
+                match (k.strip_prefix('_'), v) {
+                    (Some(meta), Value::String(s)) => {
+                        ph.insert(meta.to_ascii_uppercase(), s.clone());
+                    }
+                    (Some(_), _) => {}
+                    (None, _) => {
+                        cloud_params.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        let commands = suite
+            .demo
+            .iter()
+            .flatten()
+            .map(|line| {
+                soar_emulator::placeholders::fill_str(line, &ph).map_err(|e| format!("{file}: demo: {e}"))
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for (key, setup) in &suite.flows {
+            let at = format!("{file}: flow {key}");
+            let flow: AuthFlow = serde_json::from_value(json!(key)).map_err(|_| {
+                format!(
+                    "{at}: unknown flow (known: {})",
+                    AuthFlow::ALL.iter().map(|f| flow_key(*f)).collect::<Vec<_>>().join(", ")
+                )
+            })?;
+            let setup: FlowSetup = serde_json::from_value(setup.clone()).map_err(|e| format!("{at}: {e}"))?;
+            let mut params =
+                fill_placeholders(&Value::Object(setup.params), &ph).map_err(|e| format!("{at}: {e}"))?;
+            if let Value::Object(p) = &mut params {
+                for (k, v) in &cloud_params {
+                    if v.is_null() {
+                        p.shift_remove(k);
+                    } else {
+                        p.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            let params: Params = serde_json::from_value(params).map_err(|e| format!("{at}: params: {e}"))?;
+            let sign_in = match setup.setup.as_deref() {
+                None | Some("none") => SignIn::None,
+                Some("device-code") => SignIn::DeviceCode,
+                Some("auth-code") => SignIn::AuthCode,
+                Some(other) => {
+                    return Err(format!("{at}: unknown setup {other} (known: device-code, auth-code, none)"));
+                }
+            };
+            out.push(Plan {
+                integration: suite.binary.clone(),
+                flow,
+                params,
+                sign_in,
+                commands: commands.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The binaries of the suites, each once, in suite order.
+fn binaries(suites: &[(String, Suite)]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (_, s) in suites {
+        if !names.contains(&s.binary) {
+            names.push(s.binary.clone());
+        }
+    }
+    names
 }
 
 /// Builds the integration binaries with cargo when the demo runs through cargo.
-fn build_binaries(finder: &Finder, io: &mut Io<'_>) -> Result<()> {
+fn build_binaries(finder: &Finder, names: &[String], io: &mut Io<'_>) -> Result<()> {
     let (Some(cargo), Some(exe_dir)) = (std::env::var_os("CARGO"), finder.exe_dir.as_ref()) else {
         return Ok(());
     };
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
-    if !manifest.is_file() {
+    if !manifest.is_file() || names.is_empty() {
         return Ok(());
     }
     let mut cmd = Command::new(cargo);
@@ -255,13 +216,13 @@ fn build_binaries(finder: &Finder, io: &mut Io<'_>) -> Result<()> {
             cmd.args(["--profile", other]);
         }
     }
-    for name in DEMO_INTEGRATIONS {
+    for name in names {
         cmd.args(["-p", name]);
     }
     let shown = format!(
         "cargo build{} {}",
         if profile == "release" { " --release" } else { "" },
-        DEMO_INTEGRATIONS.iter().map(|n| format!("-p {n}")).collect::<Vec<_>>().join(" ")
+        names.iter().map(|n| format!("-p {n}")).collect::<Vec<_>>().join(" ")
     );
     let _ =
         writeln!(io.err, "{}", io.err_style.dim(&format!("Building the integration binaries ({shown})...")));
@@ -303,12 +264,19 @@ fn token_grants(emu: &Emulator) -> Vec<String> {
 /// Runs the demo.
 pub fn run(args: DemoArgs, io: &mut Io<'_>) -> Result<u8> {
     let finder = Finder::from_env();
+    let suites = suites::embedded().map_err(EngineError::Other)?;
+    let names = binaries(&suites);
+    if names.is_empty() {
+        return Err(EngineError::Other(
+            "The demo found no conformance suite (test-data/*/conformance.json) when soar was built.".into(),
+        ));
+    }
     if !args.no_build {
-        build_binaries(&finder, io)?;
+        build_binaries(&finder, &names, io)?;
     }
     let missing: Vec<&str> =
-        DEMO_INTEGRATIONS.iter().copied().filter(|n| finder.try_find(n).is_none()).collect();
-    if missing.len() == DEMO_INTEGRATIONS.len() {
+        names.iter().map(String::as_str).filter(|n| finder.try_find(n).is_none()).collect();
+    if missing.len() == names.len() {
         return Err(EngineError::Usage(format!(
             "The demo needs the integration binaries ({}) next to soar, on PATH or in SOAR_BIN_DIR: run it as \
              cargo run --release -p soar-engine --bin soar -- demo (which builds them), or build them with \
@@ -327,7 +295,7 @@ pub fn run(args: DemoArgs, io: &mut Io<'_>) -> Result<u8> {
         .map_err(|e| EngineError::Other(format!("Could not start the emulator: {e}")))?;
     let data_dir =
         std::env::temp_dir().join(format!("soar-demo-{}-{:08x}", std::process::id(), rand::random::<u32>()));
-    let result = demo(&args, &finder, &emu, &data_dir, io);
+    let result = demo(&args, &suites, &finder, &emu, &data_dir, io);
     if args.keep {
         let _ = writeln!(io.out, "\nThe demo's instances and contexts are kept in {}", data_dir.display());
     } else {
@@ -337,7 +305,18 @@ pub fn run(args: DemoArgs, io: &mut Io<'_>) -> Result<u8> {
     result
 }
 
-fn demo(args: &DemoArgs, finder: &Finder, emu: &Emulator, data_dir: &Path, io: &mut Io<'_>) -> Result<u8> {
+fn demo(
+    args: &DemoArgs,
+    suites: &[(String, Suite)],
+    finder: &Finder,
+    emu: &Emulator,
+    data_dir: &Path,
+    io: &mut Io<'_>,
+) -> Result<u8> {
+    let placeholders = emu
+        .placeholders()
+        .map_err(|e| EngineError::Other(format!("Could not read the emulator's registrations: {e}")))?;
+    let plans = plans(suites, &placeholders).map_err(EngineError::Other)?;
     let mut engine = Engine::new(data_dir, Box::new(FileStore::open(data_dir)?))?;
     engine.finder = finder.clone();
     engine.env = emulator_env(emu);
@@ -351,7 +330,7 @@ fn demo(args: &DemoArgs, finder: &Finder, emu: &Emulator, data_dir: &Path, io: &
     );
     write(io, &markdown(&intro, style))?;
     let mut rows = Vec::new();
-    for plan in plans(emu)? {
+    for plan in plans {
         let key = flow_key(plan.flow);
         if let Some(only) = &args.only
             && !plan.integration.contains(only.as_str())
@@ -364,7 +343,12 @@ fn demo(args: &DemoArgs, finder: &Finder, emu: &Emulator, data_dir: &Path, io: &
         if let Err(e) = &result {
             write(io, &format!("{}\n", io.out_style.red(&format!("✗ {e}"))))?;
         }
-        rows.push(Row { flow: plan.flow, integration: plan.integration, result, time: started.elapsed() });
+        rows.push(Row {
+            flow: plan.flow,
+            integration: plan.integration.clone(),
+            result,
+            time: started.elapsed(),
+        });
     }
     let mut md = String::from("\n### Summary\n|Flow|Integration|Result|Time|\n|---|---|---|---|\n");
     for r in &rows {
@@ -391,7 +375,7 @@ fn demo(args: &DemoArgs, finder: &Finder, emu: &Emulator, data_dir: &Path, io: &
         return Err(EngineError::Usage(format!(
             "No demo row matches --only {}: use an integration ({}) or a flow name (e.g. device-code).",
             args.only.as_deref().unwrap_or_default(),
-            DEMO_INTEGRATIONS.join(", ")
+            binaries(suites).join(", ")
         )));
     }
     Ok(u8::from(failed > 0))
@@ -454,7 +438,7 @@ fn walk(
     plan: &Plan,
     io: &mut Io<'_>,
 ) -> std::result::Result<String, String> {
-    let p = plan.integration;
+    let p = plan.integration.as_str();
     let name = name_of(plan);
     let mut runs = 0;
     let mut step = |line: &str, io: &mut Io<'_>| {
@@ -518,7 +502,8 @@ fn walk(
     }
     let test =
         pick_command(engine, p, &[format!("{p}-auth-test"), format!("{p}-test"), "test-module".into()])?;
-    step(&format!("!{test}"), io)?;
+    let test = format!("!{test}");
+    step(&test, io)?;
     for line in &plan.commands {
         step(line, io)?;
     }
@@ -527,8 +512,7 @@ fn walk(
     expire_tokens(&*engine.store, &name)?;
     note(io, "an hour passes: the demo moves the cached token's expiry into the past");
     let before = token_grants(emu).len();
-    let line = plan.commands.last().ok_or("the row has no command")?;
-    step(line, io)?;
+    step(plan.commands.last().unwrap_or(&test), io)?;
     let grants = token_grants(emu).split_off(before);
     if grants.is_empty() {
         return Err("the expired token was not refreshed (no token request reached the emulator)".into());
@@ -641,6 +625,110 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ph() -> Placeholders {
+        [("TENANT_ID", "t-1"), ("PUBLIC_APP_ID", "app-1"), ("TEST_USER_UPN", "alice@x")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    fn suite(text: &str) -> Vec<(String, Suite)> {
+        vec![("tiny".to_owned(), suites::parse("tiny", text).unwrap())]
+    }
+
+    #[test]
+    fn a_suite_flow_is_a_row_with_its_sign_in_params_and_demo_lines() {
+        let suites = suite(
+            r#"{"binary": "tiny-bin", "prefix": "tiny",
+                "demo": ["!tiny-get user=${TEST_USER_UPN}", "!tiny-list"],
+                "flows": {"device-code": {"setup": "device-code",
+                    "params": {"app_id": "${PUBLIC_APP_ID}", "tenant": {"identifier": "", "password": "${TENANT_ID}"}, "drop": 1}}},
+                "clouds": {"us-gcc": {"azure_cloud": "US GCC"},
+                           "worldwide": {"azure_cloud": "Worldwide", "_graph": "https://g", "drop": null}}}"#,
+        );
+        let rows = plans(&suites, &ph()).unwrap();
+        assert_eq!(rows.len(), 1);
+        let row = &rows[0];
+        assert_eq!(
+            (row.integration.as_str(), row.flow, row.sign_in),
+            ("tiny-bin", AuthFlow::DeviceCode, SignIn::DeviceCode)
+        );
+        assert_eq!(row.commands, ["!tiny-get user=alice@x", "!tiny-list"]);
+        // The flow's params, filled, with the worldwide cloud's params merged in (`null` removes,
+        // `_graph` is a placeholder, not a param).
+        let want = Params::from_pairs([
+            ("app_id", ParamValue::Str("app-1".into())),
+            ("tenant", cred("", "t-1")),
+            ("azure_cloud", ParamValue::Str("Worldwide".into())),
+        ]);
+        assert_eq!(row.params, want);
+        assert_eq!(name_of(row), "tiny-bin-device-code");
+    }
+
+    #[test]
+    fn sign_in_comes_from_setup_and_without_demo_lines_the_row_has_no_commands() {
+        let suites = suite(
+            r#"{"binary": "b", "prefix": "b", "flows": {
+                "authorization-code": {"setup": "auth-code", "params": {}},
+                "client-secret": {"params": {}},
+                "managed-identity": {"setup": "none", "params": {}}}}"#,
+        );
+        let rows = plans(&suites, &ph()).unwrap();
+        let got: Vec<(AuthFlow, SignIn, usize)> =
+            rows.iter().map(|r| (r.flow, r.sign_in, r.commands.len())).collect();
+        assert_eq!(
+            got,
+            [
+                (AuthFlow::AuthorizationCode, SignIn::AuthCode, 0),
+                (AuthFlow::ClientSecret, SignIn::None, 0),
+                (AuthFlow::ManagedIdentity, SignIn::None, 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_suite_is_a_clear_error() {
+        let err = |text: &str| plans(&suite(text), &ph()).unwrap_err();
+        assert_eq!(
+            err(r#"{"binary": "b", "flows": {"client-secret": {"params": {"t": "${TENANT}"}}}}"#),
+            "test-data/tiny/conformance.json: flow client-secret: unknown placeholder ${TENANT} \
+             (known: ${PUBLIC_APP_ID}, ${TENANT_ID}, ${TEST_USER_UPN})"
+        );
+        assert_eq!(
+            err(r#"{"binary": "b", "demo": ["!b-x a=${NOPE}"], "flows": {}}"#),
+            "test-data/tiny/conformance.json: demo: unknown placeholder ${NOPE} \
+             (known: ${PUBLIC_APP_ID}, ${TENANT_ID}, ${TEST_USER_UPN})"
+        );
+        assert!(
+            err(r#"{"binary": "b", "flows": {"magic": {"params": {}}}}"#).starts_with(
+                "test-data/tiny/conformance.json: flow magic: unknown flow (known: cortex-app, "
+            )
+        );
+        assert_eq!(
+            err(r#"{"binary": "b", "flows": {"device-code": {"setup": "sms", "params": {}}}}"#),
+            "test-data/tiny/conformance.json: flow device-code: unknown setup sms (known: device-code, auth-code, none)"
+        );
+    }
+
+    #[test]
+    fn the_embedded_suites_make_the_rows() {
+        // Every name the embedded suites use, so that the test needs no running emulator.
+        let mut all = Placeholders::new();
+        for (_, text) in suites::SUITES {
+            let mut rest = *text;
+            while let Some(at) = rest.find("${") {
+                let name: String = rest[at + 2..].chars().take_while(|c| *c != '}').collect();
+                all.insert(name, "x".into());
+                rest = &rest[at + 2..];
+            }
+        }
+        let suites = suites::embedded().unwrap();
+        let rows = plans(&suites, &all).unwrap();
+        let flows: usize = suites.iter().map(|(_, s)| s.flows.len()).sum();
+        assert_eq!(rows.len(), flows, "one row per (suite, flow)");
+        assert_eq!(binaries(&suites), suites::integrations());
+    }
 
     #[test]
     fn helpers() {

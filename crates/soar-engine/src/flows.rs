@@ -1,13 +1,14 @@
 //! `soar flows`: which auth flow each integration supports, from each binary's `--manifest`.
 //!
 //! Rows are the flows (in `AuthFlow::ALL` order, then any flow name the engine does not know),
-//! columns the integrations. The integrations listed are this project's (when their binary is
-//! built), those of configured instances, and those named in `SOAR_INTEGRATIONS` (comma list).
+//! columns the integrations. The integrations listed are this project's (the binaries of the
+//! conformance suites embedded at build time, see [`crate::suites`], when built), those of
+//! configured instances, and those named in `SOAR_INTEGRATIONS` (comma list).
 
 use soar_protocol::AuthFlow;
 
 use crate::error::Result;
-use crate::manifest::{Manifest, PROJECT_INTEGRATIONS};
+use crate::manifest::Manifest;
 use crate::render::{Style, markdown};
 use crate::runner::Engine;
 
@@ -49,7 +50,7 @@ pub type Known = Vec<(String, Manifest)>;
 
 /// The integrations the engine knows, with their manifests, and those it could not read.
 pub fn known(engine: &Engine) -> Result<(Known, Vec<String>)> {
-    let mut names: Vec<String> = PROJECT_INTEGRATIONS.iter().map(|s| (*s).to_owned()).collect();
+    let mut names: Vec<String> = crate::suites::integrations();
     for inst in engine.instances.all()? {
         if !names.contains(&inst.integration) {
             names.push(inst.integration);

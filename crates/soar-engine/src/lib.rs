@@ -41,5 +41,6 @@ pub mod manifest;
 pub mod render;
 pub mod runner;
 pub mod store;
+pub mod suites;
 
 pub use error::{EngineError, Result};

@@ -1,7 +1,7 @@
 //! The engine with real integration binaries against the emulator: 50 concurrent `soar run`
 //! processes fetch one token, and `soar demo` passes every row.
 //!
-//! The binaries (`msgraph-user`, `azure-storage`) are found next to `soar`, as `cargo test
+//! The binaries (those of `test-data/*/conformance.json`) are found next to `soar`, as `cargo test
 //! --workspace` (what `cargo xtask test` runs) builds them. When they are missing the tests say
 //! so and stop, except under CI (`CI` set), where a missing binary is a failure.
 
@@ -15,19 +15,21 @@ use std::process::Stdio;
 use common::{run, soar, soar_bin};
 use soar_emulator::config as emu;
 use soar_emulator::{Emulator, EmulatorConfig};
+use soar_protocol::AuthFlow;
 
 /// The integration binaries next to `soar`, or `None` (outside CI) when one is not built.
 fn binaries(test: &str) -> Option<PathBuf> {
     let dir = soar_bin().parent().unwrap().to_owned();
-    let missing: Vec<&str> =
-        ["msgraph-user", "azure-storage"].into_iter().filter(|b| !dir.join(b).is_file()).collect();
+    let missing: Vec<String> =
+        soar_engine::suites::integrations().into_iter().filter(|b| !dir.join(b).is_file()).collect();
     if missing.is_empty() {
         return Some(dir);
     }
     let msg = format!(
-        "{test}: {} not built in {} (cargo test --workspace or cargo build -p msgraph-user -p azure-storage builds them)",
+        "{test}: {} not built in {} (cargo test --workspace or cargo build -p {} builds them)",
         missing.join(", "),
-        dir.display()
+        dir.display(),
+        missing.join(" -p ")
     );
     if std::env::var_os("CI").is_some() {
         panic!("{msg}");
@@ -97,19 +99,24 @@ fn the_demo_passes_every_row() {
     let (code, out, err) = run(dir.path(), &["demo", "--no-build"]);
     assert_eq!(code, 0, "{out}{err}");
     let summary = out.split("Summary").nth(1).unwrap_or_default();
-    for row in [
-        "│ Client credentials (secret)      │ msgraph-user  │ ✓ pass",
-        "│ Client credentials (certificate) │ msgraph-user  │ ✓ pass",
-        "│ Authorization code               │ msgraph-user  │ ✓ pass",
-        "│ Azure managed identities         │ msgraph-user  │ ✓ pass",
-        "│ Cortex XSOAR application         │ msgraph-user  │ ✓ pass",
-        "│ Client credentials (secret)      │ azure-storage │ ✓ pass",
-        "│ Device code                      │ azure-storage │ ✓ pass",
-        "│ Authorization code               │ azure-storage │ ✓ pass",
-        "│ Azure managed identities         │ azure-storage │ ✓ pass",
-    ] {
-        assert!(summary.contains(row), "missing {row} in\n{summary}");
+    // One passed row per (suite, flow) of test-data/*/conformance.json.
+    let mut rows = 0;
+    for (_, suite) in soar_engine::suites::embedded().unwrap() {
+        for key in suite.flows.keys() {
+            let flow: AuthFlow = serde_json::from_value(serde_json::json!(key)).unwrap();
+            let found = summary.lines().any(|l| {
+                let cells: Vec<&str> = l.split('│').map(str::trim).collect();
+                cells.len() > 3
+                    && cells[1] == flow.display_name()
+                    && cells[2] == suite.binary
+                    && cells[3].starts_with("✓ pass")
+            });
+            assert!(found, "no passed row for {} / {key} in\n{summary}", suite.binary);
+            rows += 1;
+        }
     }
+    assert!(rows >= 9, "the two integrations' suites alone have 9 flows; found {rows}");
+    assert!(summary.contains(&format!("{rows} passed, 0 failed")), "{summary}");
     // No secret of the emulator's registrations reaches the transcript.
     for secret in [emu::SECRET_APP_SECRET, emu::PROXY_TOKEN, emu::PROXY_KEY_B64] {
         assert!(!out.contains(secret) && !err.contains(secret), "{secret} shown");

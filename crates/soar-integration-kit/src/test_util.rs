@@ -16,7 +16,14 @@
 /// soar_integration_kit::conformance_test!("msgraph-user");
 /// ```
 ///
-/// `SOAR_CONFORMANCE_BLESS=1` rewrites the expectations instead (review the diff).
+/// The test passes when every case file that applies to the client-secret flow on the worldwide
+/// cloud ran and matched, and at least one did (`soar_conformance::Summary::verdict`: the count
+/// comes from the suite's data, so a 3-case integration passes and a case that silently does not
+/// run fails).
+///
+/// `SOAR_CONFORMANCE_BLESS=1` rewrites the expectations instead (review the diff). The test then
+/// still fails when a file changed, so blessing never turns `cargo test` green by itself; run it
+/// again without the variable.
 #[macro_export]
 macro_rules! conformance_test {
     ($name:literal) => {
@@ -33,13 +40,11 @@ macro_rules! conformance_test {
             let summary =
                 ::soar_conformance::run_suite(&::soar_conformance::workspace_root(), $name, bin_dir, &opts)
                     .expect("the suite runs");
-            assert!(
-                summary.failed.is_empty(),
-                "{} failed:\n{}",
-                summary.failed.len(),
-                summary.failed.join("\n")
-            );
-            assert!(summary.passed > 20, "only {} case runs passed", summary.passed);
+            if let Err(e) =
+                summary.verdict(concat!($name, " [client-secret/worldwide]"), "SOAR_CONFORMANCE_BLESS")
+            {
+                panic!("{e}");
+            }
         }
     };
 }
