@@ -220,8 +220,12 @@ impl AuthSpec {
         self.flows.contains(&flow)
     }
 
-    /// The declared flows' names joined for messages: `Client credentials (secret), Device code`.
+    /// The declared flows' names joined for messages: `Client credentials (secret), Device code`;
+    /// `none` for an integration that takes no Entra ID token (SAS keys only).
     pub fn supported_names(&self) -> String {
+        if self.flows.is_empty() {
+            return "none".to_owned();
+        }
         self.flows.iter().map(|f| f.display_name()).collect::<Vec<_>>().join(", ")
     }
 }
