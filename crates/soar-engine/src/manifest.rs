@@ -19,10 +19,6 @@ use crate::cmdline::closest;
 use crate::error::{EngineError, Result};
 use crate::fsutil::{ensure_private_dir, read_optional, write_private_atomic};
 
-/// The integrations of this project, listed by `soar flows` even before an instance uses them.
-pub const PROJECT_INTEGRATIONS: &[&str] =
-    &["msgraph-user", "azure-storage", "microsoft-atp", "azure-sentinel"];
-
 /// The part of an integration's manifest the engine uses.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
