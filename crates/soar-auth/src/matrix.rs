@@ -1,7 +1,13 @@
 //! The seed's flow table as data: the 37 Microsoft integrations, the six flow columns as the seed
 //! words them, each integration's command prefix, primary resource and scope, and the
 //! [`AuthSpec`] a row gives. `test-data/flow-matrix.md` is the reference copy of the table;
-//! `tests/matrix.rs` fails when this table and that file disagree.
+//! `tests/matrix.rs` fails when this table and that file disagree, and gets a token from the
+//! emulator for every row, resource and supported flow.
+//!
+//! Integrations take their flows from here, at compile time: `flows:
+//! matrix::declared_flows("<prefix>")` in their `static AuthSpec` (a prefix no single row owns
+//! fails the build), or start from the whole row with `..ROW.auth_spec()`. [`SPECS`] holds every
+//! row's spec; `soar flows` prints [`ROWS`].
 //!
 //! Decisions (the table says "client credentials", "Cortex app", ... and leaves the mapping to
 //! flows open):
@@ -37,8 +43,6 @@
 //!   [`by_folder`] (the reference's integration folder, unique) reach the others.
 //! - The default public client id of a `DefaultClient` row is known only for Azure Storage
 //!   ([`Row::default_client_id`]); the others' YAML defaults were not read.
-
-use std::sync::LazyLock;
 
 use soar_protocol::AuthFlow;
 
@@ -213,13 +217,17 @@ impl Row {
     }
 
     /// The OAuth proxy app name (`""` without one, as [`AuthSpec::oproxy_app_name`] wants).
-    pub fn oproxy_app_name(&self) -> &'static str {
-        self.cortex_app.oproxy_app().unwrap_or("")
+    pub const fn oproxy_app_name(&self) -> &'static str {
+        match self.cortex_app {
+            CortexApp::Oproxy { app } => app,
+            _ => "",
+        }
     }
 
     /// The [`AuthSpec`] of this row: prefix, flows, proxy app name, primary resource, delegated
-    /// scopes, the reference's default param names.
-    pub fn auth_spec(&'static self) -> AuthSpec {
+    /// scopes, the reference's default param names. A `const fn`: an integration can start its
+    /// `static AuthSpec` from it and override what differs (`..ROW.auth_spec()`).
+    pub const fn auth_spec(&'static self) -> AuthSpec {
         AuthSpec {
             prefix: self.prefix,
             flows: self.flow_list(),
@@ -239,16 +247,49 @@ impl Row {
     }
 }
 
-static SPECS: LazyLock<Vec<AuthSpec>> = LazyLock::new(|| ROWS.iter().map(Row::auth_spec).collect());
+/// The [`AuthSpec`] of each row of [`ROWS`], in the same order (built at compile time).
+pub static SPECS: [AuthSpec; 37] = {
+    let mut out = [AuthSpec::DEFAULT; 37];
+    let mut i = 0;
+    while i < ROWS.len() {
+        out[i] = ROWS[i].auth_spec();
+        i += 1;
+    }
+    out
+};
 
 /// The row whose prefix is `prefix`, when exactly one row has it (four prefixes are shared by
-/// two rows; use [`rows_with_prefix`] or [`by_folder`] for those).
-pub fn row(prefix: &str) -> Option<&'static Row> {
-    let mut it = rows_with_prefix(prefix);
-    match (it.next(), it.next()) {
-        (Some(r), None) => Some(r),
-        _ => None,
+/// two rows; use [`rows_with_prefix`] or [`by_folder`] for those). A `const fn`, so that an
+/// integration's `static AuthSpec` can be built from its row.
+pub const fn row(prefix: &str) -> Option<&'static Row> {
+    let mut found: Option<&'static Row> = None;
+    let mut i = 0;
+    while i < ROWS.len() {
+        if str_eq(ROWS[i].prefix, prefix) {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(&ROWS[i]);
+        }
+        i += 1;
     }
+    found
+}
+
+/// String equality usable in `const fn` (`==` on `str` is not const).
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Every row with this prefix.
@@ -262,8 +303,21 @@ pub fn by_folder(folder: &str) -> Option<&'static Row> {
 }
 
 /// The flows an integration with this prefix must declare (see [`row`]).
-pub fn flows_of(prefix: &str) -> Option<&'static [AuthFlow]> {
-    row(prefix).map(Row::flow_list)
+pub const fn flows_of(prefix: &str) -> Option<&'static [AuthFlow]> {
+    match row(prefix) {
+        Some(r) => Some(r.flow_list()),
+        None => None,
+    }
+}
+
+/// [`flows_of`] for a `static AuthSpec`: `flows: matrix::declared_flows("msgraph-user")`. A
+/// prefix that no single row owns stops the build (the panic happens during constant
+/// evaluation), so an integration cannot drift from the table.
+pub const fn declared_flows(prefix: &str) -> &'static [AuthFlow] {
+    match flows_of(prefix) {
+        Some(f) => f,
+        None => panic!("no single row of the flow table has this prefix (soar_auth::matrix::ROWS)"),
+    }
 }
 
 const Y: Mark = Mark::Yes;
@@ -455,6 +509,23 @@ mod tests {
                 && rows_with_prefix("microsoft-365-defender").count() == 2
         );
         assert!(row("no-such-prefix").is_none());
+    }
+
+    #[test]
+    fn a_static_spec_can_take_its_flows_from_the_table() {
+        static SPEC: AuthSpec =
+            AuthSpec { prefix: "msgraph-user", flows: declared_flows("msgraph-user"), ..AuthSpec::DEFAULT };
+        assert_eq!(SPEC.flows, by_folder("MicrosoftGraphUser").unwrap().flows().as_slice());
+        const STORAGE: Option<&[AuthFlow]> = flows_of("azure-storage");
+        assert_eq!(STORAGE.map(<[AuthFlow]>::len), Some(5));
+        const SHARED: Option<&Row> = row("msgraph-mail");
+        assert!(SHARED.is_none());
+        static FROM_ROW: AuthSpec = match row("azure-storage") {
+            Some(r) => AuthSpec { user_flow_tenant: Some("organizations"), ..r.auth_spec() },
+            None => AuthSpec::DEFAULT,
+        };
+        assert_eq!(FROM_ROW.prefix, "azure-storage");
+        assert_eq!(FROM_ROW.flows.len(), 5);
     }
 
     #[test]
