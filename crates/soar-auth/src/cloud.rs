@@ -315,6 +315,11 @@ pub struct CloudEndpoints {
     pub storage_suffix: String,
 }
 
+/// True for an identifier URI (`https://...`), false for an application id.
+fn is_url(resource: &str) -> bool {
+    resource.trim().contains("://")
+}
+
 fn strip(url: &str) -> String {
     url.trim().trim_end_matches('/').to_owned()
 }
@@ -449,6 +454,14 @@ impl CloudEndpoints {
                 ))
             })?,
             ApiKind::Storage => format!("https://blob.{}", self.storage_suffix),
+            // A URL resource is its own base; an app-id resource has no host of its own, so the
+            // integration must give full URLs.
+            ApiKind::Resource(r) if is_url(r) => strip(r),
+            ApiKind::Resource(r) => {
+                return Err(Error::Config(format!(
+                    "The resource {r} has no API host; the integration must call it with a full URL."
+                )));
+            }
         })
     }
 
@@ -457,6 +470,7 @@ impl CloudEndpoints {
         Ok(match api {
             ApiKind::Defender => format!("{}/windowsatpservice/.default", self.defender_scope_host),
             ApiKind::Storage => "https://storage.azure.com/.default".to_owned(),
+            ApiKind::Resource(r) => format!("{}/.default", strip(r)),
             other => format!("{}/.default", self.base(other)?),
         })
     }
@@ -466,6 +480,9 @@ impl CloudEndpoints {
         Ok(match api {
             ApiKind::Defender => "https://api.securitycenter.microsoft.com/".to_owned(),
             ApiKind::Storage => "https://storage.azure.com/".to_owned(),
+            // IMDS takes an identifier URI with the usual trailing slash, an app id as it is.
+            ApiKind::Resource(r) if is_url(r) => format!("{}/", strip(r)),
+            ApiKind::Resource(r) => r.trim().to_owned(),
             other => format!("{}/", self.base(other)?),
         })
     }
@@ -475,7 +492,31 @@ impl CloudEndpoints {
         Ok(match api {
             ApiKind::Defender => format!("{}/windowsatpservice", self.defender_scope_host),
             ApiKind::Storage => "https://storage.azure.com".to_owned(),
+            ApiKind::Resource(r) => strip(r),
             other => self.base(other)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fixed_resource_is_the_same_in_every_cloud() {
+        let kusto = ApiKind::Resource("https://help.kusto.windows.net/");
+        let devops = ApiKind::Resource("499b84ac-1321-427f-aa17-267ca6975798");
+        for cloud in Cloud::NAMED {
+            let ep = CloudEndpoints::of(cloud);
+            assert_eq!(ep.default_scope(kusto).unwrap(), "https://help.kusto.windows.net/.default");
+            assert_eq!(ep.resource_id(kusto).unwrap(), "https://help.kusto.windows.net/");
+            assert_eq!(ep.scope_prefix(kusto).unwrap(), "https://help.kusto.windows.net");
+            assert_eq!(ep.base(kusto).unwrap(), "https://help.kusto.windows.net");
+            assert_eq!(ep.default_scope(devops).unwrap(), "499b84ac-1321-427f-aa17-267ca6975798/.default");
+            assert_eq!(ep.resource_id(devops).unwrap(), "499b84ac-1321-427f-aa17-267ca6975798");
+            let err = ep.base(devops).unwrap_err().to_string();
+            assert!(err.contains("full URL"), "{err}");
+        }
+        assert_eq!(kusto.name(), "https://help.kusto.windows.net/");
     }
 }

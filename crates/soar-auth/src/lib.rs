@@ -22,6 +22,7 @@
 //! - An unknown `azure_cloud` value is an error naming the accepted ones (the reference falls
 //!   back to worldwide silently); `Custom` without URL params is worldwide as in the reference.
 //! - Environment hook-up for the emulator: see [`HttpConfig`].
+//! - The seed's 37-integration flow table is data in [`matrix`] (its own decisions are there).
 
 mod cache;
 mod client;
@@ -29,6 +30,7 @@ mod cloud;
 mod error;
 pub mod flows;
 pub mod http;
+pub mod matrix;
 mod spec;
 pub mod testing;
 
@@ -40,5 +42,6 @@ pub use cloud::{CLOUDS, Cloud, CloudEndpoints, CloudRow, DefenderEndpoint};
 pub use error::{Error, TOKEN_EXPIRED_ERROR_CODES, error_parser, extract_microsoft_error, oproxy_error_text};
 pub use flows::DeviceStart;
 pub use http::HttpConfig;
+pub use matrix::{CortexApp, Mark, Row};
 pub use soar_protocol::{AuthFlow, IntegrationContext, Params, Secret};
 pub use spec::{ApiKind, AuthSpec, ParamNames, ParamRef};

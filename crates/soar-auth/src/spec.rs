@@ -16,6 +16,12 @@ pub enum ApiKind {
     LogAnalytics,
     /// Azure Storage data plane (`https://<account>.blob.core.windows.net`; audience `https://storage.azure.com`).
     Storage,
+    /// Any other resource, named the way Entra ID knows it: an identifier URI
+    /// (`https://manage.office.com`, a Kusto cluster URL) or an application id GUID (Azure
+    /// DevOps `499b84ac-1321-427f-aa17-267ca6975798`). The same in every cloud: app flows ask for
+    /// `<resource>/.default`, managed identities for the resource itself, and the token is
+    /// cached under the reference's `<scope>_access_token` key unless it is the primary API.
+    Resource(&'static str),
 }
 
 impl ApiKind {
@@ -27,6 +33,7 @@ impl ApiKind {
             ApiKind::Defender => "defender",
             ApiKind::LogAnalytics => "log-analytics",
             ApiKind::Storage => "storage",
+            ApiKind::Resource(r) => r,
         }
     }
 }
@@ -213,8 +220,12 @@ impl AuthSpec {
         self.flows.contains(&flow)
     }
 
-    /// The declared flows' names joined for messages: `Client credentials (secret), Device code`.
+    /// The declared flows' names joined for messages: `Client credentials (secret), Device code`;
+    /// `none` for an integration that takes no Entra ID token (SAS keys only).
     pub fn supported_names(&self) -> String {
+        if self.flows.is_empty() {
+            return "none".to_owned();
+        }
         self.flows.iter().map(|f| f.display_name()).collect::<Vec<_>>().join(", ")
     }
 }

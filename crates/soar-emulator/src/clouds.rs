@@ -93,6 +93,14 @@ pub enum ApiKind {
     Storage,
     /// Office 365 Management API.
     ManageOffice,
+    /// Azure Data Explorer (Kusto) clusters.
+    Kusto,
+    /// Azure DevOps.
+    DevOps,
+    /// Microsoft Defender for Cloud Apps (MCAS).
+    CloudApps,
+    /// The Bot Framework (Teams bots).
+    BotFramework,
     /// A resource registered in the configuration (tests).
     Custom,
 }
@@ -102,7 +110,8 @@ pub enum ApiKind {
 pub struct Resource {
     /// The API kind.
     pub kind: ApiKind,
-    /// The resource's application id (a GUID; also accepted as an audience).
+    /// The resource's application id (a GUID; also accepted as an audience; empty when only
+    /// the identifier URI is modelled).
     pub app_id: &'static str,
     /// Identifier URIs (audiences), compared without a trailing slash.
     pub audiences: &'static [&'static str],
@@ -126,6 +135,9 @@ const LA_ID: &str = "ca7f3f0b-7d91-482c-8e09-c5d840d0eac5";
 const KV_ID: &str = "cfa8b339-82a2-471a-a3c9-0fc0be7a4093";
 const STORAGE_ID: &str = "e406a681-f3d4-42a8-90b6-c2b029497af1";
 const OFFICE_ID: &str = "c5393580-f805-4401-95e8-94b7a6ef2fc2";
+const KUSTO_ID: &str = "2746ea77-4702-4b45-80ca-3c97e680e8b7";
+const DEVOPS_ID: &str = "499b84ac-1321-427f-aa17-267ca6975798";
+const MCAS_ID: &str = "05a65629-4c1b-48c1-a78b-804c4abdd4af";
 
 /// Every first-party resource the emulator issues tokens for.
 #[rustfmt::skip]
@@ -156,6 +168,13 @@ pub const RESOURCES: &[Resource] = &[
     Resource { kind: ApiKind::Storage, app_id: STORAGE_ID, audiences: &["https://storage.azure.com"], clouds: &[LoginCloud::Public, LoginCloud::UsGov, LoginCloud::Germany, LoginCloud::China], hosts: &["*.blob.core.windows.net", "*.queue.core.windows.net", "*.table.core.windows.net", "*.file.core.windows.net"] },
     Resource { kind: ApiKind::ManageOffice, app_id: OFFICE_ID, audiences: &["https://manage.office.com"], clouds: PUB, hosts: &["manage.office.com"] },
     Resource { kind: ApiKind::ManageOffice, app_id: OFFICE_ID, audiences: &["https://manage.office365.us"], clouds: USG, hosts: &["manage.office365.us"] },
+    // The other resources of the seed's flow table. A Kusto cluster is its own audience (the
+    // public help cluster stands for a customer's); Azure DevOps and Defender for Cloud Apps are
+    // asked for by app id; the Bot Framework by its identifier URI only.
+    Resource { kind: ApiKind::Kusto, app_id: KUSTO_ID, audiences: &["https://help.kusto.windows.net"], clouds: PUB, hosts: &["help.kusto.windows.net"] },
+    Resource { kind: ApiKind::DevOps, app_id: DEVOPS_ID, audiences: &[], clouds: PUB, hosts: &["dev.azure.com", "vsaex.dev.azure.com"] },
+    Resource { kind: ApiKind::CloudApps, app_id: MCAS_ID, audiences: &[], clouds: PUB, hosts: &["*.portal.cloudappsecurity.com"] },
+    Resource { kind: ApiKind::BotFramework, app_id: "", audiences: &["https://api.botframework.com"], clouds: PUB, hosts: &[] },
 ];
 
 /// Extra host names on the TLS certificate that no resource above serves: every other endpoint
@@ -253,7 +272,8 @@ pub fn resource_for(cloud: LoginCloud, identifier: &str) -> Option<&'static Reso
     let want = norm_aud(identifier);
     RESOURCES.iter().find(|r| {
         r.clouds.contains(&cloud)
-            && (r.app_id.eq_ignore_ascii_case(&want) || r.audiences.iter().any(|a| norm_aud(a) == want))
+            && ((!r.app_id.is_empty() && r.app_id.eq_ignore_ascii_case(&want))
+                || r.audiences.iter().any(|a| norm_aud(a) == want))
     })
 }
 
@@ -278,7 +298,7 @@ pub fn accepted_audiences(kind: ApiKind, host: &str) -> Vec<&'static str> {
                 out.push(a);
             }
         }
-        if !out.contains(&r.app_id) {
+        if !r.app_id.is_empty() && !out.contains(&r.app_id) {
             out.push(r.app_id);
         }
     }
@@ -349,5 +369,19 @@ mod tests {
         assert!(any.contains(&"https://graph.microsoft.com") && any.contains(&"https://graph.microsoft.us"));
         let kv = accepted_audiences(ApiKind::KeyVault, "myvault.vault.azure.net");
         assert_eq!(kv, vec!["https://vault.azure.net", KV_ID]);
+        assert_eq!(accepted_audiences(ApiKind::DevOps, "dev.azure.com"), vec![DEVOPS_ID]);
+        assert_eq!(
+            accepted_audiences(ApiKind::BotFramework, "127.0.0.1"),
+            vec!["https://api.botframework.com"]
+        );
+    }
+
+    #[test]
+    fn the_flow_tables_other_resources_are_issued_worldwide() {
+        for id in ["https://help.kusto.windows.net", DEVOPS_ID, MCAS_ID, "https://api.botframework.com"] {
+            assert!(resource_for(LoginCloud::Public, id).is_some(), "{id}");
+            assert!(resource_for(LoginCloud::UsGov, id).is_none(), "{id}");
+        }
+        assert!(resource_for(LoginCloud::Public, "").is_none(), "an empty app id matches nothing");
     }
 }

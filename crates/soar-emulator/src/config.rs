@@ -49,6 +49,11 @@ pub const PROXY_REGISTRATION_ID: &str = "66666666-6666-4666-8666-000000000001";
 pub const PROXY_TOKEN: &str = "emulator-oproxy-token-1";
 /// OAuth proxy "Key": base64 of a 32-byte AES key.
 pub const PROXY_KEY_B64: &str = "c29hci1lbXVsYXRvci1vcHJveHkta2V5LTMyYnl0ZSE=";
+/// The Cortex XSOAR application's public client for Azure Storage (device code), registered in
+/// its publisher's tenant and usable from any tenant, as Palo Alto's app is.
+pub const CORTEX_STORAGE_APP_ID: &str = "55f9764e-300a-474a-a2bb-549cece85439";
+/// The tenant that owns the Cortex public clients (a stand-in for Palo Alto's).
+pub const CORTEX_PUBLISHER_TENANT_ID: &str = "99999999-9999-4999-8999-000000000001";
 /// The built-in subscription the managed identities and apps have ARM access to.
 pub const DEFAULT_SUBSCRIPTION_ID: &str = "55555555-5555-4555-8555-000000000001";
 
@@ -68,6 +73,9 @@ pub struct EmulatorConfig {
     pub app_service_identity_header: String,
     /// Cortex OAuth proxy registrations.
     pub proxy_registrations: Vec<ProxyRegistration>,
+    /// The resource each Cortex app (proxy `app_name`) is for, used when a request names none;
+    /// apps not listed use the registration's `default_resource`.
+    pub proxy_app_resources: BTreeMap<String, String>,
     /// Extra (non-Microsoft) resources tokens may be issued for, e.g. `api://test-api`.
     pub custom_resources: Vec<CustomResource>,
     /// Behaviour switches (lifetimes, wire variants marked unconfirmed in the fact sheet).
@@ -119,7 +127,8 @@ pub struct AppConfig {
     /// Registered redirect URIs (exact match; `http://localhost` matches any port, as Entra does).
     pub redirect_uris: Vec<String>,
     /// Application permissions granted (admin-consented), by API: `graph`, `defender`, `security`,
-    /// `loganalytics`, `keyvault`, `storage`, `manageoffice`, `custom`. They become `roles`.
+    /// `loganalytics`, `keyvault`, `storage`, `manageoffice`, `kusto`, `devops`, `cloudapps`,
+    /// `botframework`, `custom`. They become `roles`.
     pub roles: BTreeMap<String, Vec<String>>,
     /// ARM scopes (prefixes such as `/subscriptions/{id}`; `/` = everything) the service principal
     /// holds a role assignment on.
@@ -381,11 +390,18 @@ impl Default for EmulatorConfig {
         let redirects: Vec<String> =
             ["https://localhost/myapp", "http://localhost", "https://localhost"].map(String::from).to_vec();
         EmulatorConfig {
-            tenants: vec![TenantConfig {
-                id: DEFAULT_TENANT_ID.into(),
-                domain: DEFAULT_TENANT_DOMAIN.into(),
-                display_name: "SOAR Emulator".into(),
-            }],
+            tenants: vec![
+                TenantConfig {
+                    id: DEFAULT_TENANT_ID.into(),
+                    domain: DEFAULT_TENANT_DOMAIN.into(),
+                    display_name: "SOAR Emulator".into(),
+                },
+                TenantConfig {
+                    id: CORTEX_PUBLISHER_TENANT_ID.into(),
+                    domain: "cortexpublisher.onmicrosoft.com".into(),
+                    display_name: "Cortex XSOAR publisher".into(),
+                },
+            ],
             apps: vec![
                 AppConfig {
                     client_id: SECRET_APP_ID.into(),
@@ -421,6 +437,14 @@ impl Default for EmulatorConfig {
                     object_id: "22222222-2222-4222-8222-0000000000a4".into(),
                     secrets: vec![SecretConfig { value: LIMITED_APP_SECRET.into(), expired: false }],
                     redirect_uris: redirects,
+                    ..AppConfig::default()
+                },
+                AppConfig {
+                    client_id: CORTEX_STORAGE_APP_ID.into(),
+                    display_name: "Cortex XSOAR - Azure Storage".into(),
+                    tenant: CORTEX_PUBLISHER_TENANT_ID.into(),
+                    object_id: "99999999-9999-4999-8999-0000000000a1".into(),
+                    public_client: true,
                     ..AppConfig::default()
                 },
                 AppConfig {
@@ -469,6 +493,17 @@ impl Default for EmulatorConfig {
                 client_id: SECRET_APP_ID.into(),
                 default_resource: default_proxy_resource(),
             }],
+            // The Cortex apps of the flow table whose resource is not Graph.
+            proxy_app_resources: [
+                ("ms-azure-compute", "https://management.azure.com"),
+                ("ms-azure-log-analytics", "https://management.azure.com"),
+                ("ms-azure-sc", "https://management.azure.com"),
+                ("ms-defender-atp", "https://securitycenter.onmicrosoft.com/windowsatpservice"),
+                ("ms-management-api", "https://manage.office.com"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
             custom_resources: vec![CustomResource {
                 app_id: "77777777-7777-4777-8777-000000000001".into(),
                 audiences: vec!["api://test-api".into()],

@@ -45,6 +45,12 @@
 //!   (`reuse_app_tokens_within_second`, on by default): a fresh RS256 signature per token caps the
 //!   emulator near 1,900 tokens/s on 2 cores, reuse lifts it past 50,000/s (the benchmark reports
 //!   both). Delegated and managed-identity tokens are always freshly signed.
+//! - The Cortex XSOAR public client of Azure Storage (`config::CORTEX_STORAGE_APP_ID`) lives in
+//!   a second tenant standing for its publisher, multi-tenant, as a customer tenant sees Palo
+//!   Alto's app; the OAuth proxy knows the resource of each Cortex app name whose API is not
+//!   Graph (`proxy_app_resources`), as the real proxy knows its apps.
+//! - A Kusto cluster is its own audience; the public `help.kusto.windows.net` cluster stands for
+//!   any customer cluster (one audience, not a `*.kusto.windows.net` pattern).
 
 pub mod aad;
 pub mod apis;

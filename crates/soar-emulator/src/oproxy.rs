@@ -171,7 +171,12 @@ fn handle(st: &EmulatorState, meta: &RequestMeta, body: &[u8], note: &mut LogNot
             .find(|s| !issue::OIDC_SCOPES.contains(s))
             .map(|s| s.trim_end_matches("/.default").to_string())
             .unwrap_or_default(),
-        _ => reg.default_resource.clone(),
+        _ => st
+            .config()
+            .proxy_app_resources
+            .get(app_name)
+            .cloned()
+            .unwrap_or_else(|| reg.default_resource.clone()),
     };
     let Some(app) = st.config().app(&reg.client_id) else {
         return problem(

@@ -64,8 +64,13 @@ pub enum Cmd {
         /// An integration name (e.g. msgraph-user) or an instance name.
         name: String,
     },
-    /// The supported-flows matrix of every integration the engine knows.
-    Flows,
+    /// The 37 Microsoft integrations and their authentication flows (the seed's table), with
+    /// which are built here.
+    Flows {
+        /// Instead, one row per flow and one column per built integration (from the binaries' manifests).
+        #[arg(long)]
+        built: bool,
+    },
     /// Start the built-in emulator and walk through every flow of every integration.
     Demo(crate::demo::DemoArgs),
 }
@@ -239,8 +244,8 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
             Ok(code)
         }
         Cmd::Commands { name } => commands_cmd(&engine, &name, io),
-        Cmd::Flows => {
-            let text = crate::flows::render(&engine, io.out_style)?;
+        Cmd::Flows { built } => {
+            let text = crate::flows::render(&engine, io.out_style, built)?;
             write_out(io.out, &text)?;
             Ok(0)
         }

@@ -219,3 +219,58 @@ fn a_crashing_integration_is_reported() {
     assert!(err.contains("oops\n"), "{err}");
     assert!(err.contains("soar: broken-int exited with exit status: 3 and wrote no response"), "{err}");
 }
+
+#[test]
+fn flows_prints_the_seeds_37_integrations_and_which_are_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    // A stand-in binary for a row no crate of this project builds: found by its prefix.
+    let sentinel = bin.join("azure-sentinel");
+    std::fs::write(&sentinel, "#!/bin/sh\nexit 1\n").unwrap();
+    std::fs::set_permissions(&sentinel, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = soar(&data, &["flows"]).env("SOAR_BIN_DIR", &bin).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{text}{err}");
+    // Box rows whose first cell is the seed's row number.
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.strip_prefix('│').is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .collect();
+    assert_eq!(rows.len(), 37, "{text}");
+    let header = text.lines().find(|l| l.contains("Cortex app")).unwrap();
+    for col in [
+        "Integration",
+        "Prefix",
+        "Client credentials",
+        "Device code",
+        "Auth code",
+        "Managed identities",
+        "National clouds",
+        "Here",
+    ] {
+        assert!(header.contains(col), "{header}");
+    }
+    let row = rows.iter().find(|l| l.contains(" azure-sentinel ")).unwrap();
+    assert!(row.contains(" built ") && !row.contains("not built"), "{row}");
+    let collector = rows.iter().find(|l| l.contains("Event Collector - XSIAM")).unwrap();
+    assert!(collector.contains(" no - saas "), "{collector}");
+    assert!(text.contains(&format!("azure-sentinel ({})", sentinel.display())), "{text}");
+    // Rows that are not built are said so, never reported as missing packages.
+    assert!(rows.iter().any(|l| l.contains(" microsoft-atp ") && l.contains("not built")), "{text}");
+    assert!(!text.contains("Not found") && !err.contains("Not found"), "{text}{err}");
+
+    // The per-flow view reports only names a person gave.
+    let out = soar(&data, &["flows", "--built"])
+        .env("SOAR_BIN_DIR", dir.path().join("empty"))
+        .env("SOAR_INTEGRATIONS", "no-such-integration")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("Not found: no-such-integration (build with"), "{text}");
+    assert!(!text.contains("microsoft-atp"), "{text}");
+}

@@ -64,7 +64,9 @@ pub use integration::{About, Around, AuthCommands, MsIntegration};
 pub use paging::{Page, Paging};
 pub use params::{AuthForm, FlowPicker};
 pub use render::{Results, Table, file_entry};
-pub use soar_auth::{ApiKind, AuthFlow, AuthSpec, CURRENT_REFRESH_TOKEN, MsClient, ParamNames, ParamRef};
+pub use soar_auth::{
+    ApiKind, AuthFlow, AuthSpec, CURRENT_REFRESH_TOKEN, MsClient, ParamNames, ParamRef, matrix,
+};
 pub use soar_auth_commands::ok_outcome;
 pub use soar_core::args::typed::value_text;
 pub use soar_core::args::{ArgDateTime, Args, Choice, Clock, FixedClock, Json, SystemClock};

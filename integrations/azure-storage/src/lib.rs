@@ -33,7 +33,7 @@ pub mod tables;
 use serde_json::Value;
 use soar_integration_kit::{
     About, ApiKind, Around, AuthFlow, AuthForm, AuthSpec, CURRENT_REFRESH_TOKEN, CommandContext, Error,
-    FlowPicker, MsIntegration, ParamNames, ParamRef, ParamSpec, ParamValue,
+    FlowPicker, MsIntegration, ParamNames, ParamRef, ParamSpec, ParamValue, matrix,
 };
 
 use crate::commands::{
@@ -44,9 +44,10 @@ use crate::commands::{
 /// The Cortex XSOAR application id: the default public client of the device code flow.
 pub const CORTEX_APP_ID: &str = "55f9764e-300a-474a-a2bb-549cece85439";
 
-/// The flows of the newest reference.
-pub const FLOWS: &[AuthFlow] =
-    &[AuthFlow::ClientSecret, AuthFlow::DeviceCode, AuthFlow::AuthorizationCode, AuthFlow::ManagedIdentity];
+/// The flows: its row of the flow table (client credentials with a secret or a certificate,
+/// device code, with the Cortex XSOAR application as the default public client, authorization
+/// code, managed identities).
+pub const FLOWS: &[AuthFlow] = matrix::declared_flows("azure-storage");
 
 /// What the auth crate needs to know about this integration.
 pub static AUTH_SPEC: AuthSpec = AuthSpec {
@@ -60,6 +61,8 @@ pub static AUTH_SPEC: AuthSpec = AuthSpec {
         client_id: &[ParamRef::Str("app_id")],
         client_secret: &[ParamRef::Password("credentials")],
         auth_code: &[ParamRef::Password("auth_code")],
+        certificate_thumbprint: &[ParamRef::Identifier("creds_certificate")],
+        private_key: &[ParamRef::Password("creds_certificate")],
         ..ParamNames::DEFAULT
     },
     user_flow_tenant: None,

@@ -36,20 +36,14 @@ pub mod transform;
 
 use soar_integration_kit::{
     About, ApiKind, AuthCommands, AuthFlow, AuthForm, AuthSpec, FlowPicker, MsIntegration, ParamNames,
-    ParamRef, ParamSpec,
+    ParamRef, ParamSpec, matrix,
 };
 
 use crate::commands::*;
 
-/// The flows this integration supports (the reference's: Cortex application, client
+/// The flows this integration supports: its row of the flow table (Cortex application, client
 /// credentials with a secret or a certificate, authorization code, managed identities).
-pub const FLOWS: &[AuthFlow] = &[
-    AuthFlow::CortexApp,
-    AuthFlow::ClientSecret,
-    AuthFlow::ClientCertificate,
-    AuthFlow::AuthorizationCode,
-    AuthFlow::ManagedIdentity,
-];
+pub const FLOWS: &[AuthFlow] = matrix::declared_flows("msgraph-user");
 
 /// What the auth crate needs to know about this integration: the reference's param spellings
 /// (the credentials fields, then the hidden legacy ones).

@@ -120,6 +120,10 @@ pub fn kind_key(kind: ApiKind) -> &'static str {
         ApiKind::KeyVault => "keyvault",
         ApiKind::Storage => "storage",
         ApiKind::ManageOffice => "manageoffice",
+        ApiKind::Kusto => "kusto",
+        ApiKind::DevOps => "devops",
+        ApiKind::CloudApps => "cloudapps",
+        ApiKind::BotFramework => "botframework",
         ApiKind::Custom => "custom",
     }
 }
