@@ -13,6 +13,10 @@ pub struct About {
     pub spec: &'static AuthSpec,
     /// The name people see.
     pub display_name: &'static str,
+    /// One or two sentences on what the integration does (the XSOAR YAML's `description`).
+    pub description: &'static str,
+    /// The XSOAR category, e.g. `Analytics & SIEM`, `IT Services`.
+    pub category: &'static str,
     /// The instance parameters.
     pub params: fn() -> Vec<ParamSpec>,
     /// Reference command names that do not start with `<prefix>-`.
@@ -53,6 +57,19 @@ impl<C: CommandSet> Integration for MsIntegration<C> {
         self.about.display_name
     }
 
+    fn description(&self) -> &'static str {
+        self.about.description
+    }
+
+    fn category(&self) -> &'static str {
+        self.about.category
+    }
+
+    /// The flow instructions written from the auth spec and the params ([`crate::help`]).
+    fn detailed_description(&self) -> String {
+        crate::help::detailed_description(self.about.spec, &(self.about.params)())
+    }
+
     fn supported_flows(&self) -> &'static [AuthFlow] {
         self.about.spec.flows
     }
@@ -80,6 +97,8 @@ mod tests {
     static ABOUT: About = About {
         spec: &SPEC,
         display_name: "Kit Test",
+        description: "Tests the kit.",
+        category: "IT Services",
         params: || vec![ParamSpec { name: "p", display: "P", ..ParamSpec::default() }],
         unprefixed_commands: &["kit-other"],
     };
@@ -102,6 +121,8 @@ mod tests {
         let i = MsIntegration::with_shared(&ABOUT, shared, set.clone());
         assert_eq!(i.prefix(), "kit-test");
         assert_eq!(i.display_name(), "Kit Test");
+        assert_eq!((i.description(), i.category()), ("Tests the kit.", "IT Services"));
+        assert!(i.detailed_description().contains("#### Client credentials (secret)\n"));
         assert_eq!(i.supported_flows(), &[AuthFlow::ClientSecret]);
         assert_eq!(i.params().iter().map(|p| p.name).collect::<Vec<_>>(), ["p"]);
         assert_eq!(i.unprefixed_commands(), &["kit-other"]);

@@ -3,7 +3,8 @@
 //! `soar_auth::MsClient` ([`client`]), the War Room shapes ([`render`]), the reading of
 //! command arguments ([`args`]), the declaration helpers and the command wrapper that builds
 //! one auth client per request ([`spec`]), the `soar_core::Integration` made of those
-//! declarations ([`integration`]), and a test helper ([`conformance_test!`]).
+//! declarations ([`integration`]), the instance help written from the auth spec ([`help`]:
+//! the YAML's `detaileddescription`), and a test helper ([`conformance_test!`]).
 //!
 //! **Invariant:** knows nothing of any single integration (no prefix, command name, path or
 //! API version of one lives here; each integration passes its own). It depends on
@@ -33,6 +34,7 @@ pub mod args;
 pub mod client;
 #[cfg(test)]
 mod fixtures;
+pub mod help;
 pub mod integration;
 pub mod render;
 pub mod spec;

@@ -66,8 +66,15 @@ pub static AUTH_SPEC: AuthSpec = AuthSpec {
 };
 
 /// The integration's declarations.
-pub static ABOUT: About =
-    About { spec: &AUTH_SPEC, display_name: "Azure Storage Management", params, unprefixed_commands: &[] };
+pub static ABOUT: About = About {
+    spec: &AUTH_SPEC,
+    display_name: "Azure Storage Management",
+    description: "Manage Azure Storage accounts, their blob service properties and \
+                  blob containers through Azure Resource Manager.",
+    category: "IT Services",
+    params,
+    unprefixed_commands: &[],
+};
 
 /// The integration.
 pub type AzureStorage = MsIntegration<ArmCommands>;
@@ -95,8 +102,8 @@ pub fn params() -> Vec<ParamSpec> {
         ParamSpec { default: Some(CORTEX_APP_ID), ..p("app_id", "Application ID") },
         ParamSpec { required: true, ..p("subscription_id", "Default Subscription ID") },
         ParamSpec { required: true, ..p("resource_group_name", "Default Resource Group Name") },
-        ParamSpec { hidden: true, ..p("insecure", "Trust any certificate (not secure)") },
-        ParamSpec { hidden: true, ..p("proxy", "Use system proxy settings") },
+        ParamSpec { checkbox: true, hidden: true, ..p("insecure", "Trust any certificate (not secure)") },
+        ParamSpec { checkbox: true, hidden: true, ..p("proxy", "Use system proxy settings") },
         ParamSpec {
             required: true,
             default: Some("Device Code"),

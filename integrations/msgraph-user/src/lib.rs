@@ -70,6 +70,9 @@ pub static AUTH_SPEC: AuthSpec = AuthSpec {
 pub static ABOUT: About = About {
     spec: &AUTH_SPEC,
     display_name: "Microsoft Graph User",
+    description: "Read and manage Microsoft Entra ID (Azure AD) users through Microsoft Graph: list, \
+                  create, update, disable and delete users, reset passwords, and manage Temporary Access Passes.",
+    category: "Analytics & SIEM",
     params,
     // The reference's name, kept so playbooks that call it keep working.
     unprefixed_commands: &["msgraph-direct-reports"],
@@ -127,22 +130,29 @@ pub fn params() -> Vec<ParamSpec> {
         ParamSpec { credentials: true, ..p("creds_certificate", "Certificate Thumbprint / Private Key") },
         ParamSpec { secret: true, hidden: true, ..p("certificate_thumbprint", "Certificate Thumbprint") },
         ParamSpec { secret: true, hidden: true, ..p("private_key", "Private Key") },
-        p("self_deployed", "Use a self-deployed Azure application"),
+        ParamSpec { checkbox: true, ..p("self_deployed", "Use a self-deployed Azure application") },
         p("redirect_uri", "Application redirect URI (for Self Deployed - Authorization Code Flow)"),
         ParamSpec { credentials: true, ..p("creds_auth_code", "Authorization code") },
         ParamSpec { secret: true, hidden: true, ..p("auth_code", "Authorization code") },
-        p("use_managed_identities", "Use Azure Managed Identities"),
+        ParamSpec { checkbox: true, ..p("use_managed_identities", "Use Azure Managed Identities") },
         ParamSpec {
             credentials: true,
             ..p("managed_identities_client_id", "Azure Managed Identities Client ID")
         },
         ParamSpec {
+            checkbox: true,
             default: Some("false"),
             hidden: true,
             ..p("insecure", "Trust any certificate (not secure)")
         },
-        ParamSpec { default: Some("false"), hidden: true, ..p("proxy", "Use system proxy settings") },
         ParamSpec {
+            checkbox: true,
+            default: Some("false"),
+            hidden: true,
+            ..p("proxy", "Use system proxy settings")
+        },
+        ParamSpec {
+            checkbox: true,
             default: Some("true"),
             hidden: true,
             ..p("handle_error", "Suppress Errors for Non Found Users")
