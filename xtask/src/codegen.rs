@@ -31,7 +31,7 @@ pub fn generated_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
             bail!("the YAML written for {} does not read back as its manifest", m.prefix);
         }
         files.push((dir.join(xsoar::yaml_file_name(&m)), yaml));
-        let examples = xsoar::examples(&root.join("test-data").join(&m.prefix).join("cases"))?;
+        let examples = xsoar::examples(&root.join("test-data").join(&m.prefix).join("cases"), &m)?;
         files.push((dir.join("README.md"), xsoar::readme(&m, &examples)));
     }
     Ok(files)

@@ -16,7 +16,8 @@
 //!   (`soar-rt/<prefix>:<version>`).
 //! - The README follows demisto-sdk's generate-docs layout; each command's example is the first
 //!   conformance case (`test-data/<prefix>/cases/*.json`, in name order) that runs the command and
-//!   expects a non-error entry with readable output, so the example is one the suite checks.
+//!   expects no error entry and some readable output (its `expected`, else one of its per-flow
+//!   `expected_for`), so the example is one the suite checks.
 //! - [`manifest_from_yaml`] reads a YAML back into the shared fields of a manifest; the
 //!   round-trip test compares it with the integration's `--manifest`.
 
@@ -258,8 +259,29 @@ fn arg_text(v: &Value) -> String {
     }
 }
 
-/// The examples of the conformance cases under `cases_dir`, the first per command.
-pub fn examples(cases_dir: &Path) -> anyhow::Result<Vec<Example>> {
+/// The readable output of an expectation without error entries: the first entry's
+/// `HumanReadable`, or its `Contents` when that is the text (a file entry has neither).
+fn readable_output(expected: &Value) -> Option<String> {
+    let entries = expected["entries"].as_array()?;
+    if entries.iter().any(|e| e["Type"].as_i64() == Some(4)) {
+        return None;
+    }
+    entries.iter().find_map(|e| match (&e["HumanReadable"], &e["Contents"]) {
+        (Value::String(h), _) if !h.trim().is_empty() => Some(h.clone()),
+        (Value::Null, Value::String(c)) if !c.trim().is_empty() => Some(c.clone()),
+        _ => None,
+    })
+}
+
+/// The examples of the conformance cases under `cases_dir`, the first per command. The value
+/// of an argument `m` declares secret is shown as `<name>`.
+pub fn examples(cases_dir: &Path, m: &Manifest) -> anyhow::Result<Vec<Example>> {
+    let secret = |command: &str, arg: &str| {
+        m.script
+            .commands
+            .iter()
+            .any(|c| c.name == command && c.arguments.iter().any(|a| a.name == arg && a.secret))
+    };
     let mut files: Vec<_> = match std::fs::read_dir(cases_dir) {
         Ok(dir) => dir.filter_map(Result::ok).map(|e| e.path()).collect(),
         Err(_) => return Ok(Vec::new()),
@@ -275,23 +297,18 @@ pub fn examples(cases_dir: &Path) -> anyhow::Result<Vec<Example>> {
         if command.is_empty() || out.iter().any(|e| e.command == command) {
             continue;
         }
-        let expected = case
+        // The flow-independent expectation first, then the per-flow ones in file order.
+        let expectations = case
             .get("expected")
-            .or_else(|| case.get("expected_for").and_then(Value::as_object).and_then(|m| m.values().next()));
-        let Some(entry) = expected.and_then(|e| e["entries"].as_array()).and_then(|a| a.first()) else {
+            .into_iter()
+            .chain(case.get("expected_for").and_then(Value::as_object).into_iter().flat_map(|m| m.values()));
+        let Some(readable) = expectations.filter_map(readable_output).next() else {
             continue;
-        };
-        if entry["Type"].as_i64() == Some(4) {
-            continue;
-        }
-        let readable = match (&entry["HumanReadable"], &entry["Contents"]) {
-            (Value::String(h), _) if !h.trim().is_empty() => h.clone(),
-            (Value::Null, Value::String(c)) if !c.trim().is_empty() => c.clone(),
-            _ => continue,
         };
         let mut line = format!("!{command}");
         for (k, v) in case["request"].get("args").and_then(Value::as_object).into_iter().flatten() {
-            line.push_str(&format!(" {k}={}", arg_text(v)));
+            let shown = if secret(&command, k) { format!("<{k}>") } else { arg_text(v) };
+            line.push_str(&format!(" {k}={shown}"));
         }
         out.push(Example { command, line, readable });
     }
@@ -508,28 +525,48 @@ mod tests {
             ),
             (
                 "002-ok.json",
-                case("s-get", json!({"user": "a b", "n": 5}), json!({"Type": 1, "HumanReadable": "### A"})),
+                case(
+                    "s-get",
+                    json!({"user": "a b", "n": 5, "q": "x \"y\""}),
+                    json!({"Type": 1, "HumanReadable": "### A"}),
+                ),
             ),
             ("003-later.json", case("s-get", json!({}), json!({"Type": 1, "HumanReadable": "### B"}))),
             (
                 "004-text.json",
                 case("s-reset", json!({}), json!({"Type": 1, "Contents": "Done.", "HumanReadable": null})),
             ),
+            (
+                "005-per-flow.json",
+                json!({
+                    "request": {"command": "s-login"},
+                    "expected": {"entries": [{"Type": 4, "Contents": "no"}]},
+                    "expected_for": {"authorization-code": {"entries": [
+                        {"Type": 3, "File": "a.zip"},
+                        {"Type": 1, "HumanReadable": "### Login"}
+                    ]}}
+                }),
+            ),
         ];
         for (name, v) in files {
             std::fs::write(dir.join(name), v.to_string()).unwrap();
         }
-        let got = examples(&dir).unwrap();
+        let mut m = sample();
+        m.script.commands[0].name = "s-get".into();
+        m.script.commands[0].arguments[0].name = "user".into();
+        m.script.commands[0].arguments[0].secret = true;
+        let got = examples(&dir, &m).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(
             got,
             [
                 Example {
                     command: "s-get".into(),
-                    line: "!s-get user=\"a b\" n=5".into(),
+                    line: r#"!s-get user=<user> n=5 q="x \"y\"""#.into(),
                     readable: "### A".into()
                 },
                 Example { command: "s-reset".into(), line: "!s-reset".into(), readable: "Done.".into() },
+                Example { command: "s-login".into(), line: "!s-login".into(), readable: "### Login".into() },
             ]
         );
     }
