@@ -4,10 +4,13 @@ mod bench_cold;
 mod cases;
 mod codegen;
 mod conformance;
+mod integrations;
 mod peers_ms;
 mod peers_oidc;
 mod suite;
 mod tidy;
+mod validate_yaml;
+mod xsoar;
 
 use anyhow::bail;
 
@@ -18,6 +21,7 @@ fn main() -> anyhow::Result<()> {
         Some("check-cases") => cases::run(args.get(1).map(String::as_str)),
         Some("codegen") => codegen::run(args.iter().skip(1).any(|a| a == "--check")),
         Some("conformance") => conformance::main(&args[1..]),
+        Some("validate-yaml") => validate_yaml::run(),
         Some("peers") if args.get(1).map(String::as_str) == Some("oidc") => peers_oidc::run(),
         Some("peers") if args.get(1).map(String::as_str) == Some("ms") => peers_ms::run(),
         Some("peers") if matches!(args.get(1).map(String::as_str), None | Some("all")) => {
@@ -28,7 +32,9 @@ fn main() -> anyhow::Result<()> {
         Some("bench") if args.get(1).map(String::as_str) == Some("emulator") => bench_emulator(),
         Some("bench") if args.get(1).map(String::as_str) == Some("cold-start") => bench_cold::run(&args[2..]),
         Some(other) => bail!("unknown xtask command: {other}"),
-        None => bail!("usage: cargo xtask <test | codegen [--check]>"),
+        None => bail!(
+            "usage: cargo xtask <test | codegen [--check] | validate-yaml | conformance | peers | check-cases FILE | bench>"
+        ),
     }
 }
 

@@ -27,6 +27,12 @@ pub fn run() -> anyhow::Result<()> {
 
 /// Creates the venv and installs the clients unless they import already.
 pub(crate) fn ensure_venv(venv: &Path) -> anyhow::Result<PathBuf> {
+    python_venv(venv, "import msal, azure.identity", &["msal", "azure-identity"])
+}
+
+/// Creates a venv at `venv` (once) and pip-installs `packages` into it unless the Python
+/// statement `probe` already runs there; returns the venv's python.
+pub(crate) fn python_venv(venv: &Path, probe: &str, packages: &[&str]) -> anyhow::Result<PathBuf> {
     let python = venv.join("bin/python");
     if !python.is_file() {
         let status = Command::new("python3")
@@ -39,26 +45,19 @@ pub(crate) fn ensure_venv(venv: &Path) -> anyhow::Result<PathBuf> {
         }
     }
     let present = Command::new(&python)
-        .args(["-c", "import msal, azure.identity"])
+        .args(["-c", probe])
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     if !present {
-        eprintln!("installing msal and azure-identity into {}", venv.display());
+        eprintln!("installing {} into {}", packages.join(", "), venv.display());
         let status = Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "msal",
-                "azure-identity",
-            ])
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args(packages)
             .status()
             .context("running pip")?;
         if !status.success() {
-            bail!("pip install msal azure-identity failed");
+            bail!("pip install {} failed", packages.join(" "));
         }
     }
     Ok(python)

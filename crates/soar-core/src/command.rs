@@ -13,6 +13,18 @@ pub trait Integration: Send + Sync + 'static {
     fn prefix(&self) -> &'static str;
     /// The name a person sees, e.g. `Microsoft Graph User`.
     fn display_name(&self) -> &'static str;
+    /// One or two sentences on what the integration does (the XSOAR YAML's `description`).
+    fn description(&self) -> &'static str {
+        ""
+    }
+    /// The XSOAR category, e.g. `Analytics & SIEM`, `Endpoint`, `IT Services`.
+    fn category(&self) -> &'static str {
+        ""
+    }
+    /// Markdown a person follows to configure an instance (the YAML's `detaileddescription`).
+    fn detailed_description(&self) -> String {
+        String::new()
+    }
     /// The auth flows this integration supports.
     fn supported_flows(&self) -> &'static [AuthFlow];
     /// The instance parameters.
@@ -185,9 +197,9 @@ pub struct ParamSpec {
     pub options: &'static [&'static str],
     /// Shown only under advanced settings.
     pub hidden: bool,
-    /// A boolean checkbox (XSOAR type 8).
+    /// A checkbox (XSOAR type 8): the engine sends `true` or `false`.
     pub checkbox: bool,
-    /// Help text shown beside the field (the YAML's `additionalinfo`).
+    /// The help text shown beside the field (the YAML's `additionalinfo`); empty: none.
     pub help: &'static str,
 }
 

@@ -35,6 +35,7 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 pub struct Dispatcher {
     prefix: &'static str,
     display_name: &'static str,
+    about: crate::manifest::About,
     flows: &'static [AuthFlow],
     params: Vec<ParamSpec>,
     registry: Registry,
@@ -46,6 +47,11 @@ impl Dispatcher {
         Dispatcher {
             prefix: integration.prefix(),
             display_name: integration.display_name(),
+            about: crate::manifest::About {
+                description: integration.description(),
+                category: integration.category(),
+                detailed_description: integration.detailed_description(),
+            },
             flows: integration.supported_flows(),
             params: integration.params(),
             registry: Registry::from_integration(integration),
@@ -59,7 +65,14 @@ impl Dispatcher {
 
     /// The manifest (see [`crate::manifest`]).
     pub fn manifest(&self) -> Manifest {
-        crate::manifest::build(self.prefix, self.display_name, self.flows, &self.params, &self.registry)
+        crate::manifest::build(
+            self.prefix,
+            self.display_name,
+            &self.about,
+            self.flows,
+            &self.params,
+            &self.registry,
+        )
     }
 
     /// Parses one request. On failure the error response already carries the request's `id`

@@ -252,3 +252,63 @@ async fn undeclared_params_with_a_secret_name_are_masked_by_the_reference_rule()
         .await;
     assert_eq!(r.entries[0].contents, json!("Unknown argument for t-echo: plain-77. Accepted arguments: n."));
 }
+
+/// An integration with the YAML-level texts, checkbox and help params, and the engine's
+/// mapping and mirroring commands.
+struct Described;
+
+impl Integration for Described {
+    fn prefix(&self) -> &'static str {
+        "t"
+    }
+    fn display_name(&self) -> &'static str {
+        "T"
+    }
+    fn description(&self) -> &'static str {
+        "Manages t."
+    }
+    fn category(&self) -> &'static str {
+        "IT Services"
+    }
+    fn detailed_description(&self) -> String {
+        "### Sign in\nFill **Key**.".to_owned()
+    }
+    fn supported_flows(&self) -> &'static [AuthFlow] {
+        &[AuthFlow::ClientSecret]
+    }
+    fn params(&self) -> Vec<ParamSpec> {
+        vec![
+            ParamSpec { name: "insecure", checkbox: true, ..ParamSpec::default() },
+            ParamSpec { name: "key", secret: true, help: "The API key.", ..ParamSpec::default() },
+            ParamSpec { name: "mode", options: &["a", "b"], ..ParamSpec::default() },
+        ]
+    }
+    fn commands(&self) -> Vec<Box<dyn Command>> {
+        ["get-mapping-fields", "get-remote-data", "update-remote-system"]
+            .into_iter()
+            .map(|name| {
+                Box::new(Cmd { name, args: vec![], behaviour: Behaviour::Echo, calls: AtomicU64::new(0) })
+                    as Box<dyn Command>
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn the_manifest_carries_the_yaml_texts_types_and_flags() {
+    let m = Dispatcher::new(&Described).manifest();
+    assert_eq!(
+        (m.description.as_str(), m.category.as_str(), m.detaileddescription.as_str()),
+        ("Manages t.", "IT Services", "### Sign in\nFill **Key**.")
+    );
+    let types: Vec<_> = m.configuration.iter().map(|p| (p.name.as_str(), p.param_type)).collect();
+    assert_eq!(types, [("insecure", 8), ("key", 4), ("mode", 15)]);
+    assert_eq!(m.configuration[1].additionalinfo.as_deref(), Some("The API key."));
+    assert_eq!(m.configuration[0].additionalinfo, None);
+    assert!(!m.script.isfetch);
+    assert!(m.script.ismappable && m.script.isremotesyncin && m.script.isremotesyncout);
+    // An integration that declares none of it keeps the defaults.
+    let plain = Dispatcher::new(&good()).manifest();
+    assert_eq!((plain.description.as_str(), plain.category.as_str()), ("", ""));
+    assert!(!plain.script.ismappable && !plain.script.isremotesyncin && !plain.script.isremotesyncout);
+}

@@ -20,6 +20,8 @@ pub static SPEC: AuthSpec = AuthSpec {
 pub static ABOUT: About = About {
     spec: &SPEC,
     display_name: "Kit Test",
+    description: "Tests the kit.",
+    category: "IT Services",
     form: AuthForm { picker: FlowPicker::Checkboxes, national_clouds: false, labels: &[], defaults: &[] },
     params: &[],
     unprefixed_commands: &[],

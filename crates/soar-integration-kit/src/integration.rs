@@ -24,6 +24,10 @@ pub struct About {
     pub spec: &'static AuthSpec,
     /// The name people see.
     pub display_name: &'static str,
+    /// One or two sentences on what the integration does (the XSOAR YAML's `description`).
+    pub description: &'static str,
+    /// The XSOAR category, e.g. `Analytics & SIEM`, `IT Services`.
+    pub category: &'static str,
     /// How the auth fields of the instance form look (they are generated from the flows).
     pub form: AuthForm,
     /// The integration's own instance params (not auth), shown after the auth fields.
@@ -131,6 +135,19 @@ impl<E: Send + Sync + 'static> Integration for MsIntegration<E> {
         self.about.display_name
     }
 
+    fn description(&self) -> &'static str {
+        self.about.description
+    }
+
+    fn category(&self) -> &'static str {
+        self.about.category
+    }
+
+    /// The flow instructions written from the auth spec and the form ([`crate::help`]).
+    fn detailed_description(&self) -> String {
+        crate::help::detailed_description(self.about.spec, &self.about.all_params())
+    }
+
     fn supported_flows(&self) -> &'static [AuthFlow] {
         self.about.spec.flows
     }
@@ -201,5 +218,44 @@ impl Command for Wrapped {
         (self.around.prepare)(ctx);
         let result = self.inner.run(ctx).await;
         result.map_err(|e| (self.around.error)(&ctx.command, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use soar_core::Integration;
+
+    use super::*;
+    use crate::fixtures::ABOUT;
+
+    /// Never built: the test integration's commands all fail before needing it.
+    struct NoEnv;
+
+    #[test]
+    fn declarations_come_from_about_and_its_auth_spec() {
+        let i = MsIntegration::<NoEnv>::new(&ABOUT, |_, _| Err(Error::Command("no env".into())))
+            .auth_commands(AuthCommands::Only(&["auth-reset"]));
+        assert_eq!((i.prefix(), i.display_name()), ("kit-test", "Kit Test"));
+        assert_eq!((i.description(), i.category()), ("Tests the kit.", "IT Services"));
+        assert!(i.detailed_description().contains("#### Client credentials (secret)\n"), "{}", i.detailed_description());
+        assert_eq!(i.supported_flows(), &[AuthFlow::ClientSecret]);
+        let params: Vec<&str> = i.params().iter().map(|p| p.name).collect();
+        assert_eq!(params, ["creds_auth_id", "_auth_id", "credentials", "auth_id", "app_id", "creds_tenant_id", "_tenant_id", "tenant_id", "creds_enc_key", "enc_key", "insecure", "proxy"]);
+        let names: Vec<String> = i.commands().iter().map(|c| c.name().to_owned()).collect();
+        assert_eq!(names, ["kit-test-auth-reset"]);
+    }
+
+    #[tokio::test]
+    async fn around_prepares_every_command_and_words_its_errors() {
+        let i = MsIntegration::<NoEnv>::new(&ABOUT, |_, _| Err(Error::Command("no env".into())))
+            .auth_commands(AuthCommands::Only(&["auth-test"]))
+            .around(Around {
+                prepare: |ctx| ctx.command.push_str(" (prepared)"),
+                error: |command, e| Error::Command(format!("{command} failed: {e}")),
+            });
+        let cmds = i.commands();
+        let mut ctx = CommandContext::new("kit-test-auth-test", Default::default(), crate::fixtures::params(&[("azure_cloud", "Mars")]));
+        let err = cmds[0].run(&mut ctx).await.map(drop).map_err(|e| e.to_string());
+        assert!(err.as_ref().is_err_and(|e| e.starts_with("kit-test-auth-test (prepared) failed: ") && e.contains("Mars")), "{err:?}");
     }
 }

@@ -11,6 +11,8 @@
 //!   implementation over `soar_auth::MsClient`; [`testing`]: a scripted fake for handler tests;
 //! - [`paging`]: OData and ARM next links and `$top`/`$skip` as streams (constant memory);
 //! - [`render`]: War Room shapes ([`Results`], [`Table`], [`file_entry`]);
+//! - [`help`]: the instance help written from the auth spec and the form (the YAML's
+//!   `detaileddescription`);
 //! - [`conformance_test!`]: the per-integration conformance test.
 //!
 //! **Invariant:** knows nothing of any single integration (no prefix, command name, path or
@@ -47,6 +49,7 @@ pub mod client;
 pub mod command;
 #[cfg(test)]
 mod fixtures;
+pub mod help;
 pub mod integration;
 pub mod paging;
 pub mod params;

@@ -35,5 +35,5 @@ pub use manifest::*;
 pub use secret::Secret;
 pub use types::*;
 
-/// The protocol version. Bumped whenever the wire bytes of a request or response change.
-pub const PROTOCOL_VERSION: &str = "1";
+/// The protocol version. Bumped whenever the wire bytes of a request, response or manifest change.
+pub const PROTOCOL_VERSION: &str = "2";

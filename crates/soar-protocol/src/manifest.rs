@@ -2,8 +2,13 @@
 //!
 //! Its shape follows an XSOAR integration YAML (`commonfields`, `configuration`,
 //! `script.commands[].arguments/outputs`, the same key spellings), so that a YAML can be
-//! generated from it one to one. Keys that YAML does not have (`prefix`, `auth_flows`,
-//! `protocol_version`, `examples`) are extra and sit beside the YAML ones.
+//! generated from it one to one (`cargo xtask codegen` writes `integrations/<prefix>/<Name>.yml`
+//! from it). Keys that YAML does not have (`prefix`, `auth_flows`, `protocol_version`,
+//! `examples`) are extra and sit beside the YAML ones.
+//!
+//! The keys added in protocol version 2 (`category`, `description`, `detaileddescription`,
+//! `additionalinfo`, `ismappable`, `isremotesyncin`, `isremotesyncout`) default when absent,
+//! so an engine still reads the manifest of a version-1 binary.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -21,6 +26,16 @@ pub struct Manifest {
     pub name: String,
     /// The name a person sees.
     pub display: String,
+    /// The XSOAR category, e.g. `Analytics & SIEM`, `IT Services`.
+    #[serde(default)]
+    pub category: String,
+    /// One or two sentences on what the integration does (the YAML's `description`).
+    #[serde(default)]
+    pub description: String,
+    /// Markdown a person follows to configure an instance (the YAML's `detaileddescription`):
+    /// which fields each auth flow needs and the commands that complete a sign-in.
+    #[serde(default)]
+    pub detaileddescription: String,
     /// The command prefix, e.g. `msgraph-user`; also the binary's name.
     pub prefix: String,
     /// The auth flows the integration supports.
@@ -47,7 +62,8 @@ pub struct ManifestParam {
     pub name: String,
     /// The label a person sees.
     pub display: String,
-    /// XSOAR param type: 0 short text, 4 encrypted, 8 boolean, 9 credentials, 15 single select.
+    /// XSOAR param type: 0 short text, 4 encrypted, 8 checkbox, 9 credentials, 12 long text,
+    /// 15 single select, 16 multi select.
     #[serde(rename = "type")]
     pub param_type: i64,
     /// Must be set.
@@ -61,6 +77,9 @@ pub struct ManifestParam {
     /// Shown only under advanced settings.
     #[serde(default)]
     pub hidden: bool,
+    /// The help text shown beside the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additionalinfo: Option<String>,
 }
 
 /// The YAML's `script` section.
@@ -71,6 +90,15 @@ pub struct ManifestScript {
     pub script_type: String,
     /// True when the integration has a `fetch-incidents` command.
     pub isfetch: bool,
+    /// True when the integration has a `get-mapping-fields` command (incoming/outgoing mappers).
+    #[serde(default)]
+    pub ismappable: bool,
+    /// True when the integration has a `get-remote-data` command (mirroring in).
+    #[serde(default)]
+    pub isremotesyncin: bool,
+    /// True when the integration has an `update-remote-system` command (mirroring out).
+    #[serde(default)]
+    pub isremotesyncout: bool,
     /// The commands, in registry order.
     pub commands: Vec<ManifestCommand>,
 }

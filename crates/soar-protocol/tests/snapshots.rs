@@ -164,6 +164,9 @@ fn manifest() {
         commonfields: CommonFields { id: "Example".into(), version: -1 },
         name: "Example".into(),
         display: "Example".into(),
+        category: "IT Services".into(),
+        description: "Reads examples.".into(),
+        detaileddescription: "### Client credentials\nFill **Tenant ID**.\n".into(),
         prefix: "example".into(),
         auth_flows: vec![AuthFlow::ClientSecret, AuthFlow::DeviceCode],
         configuration: vec![ManifestParam {
@@ -174,10 +177,14 @@ fn manifest() {
             defaultvalue: None,
             options: vec![],
             hidden: false,
+            additionalinfo: Some("The application's id and client secret.".into()),
         }],
         script: ManifestScript {
             script_type: "binary".into(),
             isfetch: false,
+            ismappable: false,
+            isremotesyncin: false,
+            isremotesyncout: false,
             commands: vec![ManifestCommand {
                 name: "example-get".into(),
                 description: "Gets one.".into(),
@@ -201,4 +208,15 @@ fn manifest() {
         },
     };
     check("manifest", &manifest);
+}
+
+#[test]
+fn a_version_1_manifest_still_parses() {
+    // Binaries built before version 2 print no category, descriptions, help texts or
+    // mirroring flags; an engine reading their manifest gets the defaults.
+    let v1 = r#"{"protocol_version":"1","commonfields":{"id":"Example","version":-1},"name":"Example","display":"Example","prefix":"example","auth_flows":["client-secret"],"configuration":[{"name":"proxy","display":"Proxy","type":8,"required":false,"hidden":true}],"script":{"type":"binary","isfetch":false,"commands":[]}}"#;
+    let m: Manifest = serde_json::from_str(v1).unwrap();
+    assert_eq!((m.category.as_str(), m.description.as_str(), m.detaileddescription.as_str()), ("", "", ""));
+    assert_eq!(m.configuration[0].additionalinfo, None);
+    assert!(!m.script.ismappable && !m.script.isremotesyncin && !m.script.isremotesyncout);
 }

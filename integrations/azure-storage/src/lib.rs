@@ -72,6 +72,9 @@ pub static AUTH_SPEC: AuthSpec = AuthSpec {
 pub static ABOUT: About = About {
     spec: &AUTH_SPEC,
     display_name: "Azure Storage Management",
+    description: "Manage Azure Storage accounts, their blob service properties and \
+                  blob containers through Azure Resource Manager.",
+    category: "IT Services",
     form: AuthForm {
         picker: FlowPicker::Select { default: AuthFlow::DeviceCode },
         national_clouds: false,

@@ -72,6 +72,9 @@ pub static AUTH_SPEC: AuthSpec = AuthSpec {
 pub static ABOUT: About = About {
     spec: &AUTH_SPEC,
     display_name: "Microsoft Graph User",
+    description: "Read and manage Microsoft Entra ID (Azure AD) users through Microsoft Graph: list, \
+                  create, update, disable and delete users, reset passwords, and manage Temporary Access Passes.",
+    category: "Analytics & SIEM",
     form: AuthForm { picker: FlowPicker::Checkboxes, national_clouds: true, labels: &[], defaults: &[] },
     params: &[
         ParamSpec {

@@ -48,18 +48,25 @@ fn manifest() -> Manifest {
         defaultvalue: None,
         options: Vec::new(),
         hidden: false,
+        additionalinfo: None,
     };
     Manifest {
         protocol_version: soar_protocol::PROTOCOL_VERSION.to_owned(),
         commonfields: CommonFields { id: "Test counter".into(), version: -1 },
         name: "Test counter".into(),
         display: "Test counter".into(),
+        category: String::new(),
+        description: String::new(),
+        detaileddescription: String::new(),
         prefix: "soar-test-counter".into(),
         auth_flows: vec![AuthFlow::ClientSecret],
         configuration: vec![param("token_log", 0), param("api_key", 4), param("creds", 9)],
         script: ManifestScript {
             script_type: "binary".into(),
             isfetch: true,
+            ismappable: false,
+            isremotesyncin: false,
+            isremotesyncout: false,
             commands: vec![
                 command("soar-test-counter-increment", &["sleep_ms", "pad"]),
                 command("soar-test-counter-token", &["sleep_ms"]),
