@@ -5,7 +5,7 @@
 //!   `soar_protocol::schema::generated_files`;
 //! - per integration, the XSOAR integration YAML `integrations/<prefix>/<Name>.yml` and the
 //!   `integrations/<prefix>/README.md`, written by [`crate::xsoar`] from the integration's
-//!   manifest ([`crate::integrations::manifests`]) and, for the README's examples, its
+//!   manifest (its binary's `--manifest`, [`crate::integrations::manifests`]) and, for the README's examples, its
 //!   conformance cases (`test-data/<prefix>/cases/*.json`).
 //!
 //! With `--check` nothing is written and the command fails, naming the stale files, when any of
@@ -23,7 +23,7 @@ pub fn generated_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
         .into_iter()
         .map(|(path, content)| (Path::new("crates/soar-protocol").join(path), content))
         .collect();
-    for m in integrations::manifests() {
+    for m in integrations::manifests(root)? {
         let dir = Path::new("integrations").join(&m.prefix);
         let yaml = xsoar::yaml_text(&m)?;
         // The YAML must say what the manifest says: read it back before writing it.

@@ -1,45 +1,86 @@
-//! The integrations the xtask documents, linked in-process: their manifests are what their
-//! binaries print with `--manifest` (both come from `soar_core::Dispatcher::manifest`).
+//! The integrations the xtask documents: every folder under `integrations/` with a
+//! `Cargo.toml` (folder = crate = binary = prefix), and their manifests as their binaries print
+//! them with `--manifest`.
 //!
-//! Decision: the xtask depends on each integration crate (the tidy rules allow it; integration
-//! crates never depend on the xtask) instead of building and running the binaries, so
-//! `cargo xtask codegen --check` needs no extra build step and the round-trip test is a plain
-//! `cargo test`. A new integration adds one line to [`manifests`] and one dependency to
-//! `xtask/Cargo.toml`; a test fails when a folder under `integrations/` is missing here.
+//! Decision: the xtask builds the binaries (`cargo build -p <each>`, debug, quick when they are
+//! current) and runs them, rather than linking the integration crates, so a new integration is
+//! picked up from its folder alone: nothing to list here or in `xtask/Cargo.toml`.
 
-use soar_core::Dispatcher;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
 use soar_protocol::Manifest;
 
-/// The manifest of every integration, in folder-name order.
-pub fn manifests() -> Vec<Manifest> {
-    vec![
-        Dispatcher::new(&azure_storage::integration()).manifest(),
-        Dispatcher::new(&msgraph_user::integration()).manifest(),
-    ]
+/// The integration folder names, sorted.
+pub fn names(root: &Path) -> anyhow::Result<Vec<String>> {
+    let dir = root.join("integrations");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.join("Cargo.toml").is_file()
+            && let Some(name) = path.file_name().and_then(|n| n.to_str())
+        {
+            out.push(name.to_owned());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Where cargo puts debug binaries.
+fn bin_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from).join("debug")
+}
+
+/// The manifest of every integration, in folder-name order, from its freshly built binary.
+pub fn manifests(root: &Path) -> anyhow::Result<Vec<Manifest>> {
+    let names = names(root)?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut build = Command::new(cargo);
+    build.current_dir(root).args(["build", "--quiet"]);
+    for n in &names {
+        build.args(["-p", n]);
+    }
+    let status = build.status().context("running cargo build for the integration binaries")?;
+    if !status.success() {
+        bail!("cargo build of the integration binaries failed");
+    }
+    names
+        .iter()
+        .map(|n| {
+            let bin = bin_dir(root).join(n);
+            let out = Command::new(&bin)
+                .arg("--manifest")
+                .output()
+                .with_context(|| format!("running {} --manifest", bin.display()))?;
+            if !out.status.success() {
+                bail!("{} --manifest failed: {}", bin.display(), String::from_utf8_lossy(&out.stderr));
+            }
+            serde_json::from_slice(&out.stdout).with_context(|| format!("reading the manifest of {n}"))
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
 
     use super::*;
     use crate::xsoar;
 
     fn root() -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+        crate::codegen::workspace_root()
+    }
+
+    fn manifests() -> Vec<Manifest> {
+        super::manifests(&root()).unwrap()
     }
 
     #[test]
-    fn every_integration_folder_is_listed() {
-        let mut folders: Vec<String> = std::fs::read_dir(root().join("integrations"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.join("Cargo.toml").is_file())
-            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
-        folders.sort();
+    fn every_integration_folder_has_a_manifest_named_by_it() {
         let listed: Vec<String> = manifests().into_iter().map(|m| m.prefix).collect();
-        assert_eq!(listed, folders, "add the integration to xtask/src/integrations.rs and xtask/Cargo.toml");
+        assert_eq!(listed, names(&root()).unwrap(), "folder = crate = binary = prefix");
+        assert!(listed.len() >= 2);
     }
 
     #[test]

@@ -237,10 +237,30 @@ mod tests {
             .auth_commands(AuthCommands::Only(&["auth-reset"]));
         assert_eq!((i.prefix(), i.display_name()), ("kit-test", "Kit Test"));
         assert_eq!((i.description(), i.category()), ("Tests the kit.", "IT Services"));
-        assert!(i.detailed_description().contains("#### Client credentials (secret)\n"), "{}", i.detailed_description());
+        assert!(
+            i.detailed_description().contains("#### Client credentials (secret)\n"),
+            "{}",
+            i.detailed_description()
+        );
         assert_eq!(i.supported_flows(), &[AuthFlow::ClientSecret]);
         let params: Vec<&str> = i.params().iter().map(|p| p.name).collect();
-        assert_eq!(params, ["creds_auth_id", "_auth_id", "credentials", "auth_id", "app_id", "creds_tenant_id", "_tenant_id", "tenant_id", "creds_enc_key", "enc_key", "insecure", "proxy"]);
+        assert_eq!(
+            params,
+            [
+                "creds_auth_id",
+                "_auth_id",
+                "credentials",
+                "auth_id",
+                "app_id",
+                "creds_tenant_id",
+                "_tenant_id",
+                "tenant_id",
+                "creds_enc_key",
+                "enc_key",
+                "insecure",
+                "proxy"
+            ]
+        );
         let names: Vec<String> = i.commands().iter().map(|c| c.name().to_owned()).collect();
         assert_eq!(names, ["kit-test-auth-reset"]);
     }
@@ -254,7 +274,11 @@ mod tests {
                 error: |command, e| Error::Command(format!("{command} failed: {e}")),
             });
         let cmds = i.commands();
-        let mut ctx = CommandContext::new("kit-test-auth-test", Default::default(), crate::fixtures::params(&[("azure_cloud", "Mars")]));
+        let mut ctx = CommandContext::new(
+            "kit-test-auth-test",
+            Default::default(),
+            crate::fixtures::params(&[("azure_cloud", "Mars")]),
+        );
         let err = cmds[0].run(&mut ctx).await.map(drop).map_err(|e| e.to_string());
         assert!(err.as_ref().is_err_and(|e| e.starts_with("kit-test-auth-test (prepared) failed: ") && e.contains("Mars")), "{err:?}");
     }
