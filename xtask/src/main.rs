@@ -7,6 +7,7 @@ mod conformance;
 mod integrations;
 mod peers_ms;
 mod peers_oidc;
+mod scaffold;
 mod suite;
 mod tidy;
 mod validate_yaml;
@@ -22,6 +23,7 @@ fn main() -> anyhow::Result<()> {
         Some("codegen") => codegen::run(args.iter().skip(1).any(|a| a == "--check")),
         Some("conformance") => conformance::main(&args[1..]),
         Some("validate-yaml") => validate_yaml::run(),
+        Some("new-integration") => scaffold::main(&args[1..]),
         Some("peers") if args.get(1).map(String::as_str) == Some("oidc") => peers_oidc::run(),
         Some("peers") if args.get(1).map(String::as_str) == Some("ms") => peers_ms::run(),
         Some("peers") if matches!(args.get(1).map(String::as_str), None | Some("all")) => {
@@ -33,7 +35,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") if args.get(1).map(String::as_str) == Some("cold-start") => bench_cold::run(&args[2..]),
         Some(other) => bail!("unknown xtask command: {other}"),
         None => bail!(
-            "usage: cargo xtask <test | codegen [--check] | validate-yaml | conformance | peers | check-cases FILE | bench>"
+            "usage: cargo xtask <test | codegen [--check] | validate-yaml | conformance | new-integration | peers | check-cases FILE | bench>"
         ),
     }
 }
