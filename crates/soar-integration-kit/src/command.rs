@@ -211,8 +211,8 @@ mod tests {
         assert_eq!(w(row("who")), (true, None, &[][..], false, false, "Who to greet."));
         assert_eq!(w(row("times")), (false, Some("1"), &[][..], false, false, "How many times."));
         assert_eq!(w(row("volume")), (false, None, &["Low", "LOUD"][..], false, false, "Shout it."));
-        assert_eq!(w(row("words")).3, true);
-        assert_eq!(w(row("pass-word")).4, true);
+        assert!(w(row("words")).3);
+        assert!(w(row("pass-word")).4);
         // The auth commands follow (all of them by default).
         assert!(cmds.iter().any(|c| c.name() == "kit-test-auth-reset"));
     }

@@ -70,13 +70,16 @@ pub struct Around {
     pub error: fn(&str, Error) -> Error,
 }
 
+/// Makes one command around the integration's shared [`Core`].
+type Maker<E> = fn(&Arc<Core<E>>) -> Box<dyn Command>;
+
 /// An integration: its [`About`] and its commands, each a [`Handler`] over the environment `E`.
 pub struct MsIntegration<E> {
     about: &'static About,
     shared: Arc<Shared>,
     env: EnvFn<E>,
     clock: Arc<dyn Clock>,
-    makers: Vec<fn(&Arc<Core<E>>) -> Box<dyn Command>>,
+    makers: Vec<Maker<E>>,
     auth: AuthCommands,
     around: Option<Around>,
 }
