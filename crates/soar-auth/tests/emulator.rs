@@ -6,19 +6,22 @@
 // Test helpers outside #[test] fns are test code too (clippy.toml allows unwrap in tests).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{claims, config, creds, p};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine;
 use serde_json::Value;
-use soar_auth::http::{HttpConfig, HttpRequest, ReqwestTransport, Transport, parse_host_map};
+use soar_auth::http::{HttpConfig, HttpRequest, ReqwestTransport, Transport};
 use soar_auth::testing::FakeTime;
 use soar_auth::{
     ApiKind, AuthFlow, AuthSpec, CloudEndpoints, IntegrationContext, MsClient, ParamNames, Shared,
 };
 use soar_emulator::config as ec;
 use soar_emulator::{Emulator, EmulatorConfig};
-use soar_protocol::{Credentials, ParamValue, Params, Secret};
+use soar_protocol::{ParamValue, Params, Secret};
 
 static SPEC: AuthSpec = AuthSpec {
     prefix: "emu-test",
@@ -38,35 +41,6 @@ const CLOUDS: [(&str, &[(&str, &str)]); 7] = [
     ("China", &[]),
     ("Custom", &[("server_url", "https://management.usgovcloudapi.net")]),
 ];
-
-fn config(e: &Emulator) -> HttpConfig {
-    HttpConfig {
-        host_map: parse_host_map(&e.host_map()).unwrap(),
-        extra_ca_pem: Some(std::fs::read(e.ca_pem_path()).unwrap()),
-        imds_endpoint: None,
-        identity_endpoint: None,
-        oproxy_url: Some(format!("{}/obtain-token", e.https_base())),
-    }
-}
-
-fn p(pairs: &[(&str, &str)]) -> Params {
-    Params::from_pairs(pairs.iter().map(|(k, v)| (*k, ParamValue::Str((*v).to_owned()))))
-}
-
-fn creds(params: &mut Params, key: &str, identifier: &str, password: &str) {
-    params.0.insert(
-        key.into(),
-        ParamValue::Credentials(Credentials {
-            identifier: identifier.into(),
-            password: Secret::new(password),
-        }),
-    );
-}
-
-fn claims(jwt: &str) -> Value {
-    let part = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
-}
 
 fn trim(s: &str) -> &str {
     s.trim_end_matches('/')
