@@ -286,6 +286,44 @@ async fn missing_roles_get_403_in_each_apis_shape() {
     );
 }
 
+/// A delegated token for the test user through the device flow, asking for `scope`.
+async fn delegated_token(t: &T, scope: &str) -> String {
+    let start = t
+        .post_form(
+            &format!("/{TENANT}/oauth2/v2.0/devicecode"),
+            &[("client_id", PUBLIC_APP_ID), ("scope", scope)],
+        )
+        .await
+        .json();
+    assert!(t.st.approve_device_code(start["user_code"].as_str().unwrap()));
+    let r = t
+        .post_form(
+            V2,
+            &[
+                ("client_id", PUBLIC_APP_ID),
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("device_code", start["device_code"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn delegated_scopes_are_checked_like_roles() {
+    let t = T::with(config());
+    let reader = delegated_token(&t, "https://graph.microsoft.com/SecurityIncident.Read.All").await;
+    assert_eq!(claims(&reader)["scp"], "SecurityIncident.Read.All");
+    check(&send(&t, "GET", GRAPH, &format!("{INCIDENTS}/1"), &reader, None).await, 200, None);
+    let r = send(&t, "DELETE", GRAPH, &format!("{INCIDENTS}/1"), &reader, None).await;
+    check(&r, 403, Some("Authorization_RequestDenied"));
+    let writer = delegated_token(&t, "https://graph.microsoft.com/SecurityIncident.ReadWrite.All").await;
+    check(&send(&t, "DELETE", GRAPH, &format!("{INCIDENTS}/1"), &writer, None).await, 204, None);
+    let other = delegated_token(&t, "https://graph.microsoft.com/User.Read").await;
+    check(&send(&t, "GET", GRAPH, INCIDENTS, &other, None).await, 403, Some("Authorization_RequestDenied"));
+}
+
 #[tokio::test]
 async fn collections_without_write_refuse_writes_with_405() {
     let t = T::with(config());
