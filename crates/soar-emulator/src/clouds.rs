@@ -305,6 +305,12 @@ pub fn accepted_audiences(kind: ApiKind, host: &str) -> Vec<&'static str> {
     out
 }
 
+/// True when `host` is one of the named API hosts of `kind` (in any cloud); false on loopback.
+pub fn is_api_host(kind: ApiKind, host: &str) -> bool {
+    let h = bare_host(host);
+    RESOURCES.iter().any(|r| r.kind == kind && r.hosts.iter().any(|p| host_matches(p, &h)))
+}
+
 /// Every host name the TLS certificate covers and the host map lists (wildcards excluded from
 /// the host map, since a map needs concrete names).
 pub fn all_hosts() -> Vec<String> {

@@ -84,6 +84,10 @@ pub struct EmulatorConfig {
     pub data_dir: Option<PathBuf>,
     /// Folders of `*.json` seed files for the resource-API store.
     pub seed_dirs: Vec<PathBuf>,
+    /// Emulator seeds served as generic collections on top of the built-in
+    /// `test-data/*/emulator-seed.json` ones: `(name, JSON text)`, the name used in errors.
+    /// The format is in [`crate::apis::seeded`]. Tests use it so as not to depend on `test-data/`.
+    pub extra_seeds: Vec<(String, String)>,
     /// Use this certificate chain (PEM) for HTTPS instead of the generated one.
     pub tls_cert: Option<PathBuf>,
     /// The key (PEM, PKCS#8) for `tls_cert`.
@@ -511,6 +515,7 @@ impl Default for EmulatorConfig {
             behaviour: Behaviour::default(),
             data_dir: None,
             seed_dirs: default_seed_dirs(),
+            extra_seeds: Vec::new(),
             tls_cert: None,
             tls_key: None,
         }

@@ -12,6 +12,12 @@
 //! HTTP and HTTPS (a generated test CA; one server certificate for loopback and every national
 //! cloud host). The `Host` header picks the cloud (see [`clouds`]).
 //!
+//! Resource APIs grow by data: each `test-data/<integration>/emulator-seed.json` is compiled in
+//! (by `build.rs`; no emulator edit for a new folder) and served as generic collections with the
+//! same token, role, RBAC, paging and error behaviour as the hand-written routes, which win at a
+//! shared path. The format is in [`apis::seeded`]; tests add seeds with
+//! [`EmulatorConfig::extra_seeds`].
+//!
 //! Test data names the emulator's registrations as `${NAME}` placeholders: the table is
 //! [`Emulator::placeholders`] and [`fill_placeholders`] resolves them over a JSON value (see
 //! [`placeholders`]).
@@ -105,7 +111,8 @@ pub fn app(state: EmulatorState) -> Router {
         .merge(oproxy::routes())
         .merge(apis::routes())
         .merge(testing::routes())
-        .fallback(testing::not_found)
+        // Seeded collections are the fallback, so every hand-written route wins over them.
+        .fallback(apis::seeded::dispatch)
         .layer(from_fn_with_state(state.clone(), faults::fault_layer))
         .layer(from_fn_with_state(state.clone(), meta::meta_layer))
         .with_state(state)

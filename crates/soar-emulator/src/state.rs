@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::apis::Store;
+use crate::apis::seeded::Seeded;
 use crate::config::EmulatorConfig;
 use crate::faults::FaultHandle;
 use crate::keys::{RegisteredCert, RsaKey, cached_rsa_pkcs8};
@@ -247,6 +248,7 @@ pub(crate) struct Inner {
     pub log: RequestLog,
     pub faults: FaultHandle,
     pub store: Store,
+    pub seeded: Seeded,
     pub token_cache: Mutex<HashMap<String, (i64, String)>>,
     pub user_denies: AtomicBool,
 }
@@ -299,6 +301,8 @@ impl EmulatorState {
         for dir in &config.seed_dirs {
             store.load_dir(dir)?;
         }
+        // After the seed dirs: a seeded collection's items are its own, whatever a dir holds.
+        let seeded = Seeded::load(&config.extra_seeds, &store)?;
         let user_denies = AtomicBool::new(config.behaviour.user_denies);
         Ok(EmulatorState(Arc::new(Inner {
             config,
@@ -310,6 +314,7 @@ impl EmulatorState {
             log: RequestLog::default(),
             faults: FaultHandle::default(),
             store,
+            seeded,
             token_cache: Mutex::new(HashMap::new()),
             user_denies,
         })))
@@ -343,6 +348,12 @@ impl EmulatorState {
     /// The resource-API data store.
     pub fn store(&self) -> &Store {
         &self.0.store
+    }
+
+    /// The seeded collections this instance serves (`test-data/*/emulator-seed.json` and
+    /// [`EmulatorConfig::extra_seeds`]).
+    pub fn seeded(&self) -> &Seeded {
+        &self.0.seeded
     }
 
     /// Certificates generated for certificate apps.

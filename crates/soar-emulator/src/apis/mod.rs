@@ -14,7 +14,9 @@
 //! - [`answer`]: a route's result as its response, errors in the service's shape.
 //!
 //! Routes live in `graph.rs`, `arm.rs`, ... (owned by the integration engineers) and are merged
-//! by [`routes`]. A handler starts from a [`Call`](crate::meta::Call) (state, request metadata,
+//! by [`routes`]. Beside them, [`seeded`] serves generic collections from data
+//! (`test-data/<integration>/emulator-seed.json`, compiled in by `build.rs`) as the router's
+//! fallback, so a new integration's emulator needs a seed file rather than code. A handler starts from a [`Call`](crate::meta::Call) (state, request metadata,
 //! headers):
 //! ```text
 //! async fn list_users(call: Call, Query(q): Query<Vec<(String, String)>>) -> Response {
@@ -27,6 +29,7 @@
 
 pub mod arm;
 pub mod graph;
+pub mod seeded;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -331,6 +334,20 @@ pub fn authenticate(
     api: ApiKind,
     need: &Need,
 ) -> Result<Principal, ApiError> {
+    authenticate_any(st, headers, meta, api, need.roles, need.scopes)
+}
+
+/// [`authenticate`] with the permissions as borrowed lists (routes whose permissions come from
+/// data, such as the seeded collections): any one of `roles` (app-only tokens) or of `scopes`
+/// (delegated) is enough, and an empty list accepts any valid token of that kind.
+pub fn authenticate_any(
+    st: &EmulatorState,
+    headers: &HeaderMap,
+    meta: &RequestMeta,
+    api: ApiKind,
+    roles: &[&str],
+    scopes: &[&str],
+) -> Result<Principal, ApiError> {
     let now = st.now_secs();
     let fail = |p: Problem, aud: &str, times: (i64, i64)| Err(unauthorized(api, p, &meta.host, aud, times));
     let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
@@ -367,7 +384,7 @@ pub fn authenticate(
             .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
             .unwrap_or_default()
     };
-    let scopes: Vec<String> =
+    let token_scopes: Vec<String> =
         jwt.str_claim("scp").map(|s| s.split_whitespace().map(str::to_string).collect()).unwrap_or_default();
     let principal = Principal {
         tenant_id: jwt.str_claim("tid").unwrap_or("").to_string(),
@@ -375,22 +392,22 @@ pub fn authenticate(
         app_id: jwt.str_claim("appid").or_else(|| jwt.str_claim("azp")).unwrap_or("").to_string(),
         roles: strings(jwt.claims.get("roles")),
         is_app: jwt.claims.get("scp").is_none(),
-        scopes,
+        scopes: token_scopes,
         upn: jwt.str_claim("upn").map(str::to_string),
         claims: jwt.claims.clone(),
     };
     let allowed = if principal.is_app {
-        need.roles.is_empty() || need.roles.iter().any(|r| principal.has_role(r))
+        roles.is_empty() || roles.iter().any(|r| principal.has_role(r))
     } else {
-        need.scopes.is_empty() || need.scopes.iter().any(|s| principal.has_scope(s))
+        scopes.is_empty() || scopes.iter().any(|s| principal.has_scope(s))
     };
     if !allowed {
-        return Err(forbidden(api, need));
+        return Err(forbidden(api, roles, scopes));
     }
     Ok(principal)
 }
 
-fn forbidden(api: ApiKind, need: &Need) -> ApiError {
+fn forbidden(api: ApiKind, roles: &[&str], scopes: &[&str]) -> ApiError {
     let s = StatusCode::FORBIDDEN;
     match api {
         ApiKind::Graph => ApiError::new(
@@ -400,8 +417,8 @@ fn forbidden(api: ApiKind, need: &Need) -> ApiError {
             "Insufficient privileges to complete the operation.",
         ),
         ApiKind::Defender | ApiKind::Security => {
-            let mut wanted: Vec<&str> = need.roles.to_vec();
-            wanted.extend(need.scopes.iter());
+            let mut wanted: Vec<&str> = roles.to_vec();
+            wanted.extend(scopes.iter().filter(|s| !roles.contains(s)));
             ApiError::new(
                 api,
                 s,
@@ -533,6 +550,48 @@ impl Store {
             }
         }
         Some(item.clone())
+    }
+
+    /// Runs `f` on the matching item under one write lock; returns the item as `f` left it.
+    pub fn modify(
+        &self,
+        collection: &str,
+        field: &str,
+        value: &str,
+        f: impl FnOnce(&mut Value),
+    ) -> Option<Value> {
+        let mut w = self.write();
+        let item = w.get_mut(collection)?.iter_mut().find(|i| field_eq(i, field, value))?;
+        f(item);
+        Some(item.clone())
+    }
+
+    /// Appends `item` unless an item's `field` already equals `value` (one lock, so two
+    /// concurrent creates of one key cannot both succeed); false when one did.
+    pub fn insert_new(&self, collection: &str, field: &str, value: &str, item: Value) -> bool {
+        let mut w = self.write();
+        let items = w.entry(collection.to_string()).or_default();
+        if items.iter().any(|i| field_eq(i, field, value)) {
+            return false;
+        }
+        items.push(item);
+        true
+    }
+
+    /// Replaces the item whose `field` equals `value`, or appends `item`; true when appended.
+    pub fn upsert(&self, collection: &str, field: &str, value: &str, item: Value) -> bool {
+        let mut w = self.write();
+        let items = w.entry(collection.to_string()).or_default();
+        match items.iter_mut().find(|i| field_eq(i, field, value)) {
+            Some(slot) => {
+                *slot = item;
+                false
+            }
+            None => {
+                items.push(item);
+                true
+            }
+        }
     }
 
     /// Removes the matching item; returns it.

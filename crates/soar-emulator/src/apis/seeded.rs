@@ -1,0 +1,826 @@
+//! Seeded collections: resource APIs that grow by data, not code.
+//!
+//! Every `test-data/<integration>/emulator-seed.json` is compiled in (`build.rs` lists the folders
+//! into [`BUILTIN_SEEDS`], so a new folder needs no emulator edit), checked when an emulator
+//! starts, and served as generic collections. Tests add seeds of their own through
+//! [`EmulatorConfig::extra_seeds`](crate::config::EmulatorConfig::extra_seeds) (`(name, json)`
+//! pairs), so they do not depend on what `test-data/` holds. A seed is plain data: it shares no
+//! code with the client side.
+//!
+//! # Format
+//!
+//! ```json
+//! {
+//!   "api": "graph",
+//!   "collections": [
+//!     {
+//!       "path": "v1.0/security/incidents",
+//!       "key": "id",
+//!       "read": ["SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"],
+//!       "write": ["SecurityIncident.ReadWrite.All"],
+//!       "paging": "odata-next-link",
+//!       "page_size": 50,
+//!       "items": [{"id": "1", "displayName": "Phishing"}]
+//!     }
+//!   ]
+//! }
+//! ```
+//!
+//! | field | meaning |
+//! |---|---|
+//! | `api` | `graph`, `arm`, `defender` (Defender for Endpoint), `security` (Defender XDR) or `log-analytics`: the audience a token must have, on any host of that API in its cloud, as for the hand-written routes (a token for another API or cloud gets the API's 401) |
+//! | `collections[].path` | below the API's root (`v1.0/...`, `subscriptions/...`, `api/...`, `v1/...`), leading and trailing `/` ignored; `{subscription}` is the emulator's default subscription id (also replaced in the items' strings) |
+//! | `key` | the item field that is its id, the last segment of `{path}/{key}`; each item must have it, a non-empty string or a number, unique (case-insensitively) |
+//! | `read` | app roles or delegated scopes, any one of which allows `GET`; `[]` allows any valid token. For `arm`: the actions named in ARM's 403 (`Microsoft.X/y/read`); access itself is the RBAC of the hand-written ARM routes (a role assignment on a prefix of the resource's scope) |
+//! | `write` | optional, like `read`, for the writes; absent makes the collection read-only (405 to writes) |
+//! | `paging` | `odata-next-link` (`$top`, `$skip`, absolute `@odata.nextLink` with `$skiptoken`), `top-skip` (`$top`/`$skip`, no link), `arm-next-link` (`nextLink` with `$skiptoken`; `$top` sets the page size) |
+//! | `page_size` | optional, default 100: the page size when `$top` is absent (small ones let tests page a small seed) |
+//! | `api_version` | optional: the `api-version` query every request must carry; `arm` requires one even without this field |
+//! | `items` | optional, default `[]`: the objects served |
+//!
+//! An unknown field, a wrong type, an empty path, an unknown `{placeholder}`, an item without
+//! its key, a duplicate key, or two collections of one API at one path make the emulator refuse
+//! to start, with a message naming the seed and the field (`collections[0].items[2].id`).
+//!
+//! # Routes
+//!
+//! `GET {path}` (`{"value": [...]}` paged as declared, with `@odata.context` on the OData APIs
+//! Graph, Defender and Defender XDR), `GET {path}/{key}`; with `write`: `POST {path}` (not on
+//! ARM; 201 with the item, its key a new UUID when the body has none), `PATCH {path}/{key}` (200
+//! with the merged item), `PUT {path}/{key}` (ARM only: create-or-update, 201 or 200),
+//! `DELETE {path}/{key}`. An unknown key is 404 in the API's body (Graph
+//! `Request_ResourceNotFound`, ARM and Defender `ResourceNotFound`). The checks run in the
+//! hand-written routes' order: method (405), token and permission (401/403), `api-version`
+//! (400), ARM RBAC (403, before any existence check), then the item.
+//!
+//! They are the router's fallback, so a hand-written route at the same path always wins, and a
+//! path matching no collection gets the emulator's usual 404. When collections of two APIs share
+//! a path, the one whose API the request's host serves is chosen (the first on loopback).
+//! Each emulator instance has its own copy of the items in its store; writes change only that.
+//!
+//! Decisions:
+//! - a write changes the key field only through the URL: PATCH keeps it, PUT sets it;
+//! - Graph and Defender PATCH replace top-level properties; ARM PATCH merges nested objects (ARM's
+//!   merge-patch), and ARM PUT fills `id`, `name` and `type` when the body leaves them out;
+//! - ARM DELETE answers 200 when the resource existed and 204 when it did not (ARM does not 404);
+//! - a POST whose key already exists is 400 `Request_MultipleObjectsWithSameKeyValue` on Graph,
+//!   409 `Conflict` elsewhere.
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{
+    ApiError, Store, api_headers, arm_authorize, arm_list, authenticate_any, graph_list, odata_skip_list,
+    status_json,
+};
+use crate::Error;
+use crate::clouds::{self, ApiKind};
+use crate::config::DEFAULT_SUBSCRIPTION_ID;
+use crate::meta::RequestMeta;
+use crate::state::EmulatorState;
+
+/// `(integration folder, seed text)` of every `test-data/*/emulator-seed.json`, sorted by folder.
+pub const BUILTIN_SEEDS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/seeds.rs"));
+
+const DEFAULT_PAGE_SIZE: usize = 100;
+/// Graph's usual `$top` ceiling.
+const GRAPH_MAX_TOP: usize = 999;
+/// Defender's `$top` ceiling.
+const DEFENDER_MAX_TOP: usize = 10_000;
+/// The largest request body read (as the protocol's own limit).
+const MAX_BODY: usize = 16 << 20;
+
+/// The API a seed's collections belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeedApi {
+    /// Microsoft Graph.
+    Graph,
+    /// Azure Resource Manager.
+    Arm,
+    /// Microsoft Defender for Endpoint.
+    Defender,
+    /// Microsoft Defender XDR (`api.security.microsoft.com`).
+    Security,
+    /// The Log Analytics query API.
+    LogAnalytics,
+}
+
+impl SeedApi {
+    /// The token audience and error shapes.
+    pub fn kind(self) -> ApiKind {
+        match self {
+            SeedApi::Graph => ApiKind::Graph,
+            SeedApi::Arm => ApiKind::Arm,
+            SeedApi::Defender => ApiKind::Defender,
+            SeedApi::Security => ApiKind::Security,
+            SeedApi::LogAnalytics => ApiKind::LogAnalytics,
+        }
+    }
+
+    /// The spelling in seed files.
+    pub fn name(self) -> &'static str {
+        match self {
+            SeedApi::Graph => "graph",
+            SeedApi::Arm => "arm",
+            SeedApi::Defender => "defender",
+            SeedApi::Security => "security",
+            SeedApi::LogAnalytics => "log-analytics",
+        }
+    }
+
+    fn odata(self) -> bool {
+        matches!(self, SeedApi::Graph | SeedApi::Defender | SeedApi::Security)
+    }
+}
+
+/// How a collection pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Paging {
+    /// `$top`, `$skip`, `@odata.nextLink` with `$skiptoken` (Graph).
+    OdataNextLink,
+    /// `$top`/`$skip`, no link (Defender).
+    TopSkip,
+    /// `nextLink` with `$skiptoken` (ARM).
+    ArmNextLink,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedFile {
+    api: SeedApi,
+    collections: Vec<CollectionSeed>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CollectionSeed {
+    path: String,
+    key: String,
+    read: Vec<String>,
+    #[serde(default)]
+    write: Option<Vec<String>>,
+    paging: Paging,
+    #[serde(default)]
+    page_size: Option<usize>,
+    #[serde(default)]
+    api_version: Option<String>,
+    #[serde(default)]
+    items: Vec<Value>,
+}
+
+/// One served collection (its items live in the instance's [`Store`]).
+#[derive(Debug, Clone)]
+pub struct Collection {
+    /// The seed it came from (`test-data/<integration>/emulator-seed.json` or an extra seed's name).
+    pub seed: String,
+    /// Its API.
+    pub api: SeedApi,
+    /// The path below the API's root, without leading or trailing `/`.
+    pub path: String,
+    /// The key field.
+    pub key: String,
+    /// Permissions for reads.
+    pub read: Vec<String>,
+    /// Permissions for writes; `None` = read-only.
+    pub write: Option<Vec<String>>,
+    /// The paging kind.
+    pub paging: Paging,
+    /// The page size when `$top` is absent.
+    pub page_size: usize,
+    /// The required `api-version`.
+    pub api_version: Option<String>,
+    segments: Vec<String>,
+}
+
+impl Collection {
+    /// The store collection holding the items.
+    pub fn store_name(&self) -> String {
+        format!("seed:{}:{}", self.api.name(), self.path.to_ascii_lowercase())
+    }
+}
+
+/// The seeded collections of one emulator instance.
+#[derive(Debug, Default)]
+pub struct Seeded {
+    collections: Vec<Collection>,
+}
+
+impl Seeded {
+    /// Parses the built-in seeds and then `extra` (`(name, json)`), checks them, and puts their
+    /// items into `store`.
+    pub fn load(extra: &[(String, String)], store: &Store) -> Result<Seeded, Error> {
+        let builtin =
+            BUILTIN_SEEDS.iter().map(|(n, text)| (format!("test-data/{n}/emulator-seed.json"), *text));
+        let extra = extra.iter().map(|(n, text)| (n.clone(), text.as_str()));
+        let mut collections: Vec<Collection> = Vec::new();
+        for (label, text) in builtin.chain(extra) {
+            for (c, items) in parse_seed(&label, text)? {
+                if let Some(other) =
+                    collections.iter().find(|o| o.api == c.api && o.path.eq_ignore_ascii_case(&c.path))
+                {
+                    return Err(Error::Config(format!(
+                        "emulator seed {label}: collection '{}' of api {} is also in {}",
+                        c.path,
+                        c.api.name(),
+                        other.seed
+                    )));
+                }
+                store.replace(&c.store_name(), items);
+                collections.push(c);
+            }
+        }
+        Ok(Seeded { collections })
+    }
+
+    /// Every collection, in load order.
+    pub fn collections(&self) -> &[Collection] {
+        &self.collections
+    }
+
+    /// The collection a request path names and the key segment (`None` for the collection
+    /// itself): the longest matching path, then the API whose host this is.
+    fn find(&self, path: &str, host: &str) -> Option<(&Collection, Option<String>)> {
+        let segs: Vec<String> = path.trim_start_matches('/').split('/').map(percent_decode).collect();
+        let mut best: Option<(&Collection, Option<String>)> = None;
+        for c in &self.collections {
+            let n = c.segments.len();
+            if segs.len() < n
+                || segs.len() > n + 1
+                || !c.segments.iter().zip(&segs).all(|(a, b)| a.eq_ignore_ascii_case(b))
+            {
+                continue;
+            }
+            let better = best.as_ref().is_none_or(|(b, _)| {
+                n > b.segments.len()
+                    || (n == b.segments.len()
+                        && !clouds::is_api_host(b.api.kind(), host)
+                        && clouds::is_api_host(c.api.kind(), host))
+            });
+            if better {
+                best = Some((c, segs.get(n).filter(|k| !k.is_empty()).cloned()));
+            }
+        }
+        best
+    }
+}
+
+/// Parses and checks one seed; `label` names it in errors. Returns each collection with its items.
+pub fn parse_seed(label: &str, text: &str) -> Result<Vec<(Collection, Vec<Value>)>, Error> {
+    let fail =
+        |field: &str, problem: String| Error::Config(format!("emulator seed {label}: {field}: {problem}"));
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let file: SeedFile = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                Error::Config(format!("emulator seed {label}: not valid JSON: {inner}"))
+            }
+            _ if path == "." => fail("(top level)", inner.to_string()),
+            _ => fail(&path, inner.to_string()),
+        }
+    })?;
+    let mut out = Vec::new();
+    for (i, c) in file.collections.into_iter().enumerate() {
+        let at = |f: &str| format!("collections[{i}].{f}");
+        let path = normalize_path(&c.path).map_err(|p| fail(&at("path"), p))?;
+        if c.key.trim().is_empty() {
+            return Err(fail(&at("key"), "is empty".into()));
+        }
+        for (name, list) in [("read", Some(&c.read)), ("write", c.write.as_ref())] {
+            if let Some(j) = list.and_then(|l| l.iter().position(|p| p.trim().is_empty())) {
+                return Err(fail(&at(&format!("{name}[{j}]")), "is empty".into()));
+            }
+        }
+        if c.page_size == Some(0) {
+            return Err(fail(&at("page_size"), "must be at least 1".into()));
+        }
+        if c.api_version.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(fail(&at("api_version"), "is empty (leave the field out instead)".into()));
+        }
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        let mut items = Vec::with_capacity(c.items.len());
+        for (j, mut item) in c.items.into_iter().enumerate() {
+            let field = at(&format!("items[{j}].{}", c.key));
+            if !item.is_object() {
+                return Err(fail(&at(&format!("items[{j}]")), "is not an object".into()));
+            }
+            subscription_in_strings(&mut item);
+            let key = item
+                .get(&c.key)
+                .and_then(key_text)
+                .ok_or_else(|| fail(&field, "missing, or not a non-empty string or a number".into()))?;
+            let folded = key.to_lowercase();
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == folded) {
+                return Err(fail(&field, format!("the key '{key}' is also used by items[{first}]")));
+            }
+            seen.push((folded, j));
+            items.push(item);
+        }
+        let segments = path.split('/').map(str::to_string).collect();
+        let collection = Collection {
+            seed: label.to_string(),
+            api: file.api,
+            path,
+            key: c.key,
+            read: c.read,
+            write: c.write,
+            paging: c.paging,
+            page_size: c.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
+            api_version: c.api_version,
+            segments,
+        };
+        out.push((collection, items));
+    }
+    Ok(out)
+}
+
+fn normalize_path(raw: &str) -> Result<String, String> {
+    let path = raw.trim().trim_matches('/').replace("{subscription}", DEFAULT_SUBSCRIPTION_ID);
+    if path.is_empty() {
+        return Err("is empty".into());
+    }
+    if path.contains(['{', '}']) {
+        return Err(format!("'{raw}' has a placeholder other than {{subscription}}"));
+    }
+    if let Some(c) = path.chars().find(|c| c.is_whitespace() || "?#%".contains(*c)) {
+        return Err(format!("'{raw}' contains '{c}' (write the path without a query or encoding)"));
+    }
+    if path.split('/').any(str::is_empty) {
+        return Err(format!("'{raw}' has an empty segment"));
+    }
+    if path.starts_with("__emulator") {
+        return Err("paths under __emulator are the emulator's own".into());
+    }
+    Ok(path)
+}
+
+/// `{subscription}` in every string of an item, so ARM ids can name the emulator's subscription.
+fn subscription_in_strings(v: &mut Value) {
+    match v {
+        Value::String(s) if s.contains("{subscription}") => {
+            *s = s.replace("{subscription}", DEFAULT_SUBSCRIPTION_ID);
+        }
+        Value::Array(a) => a.iter_mut().for_each(subscription_in_strings),
+        Value::Object(o) => o.values_mut().for_each(subscription_in_strings),
+        _ => {}
+    }
+}
+
+/// A key value as text: a non-empty string or a number.
+fn key_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn percent_decode(segment: &str) -> String {
+    let b = segment.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// ---- serving -----------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    List,
+    Get,
+    Create,
+    Update,
+    Put,
+    Delete,
+}
+
+impl Op {
+    fn writes(self) -> bool {
+        !matches!(self, Op::List | Op::Get)
+    }
+}
+
+/// The methods a collection (or one of its items) answers.
+fn allowed(c: &Collection, item: bool) -> Vec<Method> {
+    let mut m = vec![Method::GET];
+    if c.write.is_some() {
+        match (item, c.api == SeedApi::Arm) {
+            (false, false) => m.push(Method::POST),
+            (false, true) => {}
+            (true, arm) => {
+                if arm {
+                    m.push(Method::PUT);
+                }
+                m.extend([Method::PATCH, Method::DELETE]);
+            }
+        }
+    }
+    m
+}
+
+fn operation(c: &Collection, method: &Method, item: bool) -> Option<Op> {
+    if !allowed(c, item).contains(method) {
+        return None;
+    }
+    Some(match (*method == Method::GET, item) {
+        (true, false) => Op::List,
+        (true, true) => Op::Get,
+        _ if *method == Method::POST => Op::Create,
+        _ if *method == Method::PATCH => Op::Update,
+        _ if *method == Method::PUT => Op::Put,
+        _ => Op::Delete,
+    })
+}
+
+/// The router's fallback: a request on a seeded collection, else the emulator's 404.
+pub async fn dispatch(State(st): State<EmulatorState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let meta = parts.extensions.get::<RequestMeta>().cloned();
+    let found = meta.as_ref().and_then(|m| st.seeded().find(parts.uri.path(), &m.host));
+    let (Some(meta), Some((c, key))) = (meta, found) else {
+        return crate::testing::not_found(parts.method, parts.uri).await;
+    };
+    let Some(op) = operation(c, &parts.method, key.is_some()) else {
+        return method_not_allowed(&st, &meta, c, &parts.method, key.is_some());
+    };
+    let body = if op.writes() {
+        match axum::body::to_bytes(body, MAX_BODY).await {
+            Ok(b) => b,
+            Err(_) => return bad_body(c.api).respond(&st, &meta),
+        }
+    } else {
+        Bytes::new()
+    };
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let call = SeedCall { st: &st, meta: &meta, headers: &parts.headers, c, query };
+    match call.serve(op, key.as_deref(), &body) {
+        Ok((status, value)) => {
+            let mut resp = match value {
+                Some(v) => status_json(status, &v),
+                None => status.into_response(),
+            };
+            api_headers(resp.headers_mut(), c.api.kind(), &meta);
+            resp
+        }
+        Err(e) => e.respond(&st, &meta),
+    }
+}
+
+/// 405 in the API's shape, with `Allow`; answered before the token is looked at, as a route
+/// table would.
+fn method_not_allowed(
+    st: &EmulatorState,
+    meta: &RequestMeta,
+    c: &Collection,
+    method: &Method,
+    item: bool,
+) -> Response {
+    let kind = c.api.kind();
+    let status = StatusCode::METHOD_NOT_ALLOWED;
+    let e = match c.api {
+        SeedApi::Graph => ApiError::new(
+            kind,
+            status,
+            "Request_BadRequest",
+            "Specified HTTP method is not allowed for the request target.",
+        ),
+        _ => ApiError::new(
+            kind,
+            status,
+            "MethodNotAllowed",
+            format!("The requested resource does not support http method '{method}'."),
+        ),
+    };
+    let mut resp = e.respond(st, meta);
+    let methods = allowed(c, item);
+    let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+    if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+        resp.headers_mut().insert(header::ALLOW, v);
+    }
+    resp
+}
+
+fn bad_body(api: SeedApi) -> ApiError {
+    let s = StatusCode::BAD_REQUEST;
+    match api {
+        SeedApi::Graph => ApiError::new(
+            api.kind(),
+            s,
+            "BadRequest",
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+        ),
+        SeedApi::Arm => ApiError::new(
+            api.kind(),
+            s,
+            "InvalidRequestContent",
+            "The request content was invalid and could not be deserialized.",
+        ),
+        _ => ApiError::new(api.kind(), s, "BadRequest", "The request body must be a JSON object."),
+    }
+}
+
+fn parse_object(api: SeedApi, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(o)) => Ok(o),
+        _ => Err(bad_body(api)),
+    }
+}
+
+/// One request on a seeded collection.
+struct SeedCall<'a> {
+    st: &'a EmulatorState,
+    meta: &'a RequestMeta,
+    headers: &'a HeaderMap,
+    c: &'a Collection,
+    query: Vec<(String, String)>,
+}
+
+impl SeedCall<'_> {
+    fn kind(&self) -> ApiKind {
+        self.c.api.kind()
+    }
+
+    fn q(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The prologue, then the operation: status and body (none for an empty one).
+    fn serve(&self, op: Op, key: Option<&str>, body: &[u8]) -> Result<(StatusCode, Option<Value>), ApiError> {
+        let c = self.c;
+        // Writes never reach here on a read-only collection (405 first).
+        let list: &[String] = if op.writes() { c.write.as_deref().unwrap_or_default() } else { &c.read };
+        let perms: Vec<&str> = list.iter().map(String::as_str).collect();
+        let principal = if c.api == SeedApi::Arm {
+            // ARM's access is RBAC on the scope, below; any valid ARM token gets that far.
+            authenticate_any(self.st, self.headers, self.meta, ApiKind::Arm, &[], &[])?
+        } else {
+            authenticate_any(self.st, self.headers, self.meta, self.kind(), &perms, &perms)?
+        };
+        self.check_api_version()?;
+        if c.api == SeedApi::Arm {
+            let scope = match key {
+                Some(k) => format!("/{}/{k}", c.path),
+                None => format!("/{}", c.path),
+            };
+            arm_authorize(self.st, &principal, &arm_action(c, op), &scope)?;
+        }
+        let store = self.st.store();
+        let name = c.store_name();
+        let key = key.unwrap_or_default();
+        match op {
+            Op::List => Ok((StatusCode::OK, Some(self.list(store.list(&name))?))),
+            Op::Get => {
+                let item = store.find(&name, &c.key, key).ok_or_else(|| not_found(c, key))?;
+                Ok((StatusCode::OK, Some(item)))
+            }
+            Op::Create => {
+                let mut obj = parse_object(c.api, body)?;
+                let id = match obj.get(&c.key) {
+                    Some(v) => key_text(v).ok_or_else(|| {
+                        ApiError::new(
+                            self.kind(),
+                            StatusCode::BAD_REQUEST,
+                            "BadRequest",
+                            format!("The property '{}' must be a non-empty string or a number.", c.key),
+                        )
+                    })?,
+                    None => {
+                        let id = uuid::Uuid::new_v4().to_string();
+                        obj.insert(c.key.clone(), json!(id));
+                        id
+                    }
+                };
+                let item = Value::Object(obj);
+                if !store.insert_new(&name, &c.key, &id, item.clone()) {
+                    return Err(conflict(c, &id));
+                }
+                Ok((StatusCode::CREATED, Some(item)))
+            }
+            Op::Update => {
+                let mut patch = parse_object(c.api, body)?;
+                patch.remove(&c.key);
+                let deep = c.api == SeedApi::Arm;
+                let item = store
+                    .modify(&name, &c.key, key, |item| merge(item, &Value::Object(patch), deep))
+                    .ok_or_else(|| not_found(c, key))?;
+                Ok((StatusCode::OK, Some(item)))
+            }
+            Op::Put => {
+                let mut obj = parse_object(c.api, body)?;
+                let existing = store.find(&name, &c.key, key);
+                obj.insert(c.key.clone(), json!(key));
+                let kept = |f: &str| existing.as_ref().and_then(|e| e.get(f)).cloned();
+                for (field, derived) in [
+                    ("id", json!(format!("/{}/{key}", c.path))),
+                    ("name", json!(key)),
+                    ("type", json!(arm_type(&c.path))),
+                ] {
+                    if !obj.contains_key(field) {
+                        obj.insert(field.into(), kept(field).unwrap_or(derived));
+                    }
+                }
+                let item = Value::Object(obj);
+                let created = store.upsert(&name, &c.key, key, item.clone());
+                Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Some(item)))
+            }
+            Op::Delete => match (store.remove(&name, &c.key, key), c.api == SeedApi::Arm) {
+                (Some(_), true) => Ok((StatusCode::OK, None)),
+                (None, true) => Ok((StatusCode::NO_CONTENT, None)),
+                (Some(_), false) => Ok((StatusCode::NO_CONTENT, None)),
+                (None, false) => Err(not_found(c, key)),
+            },
+        }
+    }
+
+    /// `api-version` as the hand-written ARM routes check it: present (always on ARM), and the
+    /// declared one when the seed names one.
+    fn check_api_version(&self) -> Result<(), ApiError> {
+        let c = self.c;
+        if c.api != SeedApi::Arm && c.api_version.is_none() {
+            return Ok(());
+        }
+        let Some(v) = self.q("api-version") else {
+            let mut e = ApiError::arm_missing_api_version();
+            e.api = self.kind();
+            return Err(e);
+        };
+        match &c.api_version {
+            Some(want) if want != v => Err(ApiError::new(
+                self.kind(),
+                StatusCode::BAD_REQUEST,
+                "InvalidApiVersionParameter",
+                format!("The api-version '{v}' is invalid. The supported versions are '{want}'."),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// One page of `items` as the collection's paging kind gives it.
+    fn list(&self, items: Vec<Value>) -> Result<Value, ApiError> {
+        let c = self.c;
+        let path = format!("/{}", c.path);
+        let (root, rest) = c.path.split_once('/').unwrap_or(("", c.path.as_str()));
+        let size = c.page_size;
+        let mut body = match c.paging {
+            Paging::OdataNextLink => {
+                graph_list(self.meta, &path, &self.query, items, size, GRAPH_MAX_TOP.max(size), true, rest)
+            }
+            Paging::TopSkip => {
+                odata_skip_list(self.meta, &path, &self.query, items, size, DEFENDER_MAX_TOP.max(size), rest)
+                    .map(|mut b| {
+                        // Defender pages by $skip alone; it sends no link.
+                        if let Some(o) = b.as_object_mut() {
+                            o.remove("@odata.nextLink");
+                        }
+                        b
+                    })
+            }
+            Paging::ArmNextLink => {
+                let size = match self.q("$top") {
+                    Some(t) => t.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        ApiError::new(
+                            self.kind(),
+                            StatusCode::BAD_REQUEST,
+                            "InvalidTopInQueryString",
+                            format!("Invalid $top '{t}' specified in the query string."),
+                        )
+                    })?,
+                    None => size,
+                };
+                arm_list(self.meta, &path, &self.query, items, size)
+            }
+        }
+        .map_err(|mut e| {
+            // The paging helpers speak for their own API; the error belongs to this one.
+            e.api = self.kind();
+            e
+        })?;
+        if let Some(o) = body.as_object_mut() {
+            if c.api.odata() {
+                // The service root is the first segment (`v1.0`, `api`), as the real APIs have it.
+                let service = if root.is_empty() { String::new() } else { format!("/{root}") };
+                let context = format!("{}{service}/$metadata#{rest}", self.meta.base_url());
+                o.insert("@odata.context".into(), json!(context));
+            } else {
+                o.remove("@odata.context");
+            }
+        }
+        Ok(body)
+    }
+}
+
+fn merge(into: &mut Value, patch: &Value, deep: bool) {
+    if let (Value::Object(a), Value::Object(b)) = (into, patch) {
+        for (k, v) in b {
+            match a.get_mut(k) {
+                Some(existing) if deep && existing.is_object() && v.is_object() => merge(existing, v, deep),
+                _ => {
+                    a.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+}
+
+/// The ARM resource type of a collection path: the provider namespace and the type segments
+/// after `providers` (`Microsoft.Foo/bars/bazs`); without a provider, the last segment under
+/// `Microsoft.Resources`.
+fn arm_type(path: &str) -> String {
+    let segs: Vec<&str> = path.split('/').collect();
+    match segs.iter().position(|s| s.eq_ignore_ascii_case("providers")) {
+        Some(p) if p + 1 < segs.len() => {
+            let mut t = vec![segs[p + 1]];
+            t.extend(segs[p + 2..].iter().step_by(2));
+            t.join("/")
+        }
+        _ => format!("Microsoft.Resources/{}", segs.last().copied().unwrap_or_default()),
+    }
+}
+
+/// The action ARM's 403 names: the declared one ending in the verb, else the first declared,
+/// else the resource type's.
+fn arm_action(c: &Collection, op: Op) -> String {
+    let (list, verb) = match op {
+        Op::List | Op::Get => (Some(&c.read), "read"),
+        Op::Delete => (c.write.as_ref(), "delete"),
+        _ => (c.write.as_ref(), "write"),
+    };
+    let list = list.map(Vec::as_slice).unwrap_or_default();
+    let suffix = format!("/{verb}");
+    list.iter()
+        .find(|a| a.to_ascii_lowercase().ends_with(&suffix))
+        .or(list.first())
+        .cloned()
+        .unwrap_or_else(|| format!("{}{suffix}", arm_type(&c.path)))
+}
+
+fn not_found(c: &Collection, key: &str) -> ApiError {
+    let kind = c.api.kind();
+    let s = StatusCode::NOT_FOUND;
+    match c.api {
+        SeedApi::Graph => ApiError::graph_not_found(key),
+        SeedApi::Arm => {
+            let segs: Vec<&str> = c.path.split('/').collect();
+            let resource = match segs.iter().position(|s| s.eq_ignore_ascii_case("providers")) {
+                Some(p) => segs[p + 1..].join("/"),
+                None => segs.last().copied().unwrap_or_default().to_string(),
+            };
+            let group = segs
+                .iter()
+                .position(|s| s.eq_ignore_ascii_case("resourceGroups"))
+                .and_then(|p| segs.get(p + 1))
+                .map(|rg| format!(" under resource group '{rg}'"))
+                .unwrap_or_default();
+            ApiError::new(
+                kind,
+                s,
+                "ResourceNotFound",
+                format!(
+                    "The Resource '{resource}/{key}'{group} was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+                ),
+            )
+        }
+        _ => ApiError::new(kind, s, "ResourceNotFound", format!("Resource '{key}' was not found.")),
+    }
+}
+
+fn conflict(c: &Collection, key: &str) -> ApiError {
+    match c.api {
+        SeedApi::Graph => ApiError::new(
+            ApiKind::Graph,
+            StatusCode::BAD_REQUEST,
+            "Request_MultipleObjectsWithSameKeyValue",
+            format!("Another object with the same value for property {} already exists.", c.key),
+        ),
+        _ => ApiError::new(
+            c.api.kind(),
+            StatusCode::CONFLICT,
+            "Conflict",
+            format!("An item with {} '{key}' already exists.", c.key),
+        ),
+    }
+}
