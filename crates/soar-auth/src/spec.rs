@@ -178,6 +178,21 @@ impl ParamNames {
     };
 }
 
+impl ParamNames {
+    /// The newer references' single-spelling form (Azure Storage and the ARM family): `app_id`,
+    /// `tenant_id`, the secret as the password of `credentials`, the certificate as
+    /// `creds_certificate` (thumbprint / private key), the code as the password of `auth_code`.
+    pub const APP_CREDENTIALS: ParamNames = ParamNames {
+        tenant_id: &[ParamRef::Str("tenant_id")],
+        client_id: &[ParamRef::Str("app_id")],
+        client_secret: &[ParamRef::Password("credentials")],
+        certificate_thumbprint: &[ParamRef::Identifier("creds_certificate")],
+        private_key: &[ParamRef::Password("creds_certificate")],
+        auth_code: &[ParamRef::Password("auth_code")],
+        ..ParamNames::DEFAULT
+    };
+}
+
 /// What an integration declares, once, as a `static`.
 ///
 /// Build it with `..AuthSpec::DEFAULT` so fields added later do not break the integration.

@@ -25,10 +25,12 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use soar_auth::{AuthSpec, MsClient, Shared};
+use soar_auth::{ApiKind, AuthFlow, AuthSpec, MsClient, Shared};
 use soar_auth_commands::core_error;
 use soar_core::args::{ArgContext, Args, Clock};
 use soar_core::{ArgSpec, Command, CommandContext, Error, Outcome, OutputSpec};
+
+use crate::{Api, MsApi};
 
 /// A command of an integration whose handlers share the environment `E` (its API client and
 /// instance choices, built per request).
@@ -49,7 +51,31 @@ pub trait Handler<E: Send + Sync + 'static>: Args + Send + 'static {
 }
 
 /// Builds a command's environment from the request's auth client and context.
-pub type EnvFn<E> = fn(MsClient, &CommandContext) -> Result<E, Error>;
+pub type EnvFn<E> = Arc<dyn Fn(MsClient, &CommandContext) -> Result<E, Error> + Send + Sync>;
+
+/// The environment of an integration whose handlers need only one API and the flow: use it as
+/// `MsIntegration::new(&ABOUT, ApiClient::env(ApiKind::Graph, Some("v1.0")))` and implement
+/// `Handler<ApiClient>`; an integration with instance choices writes its own environment.
+pub struct ApiClient {
+    /// The API of the request.
+    pub api: Box<dyn Api>,
+    /// The flow the instance uses.
+    pub flow: AuthFlow,
+}
+
+impl ApiClient {
+    /// The environment builder for `api` with an optional version segment (`Some("v1.0")` for
+    /// Graph).
+    pub fn env(
+        api: ApiKind,
+        version: Option<&'static str>,
+    ) -> impl Fn(MsClient, &CommandContext) -> Result<ApiClient, Error> + Send + Sync + 'static {
+        move |ms, _| {
+            let flow = ms.flow();
+            Ok(ApiClient { api: Box::new(MsApi::new(ms, api, version)), flow })
+        }
+    }
+}
 
 /// What every command of one integration shares: the auth declaration, the process's tokens
 /// and connections, the environment builder and the clock.

@@ -87,16 +87,23 @@ pub struct MsIntegration<E> {
 impl<E: Send + Sync + 'static> MsIntegration<E> {
     /// With the process-wide HTTP client and token cache (configured from the environment)
     /// and the system clock; `env` builds the handlers' environment per request.
-    pub fn new(about: &'static About, env: EnvFn<E>) -> Self {
+    pub fn new(
+        about: &'static About,
+        env: impl Fn(soar_auth::MsClient, &CommandContext) -> Result<E, Error> + Send + Sync + 'static,
+    ) -> Self {
         Self::with_shared(about, Shared::new(), env)
     }
 
     /// With a given `Shared` (tests).
-    pub fn with_shared(about: &'static About, shared: Arc<Shared>, env: EnvFn<E>) -> Self {
+    pub fn with_shared(
+        about: &'static About,
+        shared: Arc<Shared>,
+        env: impl Fn(soar_auth::MsClient, &CommandContext) -> Result<E, Error> + Send + Sync + 'static,
+    ) -> Self {
         MsIntegration {
             about,
             shared,
-            env,
+            env: Arc::new(env),
             clock: Arc::new(SystemClock),
             makers: Vec::new(),
             auth: AuthCommands::All,
@@ -167,7 +174,7 @@ impl<E: Send + Sync + 'static> Integration for MsIntegration<E> {
         let core = Arc::new(Core {
             spec: self.about.spec,
             shared: self.shared.clone(),
-            env: self.env,
+            env: self.env.clone(),
             clock: self.clock.clone(),
         });
         let mut v: Vec<Box<dyn Command>> = self.makers.iter().map(|m| m(&core)).collect();

@@ -61,7 +61,7 @@ pub mod testing;
 pub use api::{Api, Reply, Request};
 pub use async_trait::async_trait;
 pub use client::MsApi;
-pub use command::{BOOL, EnvFn, Handler, arg_or_param, out};
+pub use command::{ApiClient, BOOL, EnvFn, Handler, arg_or_param, out};
 pub use http::Method;
 pub use integration::{About, Around, AuthCommands, MsIntegration};
 pub use paging::{Page, Paging};

@@ -33,7 +33,7 @@ pub mod tables;
 use serde_json::Value;
 use soar_integration_kit::{
     About, ApiKind, Around, AuthFlow, AuthForm, AuthSpec, CURRENT_REFRESH_TOKEN, CommandContext, Error,
-    FlowPicker, MsIntegration, ParamNames, ParamRef, ParamSpec, ParamValue, matrix,
+    FlowPicker, MsIntegration, ParamNames, ParamSpec, ParamValue, matrix,
 };
 
 use crate::commands::{
@@ -56,15 +56,7 @@ pub static AUTH_SPEC: AuthSpec = AuthSpec {
     oproxy_app_name: "",
     resource: ApiKind::Arm,
     scopes: &["user_impersonation", "offline_access"],
-    param_names: ParamNames {
-        tenant_id: &[ParamRef::Str("tenant_id")],
-        client_id: &[ParamRef::Str("app_id")],
-        client_secret: &[ParamRef::Password("credentials")],
-        auth_code: &[ParamRef::Password("auth_code")],
-        certificate_thumbprint: &[ParamRef::Identifier("creds_certificate")],
-        private_key: &[ParamRef::Password("creds_certificate")],
-        ..ParamNames::DEFAULT
-    },
+    param_names: ParamNames::APP_CREDENTIALS,
     user_flow_tenant: None,
 };
 
