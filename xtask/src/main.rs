@@ -24,6 +24,7 @@ fn main() -> anyhow::Result<()> {
         Some("conformance") => conformance::main(&args[1..]),
         Some("validate-yaml") => validate_yaml::run(),
         Some("new-integration") => scaffold::main(&args[1..]),
+        Some("scaffold-check") => scaffold::check(),
         Some("peers") if args.get(1).map(String::as_str) == Some("oidc") => peers_oidc::run(),
         Some("peers") if args.get(1).map(String::as_str) == Some("ms") => peers_ms::run(),
         Some("peers") if matches!(args.get(1).map(String::as_str), None | Some("all")) => {
@@ -35,7 +36,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") if args.get(1).map(String::as_str) == Some("cold-start") => bench_cold::run(&args[2..]),
         Some(other) => bail!("unknown xtask command: {other}"),
         None => bail!(
-            "usage: cargo xtask <test | codegen [--check] | validate-yaml | conformance | new-integration | peers | check-cases FILE | bench>"
+            "usage: cargo xtask <test | codegen [--check] | validate-yaml | conformance | new-integration | scaffold-check | peers | check-cases FILE | bench>"
         ),
     }
 }

@@ -432,6 +432,69 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `cargo xtask scaffold-check`: the scaffold in a throw-away copy of the workspace (the files
+/// git tracks, plus untracked ones it does not ignore), with its own target dir under
+/// `target/scaffold-check`: `new-integration` (which records the suite with every declared flow
+/// and writes the YAML and README), then the new crate's `cargo test` and `codegen --check`.
+/// `cargo xtask test` runs it, so a change that breaks what the scaffold writes fails CI.
+pub fn check() -> anyhow::Result<()> {
+    let root = crate::codegen::workspace_root();
+    let copy = root.join("target/scaffold-check/workspace");
+    if copy.exists() {
+        std::fs::remove_dir_all(&copy).with_context(|| format!("removing {}", copy.display()))?;
+    }
+    let listed = Command::new("git")
+        .current_dir(&root)
+        .args(["ls-files", "--cached", "--others", "--exclude-standard", "-z"])
+        .output()
+        .context("running git ls-files")?;
+    if !listed.status.success() {
+        bail!("git ls-files failed: {}", String::from_utf8_lossy(&listed.stderr));
+    }
+    for rel in listed.stdout.split(|b| *b == 0).filter(|r| !r.is_empty()) {
+        let rel = Path::new(std::str::from_utf8(rel).context("a file name that is not UTF-8")?);
+        let (from, to) = (root.join(rel), copy.join(rel));
+        if !from.is_file() {
+            continue; // deleted in the work tree
+        }
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::copy(&from, &to).with_context(|| format!("copying {}", rel.display()))?;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let target = root.join("target/scaffold-check/target");
+    let name = "scaffold-check";
+    let steps: [Vec<&str>; 3] = [
+        vec![
+            "xtask",
+            "new-integration",
+            name,
+            "--display",
+            "Scaffold Check",
+            "--api",
+            "graph",
+            "--flows",
+            "client-secret,device-code,managed-identity",
+        ],
+        vec!["test", "-p", name],
+        vec!["xtask", "codegen", "--check"],
+    ];
+    for step in steps {
+        eprintln!("scaffold-check: cargo {}", step.join(" "));
+        let status =
+            Command::new(&cargo).current_dir(&copy).env("CARGO_TARGET_DIR", &target).args(&step).status()?;
+        if !status.success() {
+            bail!("scaffold-check: `cargo {}` failed in {}", step.join(" "), copy.display());
+        }
+    }
+    #[allow(clippy::print_stdout)] // the count is the stage's result
+    {
+        println!("scaffold-check: 3 passed, 0 failed");
+    }
+    Ok(())
+}
+
 const CARGO_TOML: &str = r#"[package]
 name = "{{PREFIX}}"
 description = "{{DISPLAY}} (prefix {{PREFIX}})."

@@ -50,15 +50,25 @@ impl Handler<ApiClient> for ExampleList {
     const EXAMPLES: &'static [&'static str] = &["!contoso-widgets-example-list limit=2"];
 
     fn outputs() -> Vec<OutputSpec> {
-        vec![out("ContosoWidgets.Item.id", "String", "The item's ID."), out("ContosoWidgets.Item.name", "String", "The item's name.")]
+        vec![
+            out("ContosoWidgets.Item.id", "String", "The item's ID."),
+            out("ContosoWidgets.Item.name", "String", "The item's name."),
+        ]
     }
 
     async fn run(self, client: &ApiClient, ctx: &mut CommandContext) -> Result<Outcome, Error> {
         let first = Request::get("example/contoso-widgets/items");
-        let items =
-            paging::collect(client.api.as_ref(), &mut ctx.integration_context, first, Paging::ODataNextLink, Some(self.limit))
-                .await?;
-        let md = Table::new("Contoso Widgets items", Value::Array(items.clone())).headers(["id", "name"]).render()?;
+        let items = paging::collect(
+            client.api.as_ref(),
+            &mut ctx.integration_context,
+            first,
+            Paging::ODataNextLink,
+            Some(self.limit),
+        )
+        .await?;
+        let md = Table::new("Contoso Widgets items", Value::Array(items.clone()))
+            .headers(["id", "name"])
+            .render()?;
         Results {
             readable: Some(md),
             prefix: Some("ContosoWidgets.Item"),
