@@ -4,6 +4,7 @@ mod bench_cold;
 mod cases;
 mod codegen;
 mod conformance;
+mod fuzz;
 mod integrations;
 mod peers_ms;
 mod peers_oidc;
@@ -25,6 +26,7 @@ fn main() -> anyhow::Result<()> {
         Some("validate-yaml") => validate_yaml::run(),
         Some("new-integration") => scaffold::main(&args[1..]),
         Some("scaffold-check") => scaffold::check(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("peers") if args.get(1).map(String::as_str) == Some("oidc") => peers_oidc::run(),
         Some("peers") if args.get(1).map(String::as_str) == Some("ms") => peers_ms::run(),
         Some("peers") if matches!(args.get(1).map(String::as_str), None | Some("all")) => {
@@ -36,7 +38,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") if args.get(1).map(String::as_str) == Some("cold-start") => bench_cold::run(&args[2..]),
         Some(other) => bail!("unknown xtask command: {other}"),
         None => bail!(
-            "usage: cargo xtask <test | codegen [--check] | validate-yaml | conformance | new-integration | scaffold-check | peers | check-cases FILE | bench>"
+            "usage: cargo xtask <test | codegen [--check] | validate-yaml | conformance | new-integration | scaffold-check | fuzz | peers | check-cases FILE | bench>"
         ),
     }
 }
