@@ -49,7 +49,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--seconds" => seconds = it.next().and_then(|s| s.parse().ok()).context("--seconds needs a number")?,
+            "--seconds" => {
+                seconds = it.next().and_then(|s| s.parse().ok()).context("--seconds needs a number")?
+            }
             "--seed" => seed = it.next().and_then(|s| s.parse().ok()).context("--seed needs a number")?,
             other => bail!("unknown option {other}; usage: cargo xtask fuzz [--seconds N] [--seed S]"),
         }
@@ -200,7 +202,8 @@ impl Handler<ApiClient> for Echo {
             "body": self.body.map(|j| j.0),
         });
         let md = Table::new("Echo", row.clone()).render()?;
-        Results { readable: Some(md), prefix: Some("Fuzz.Echo"), outputs: Some(row), ..Results::default() }.outcome()
+        Results { readable: Some(md), prefix: Some("Fuzz.Echo"), outputs: Some(row), ..Results::default() }
+            .outcome()
     }
 }
 
@@ -334,14 +337,16 @@ fn request_target(h: &mut Harness, rng: &mut StdRng) -> Result<(), String> {
     }
     h.last_input = bytes.clone();
     let integration = &h.integration;
-    let response = h
-        .rt
-        .block_on(async { tokio::time::timeout(Duration::from_secs(5), soar_core::handle_bytes(integration, &bytes)).await })
+    let response =
+        h.rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(5), soar_core::handle_bytes(integration, &bytes)).await
+        })
         .map_err(|_| "no answer within 5 s".to_owned())?;
     if response.entries.is_empty() {
         return Err("a response without entries".to_owned());
     }
-    let mut shown = serde_json::to_value(&response).map_err(|e| format!("the response does not serialize: {e}"))?;
+    let mut shown =
+        serde_json::to_value(&response).map_err(|e| format!("the response does not serialize: {e}"))?;
     if let Some(o) = shown.as_object_mut() {
         o.remove("integration_context");
     }
@@ -429,7 +434,11 @@ const FORM_KEYS: &[&str] = &[
 fn form(rng: &mut StdRng) -> String {
     let mut ser = url::form_urlencoded::Serializer::new(String::new());
     for _ in 0..rng.gen_range(0..6) {
-        let key = if rng.gen_bool(0.8) { FORM_KEYS[rng.gen_range(0..FORM_KEYS.len())].to_owned() } else { any_string(rng) };
+        let key = if rng.gen_bool(0.8) {
+            FORM_KEYS[rng.gen_range(0..FORM_KEYS.len())].to_owned()
+        } else {
+            any_string(rng)
+        };
         ser.append_pair(&key, &any_string(rng));
     }
     ser.finish()
@@ -446,13 +455,23 @@ fn emulator_target(h: &mut Harness, rng: &mut StdRng) -> Result<(), String> {
         let json = any_value(rng, 0).to_string().into_bytes();
         mutate_bytes(rng, json)
     };
-    let host = ["login.microsoftonline.com", "graph.microsoft.com", "management.azure.com", "api.securitycenter.microsoft.com", "169.254.169.254", "evil.example"][rng.gen_range(0..6)];
+    let host = [
+        "login.microsoftonline.com",
+        "graph.microsoft.com",
+        "management.azure.com",
+        "api.securitycenter.microsoft.com",
+        "169.254.169.254",
+        "evil.example",
+    ][rng.gen_range(0..6)];
     let uri = format!("{path}?{query}");
     h.last_input = format!("{method} {uri}\nhost: {host}\n\n").into_bytes();
     h.last_input.extend_from_slice(&body);
     let mut req = http::Request::builder().method(method).uri(&uri).header("host", host);
     if rng.gen_bool(0.5) {
-        req = req.header("content-type", ["application/x-www-form-urlencoded", "application/json", "text/plain"][rng.gen_range(0..3)]);
+        req = req.header(
+            "content-type",
+            ["application/x-www-form-urlencoded", "application/json", "text/plain"][rng.gen_range(0..3)],
+        );
     }
     if rng.gen_bool(0.4) {
         req = req.header("authorization", format!("Bearer {}", any_string(rng)));
@@ -462,9 +481,8 @@ fn emulator_target(h: &mut Harness, rng: &mut StdRng) -> Result<(), String> {
     }
     let Ok(req) = req.body(axum::body::Body::from(body)) else { return Ok(()) };
     let app = soar_emulator::app(h.emulator.clone());
-    let status = h
-        .rt
-        .block_on(async {
+    let status =
+        h.rt.block_on(async {
             tokio::time::timeout(Duration::from_secs(5), async {
                 match app.oneshot(req).await {
                     Ok(resp) => {

@@ -433,7 +433,7 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
         let mut base = fill(&Value::Object(setup.params.clone()), &ph, &flow_place)?;
         merge(&mut base, &Value::Object(cloud_params));
         let env = emu.env();
-        let run = Run { binary, env: &env, prefix: &suite.prefix };
+        let run = Run { binary, env: &env, prefix: &suite.prefix, canaries: canaries(&ph) };
         let mut context = Map::new();
         match setup.setup.as_deref() {
             None | Some("none") => {}
@@ -574,6 +574,68 @@ struct Run<'a> {
     binary: &'a Path,
     env: &'a [(String, String)],
     prefix: &'a str,
+    /// The secrets of this run (name, value): what must never leave the integration context.
+    canaries: Vec<(String, String)>,
+}
+
+/// The emulator's secrets among the placeholders, as (name, value) canaries. A PEM key is
+/// watched through its longest line (a log would cut or re-wrap the whole text).
+fn canaries(ph: &Placeholders) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for name in ["SECRET_APP_SECRET", "LIMITED_APP_SECRET", "PROXY_KEY", "PROXY_TOKEN", "READER_APP_SECRET"] {
+        if let Some(v) = ph.get(name).filter(|v| v.len() >= 8) {
+            out.push((name.to_owned(), v.clone()));
+        }
+    }
+    if let Some(line) = ph.get("CERT_KEY_PEM").and_then(|pem| pem.lines().max_by_key(|l| l.len())) {
+        out.push(("CERT_KEY_PEM".to_owned(), line.to_owned()));
+    }
+    out
+}
+
+/// The token-like values of an integration context (access and refresh tokens, codes), which
+/// belong there and nowhere else.
+fn context_secrets(context: Option<&Value>) -> Vec<(String, String)> {
+    let Some(Value::Object(c)) = context else { return Vec::new() };
+    c.iter()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            k.contains("token") || k.contains("code") || k.contains("verifier")
+        })
+        .filter_map(|(k, v)| {
+            v.as_str().filter(|s| s.len() >= 16).map(|s| (format!("context {k}"), s.to_owned()))
+        })
+        .collect()
+}
+
+/// Fails when a canary appears in stderr (logged at trace level) or in the response outside
+/// its integration context.
+fn scan(
+    command: &str,
+    canaries: &[(String, String)],
+    request: &Value,
+    response: &Value,
+    stderr: &str,
+) -> Result<()> {
+    let mut watched: Vec<(String, String)> = canaries.to_vec();
+    watched.extend(context_secrets(request.get("integration_context")));
+    watched.extend(context_secrets(response.get("integration_context")));
+    let mut shown = response.clone();
+    if let Some(o) = shown.as_object_mut() {
+        o.shift_remove("integration_context");
+    }
+    let shown = shown.to_string();
+    for (name, value) in &watched {
+        let place = if stderr.contains(value.as_str()) {
+            "its log (stderr at RUST_LOG=trace)"
+        } else if shown.contains(value.as_str()) {
+            "its response outside the integration context"
+        } else {
+            continue;
+        };
+        return Err(Error::Binary(format!("secret canary: {command} wrote {name} into {place}")));
+    }
+    Ok(())
 }
 
 /// Runs `binary` once: `request` on stdin, the parsed response and the whole of stderr back.
@@ -611,8 +673,12 @@ pub fn call_binary(
 
 impl Run<'_> {
     /// One request in, one response out, over the real binary's stdin/stdout.
+    /// Every call logs at trace level and is scanned for the run's secrets ([`scan`]).
     fn call(&self, request: &Value) -> Result<Value> {
-        call_binary(self.binary, self.env, request, "warn").map(|(r, _)| r)
+        let (response, stderr) = call_binary(self.binary, self.env, request, "trace")?;
+        let command = request.get("command").and_then(Value::as_str).unwrap_or("?");
+        scan(command, &self.canaries, request, &response, &stderr)?;
+        Ok(response)
     }
 
     /// Device code sign-in: auth-start, approval through the emulator, auth-complete.
@@ -770,6 +836,36 @@ fn diff(want: &Value, got: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// (stderr, response, leaks?): a canary or a context token is allowed only inside the
+    /// response's integration context.
+    #[test]
+    fn the_canary_scan_finds_secrets_outside_the_context() {
+        let canaries = vec![("SECRET_APP_SECRET".to_owned(), "s3cret-value-123".to_owned())];
+        let token = "eyJhbGciOiJSUzI1NiJ9.token-body-long-enough";
+        let request = json!({"integration_context": {"access_token": token}});
+        let cases = [
+            (
+                "",
+                json!({"entries": [{"Contents": "ok"}], "integration_context": {"access_token": token}}),
+                None,
+            ),
+            ("TRACE sending s3cret-value-123", json!({}), Some("SECRET_APP_SECRET into its log")),
+            (
+                "",
+                json!({"entries": [{"Contents": format!("echo {token}")}]}),
+                Some("context access_token into its response"),
+            ),
+            (token, json!({}), Some("context access_token into its log")),
+        ];
+        for (stderr, response, leak) in cases {
+            let got = scan("x-cmd", &canaries, &request, &response, stderr).map_err(|e| e.to_string());
+            match leak {
+                None => assert!(got.is_ok(), "{got:?}"),
+                Some(want) => assert!(got.as_ref().is_err_and(|e| e.contains(want)), "{want}: {got:?}"),
+            }
+        }
+    }
 
     /// One boundary, one helper: `normalise` of a string with the given emulator port.
     fn check(input: &str, port: &str, want: &str) {
