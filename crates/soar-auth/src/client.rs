@@ -816,7 +816,8 @@ impl MsClient {
     }
 
     /// Sends `req` to `url` and follows redirects ourselves (the transport never does), at most
-    /// [`MAX_REDIRECTS`] hops. The bearer token goes only to `url`'s origin over https: a hop is
+    /// [`MAX_REDIRECTS`] hops (a redirect status listed in `req.ok_statuses` is returned, not
+    /// followed). The bearer token goes only to `url`'s origin over https: a hop is
     /// sent with it while every hop so far, this one included, is https on that origin. Any other
     /// hop is sent without it, and only when it is a GET or HEAD (a 303, or a 301/302 of a POST,
     /// turns the request into a GET without body, as browsers do); a hop that would re-send a
@@ -852,7 +853,11 @@ impl MsClient {
             }
             h.body = body.clone();
             let resp = self.shared.transport.send(h).await.map_err(Error::Transport)?;
-            let Some(location) = redirect_location(&resp) else { return Ok((resp, with_token)) };
+            // A redirect the caller lists in `ok_statuses` is its answer (it wants the Location).
+            let Some(location) = redirect_location(&resp).filter(|_| !req.ok_statuses.contains(&resp.status))
+            else {
+                return Ok((resp, with_token));
+            };
             if hop == MAX_REDIRECTS {
                 return Err(Error::Redirect(format!(
                     "the API answered with more than {MAX_REDIRECTS} redirects in a row."

@@ -377,6 +377,23 @@ async fn redirect_loops_stop_with_a_clear_error() {
     assert_eq!(http.remaining(), 0);
 }
 
+#[tokio::test]
+async fn a_redirect_listed_as_ok_is_returned_not_followed() {
+    let http = MockTransport::new();
+    http.respond(HttpResponse {
+        status: 302,
+        headers: vec![("location".into(), "https://files.example/signed?sig=x".into())],
+        body: vec![],
+    });
+    let shared = mock_shared(http.clone(), FakeTime::at(0.0), HttpConfig::default());
+    let client = MsClient::from_params(&SPEC, &cc_params(), shared).unwrap();
+    let mut req = soar_auth::ApiRequest::get("https://graph.microsoft.com/v1.0/drives/x/content");
+    req.ok_statuses = vec![302];
+    let resp = client.send(&mut warm_ctx(), ApiKind::Graph, req).await.unwrap();
+    assert_eq!((resp.status, resp.header("location")), (302, Some("https://files.example/signed?sig=x")));
+    assert_eq!(http.requests().len(), 1, "the Location was not fetched");
+}
+
 // ------------------------------------------------------------------ answer size
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
