@@ -5,9 +5,14 @@
 //! working both ways: `valid_until = now + expires_in - 5` (the 5 s margin is applied only when
 //! `expires_in > 5`), and a cached token is used while `epoch() < valid_until`.
 //!
+//! A server's `expires_in` is clamped to `0..=`[`MAX_TOKEN_LIFETIME`] before the arithmetic, and
+//! the addition saturates, so an answer such as `expires_in: 1e300` cannot store a negative (or
+//! wrapped) `valid_until`: the token is simply refreshed after a day at the latest.
+//!
 //! In one process the in-memory copy is refreshed [`REFRESH_AHEAD`] seconds before its
 //! `valid_until`, so concurrent commands of a long-running `--serve` process do not all meet the
-//! expiry together.
+//! expiry together. Each in-memory copy records the hash of the grant it came from
+//! ([`MemToken::grant`]); it is only ever written into a context that presents that same grant.
 
 use serde_json::{Value, json};
 use soar_protocol::{IntegrationContext, Secret};
@@ -18,6 +23,9 @@ pub const CURRENT_REFRESH_TOKEN: &str = "current_refresh_token";
 pub const EXPIRY_MARGIN: i64 = 5;
 /// The in-memory (single-flight) copy is refreshed this many seconds before `valid_until`.
 pub const REFRESH_AHEAD: i64 = 60;
+/// The longest lifetime believed from a server's `expires_in` (one day; Entra access tokens live
+/// about an hour, 28 h at most with continuous access evaluation, where refreshing earlier is harmless).
+pub const MAX_TOKEN_LIFETIME: i64 = 86_400;
 
 /// The context keys of one cached token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,10 +49,12 @@ impl CacheKeys {
     }
 }
 
-/// `valid_until` for a token obtained at `now` that lives `expires_in` seconds.
+/// `valid_until` for a token obtained at `now` that lives `expires_in` seconds. `expires_in` is
+/// clamped to `0..=MAX_TOKEN_LIFETIME` and the sum saturates, so no answer can overflow it.
 pub fn valid_until(now: i64, expires_in: i64) -> i64 {
+    let expires_in = expires_in.clamp(0, MAX_TOKEN_LIFETIME);
     let life = if expires_in - EXPIRY_MARGIN > 0 { expires_in - EXPIRY_MARGIN } else { expires_in };
-    now + life
+    now.saturating_add(life)
 }
 
 /// The cached token when it is still valid at `now` (no I/O).
@@ -86,13 +96,16 @@ pub struct MemToken {
     pub refresh: Secret,
     /// When it was obtained (epoch seconds).
     pub obtained: i64,
+    /// The hash of the grant material it was obtained with (empty for app-only flows). A copy
+    /// is handed to a request only when the request presents the same grant.
+    pub grant: String,
 }
 
 impl MemToken {
     /// Fresh enough to hand out at `now`: more than [`REFRESH_AHEAD`] seconds (at most half its
     /// lifetime, so short-lived tokens are not refreshed on every call) before `valid_until`.
     pub fn fresh_at(&self, now: i64) -> bool {
-        let ahead = REFRESH_AHEAD.min((self.valid_until - self.obtained) / 2).max(0);
-        now < self.valid_until - ahead
+        let ahead = REFRESH_AHEAD.min(self.valid_until.saturating_sub(self.obtained) / 2).max(0);
+        now < self.valid_until.saturating_sub(ahead)
     }
 }

@@ -14,7 +14,7 @@ use crate::cloud::CloudEndpoints;
 use crate::flows::{
     AuthorizationCode, CTX_CODE_VERIFIER, CTX_DEVICE_INTERVAL, ClientAuth, ClientCredentials, CortexApp,
     Credential, DeviceCode, DeviceStart, FlowCx, ManagedIdentity, OPROXY_URL, Poll, Target, TokenResponse,
-    fingerprint, login_url, pkce_pair,
+    login_url, pkce_pair,
 };
 use crate::http::{
     Clock, DEFAULT_TIMEOUT, HttpConfig, HttpRequest, HttpResponse, ReqwestTransport, Sleeper, SystemClock,
@@ -180,6 +180,29 @@ fn parse_auth_type(v: &str) -> Option<AuthFlow> {
     })
 }
 
+/// The longest request timeout the `timeout` param may ask for (one hour); longer values are
+/// clamped to it.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// The longest device-code poll interval believed (from the context or `slow_down`).
+const MAX_DEVICE_INTERVAL: i64 = 300;
+
+/// The `timeout` param: seconds, fractional allowed. Longer than [`MAX_TIMEOUT`] (`1e300`,
+/// `inf`) is clamped to it; zero, negative, `NaN` or not a number is an error naming the param.
+fn parse_timeout(text: &str) -> Result<Duration, Error> {
+    let bad = || {
+        Error::Config(format!(
+            "The timeout param '{text}' is not a usable number of seconds: give a number greater than 0 (at most {} is used).",
+            MAX_TIMEOUT.as_secs()
+        ))
+    };
+    let secs = text.trim().parse::<f64>().map_err(|_| bad())?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(bad());
+    }
+    Ok(Duration::try_from_secs_f64(secs).unwrap_or(MAX_TIMEOUT).min(MAX_TIMEOUT))
+}
+
 fn missing(what: &str) -> Error {
     Error::Config(format!("{what} must be provided."))
 }
@@ -323,12 +346,10 @@ impl MsClient {
             }
         };
 
-        let timeout = params
-            .str(n.timeout)
-            .and_then(|t| t.parse::<f64>().ok())
-            .filter(|t| *t > 0.0 && t.is_finite())
-            .map(Duration::from_secs_f64)
-            .unwrap_or(DEFAULT_TIMEOUT);
+        let timeout = match params.str(n.timeout) {
+            Some(t) => parse_timeout(&t)?,
+            None => DEFAULT_TIMEOUT,
+        };
         Ok(MsClient {
             spec,
             shared,
@@ -403,17 +424,12 @@ impl MsClient {
         CacheKeys::for_scope(if api == self.spec.resource { None } else { Some(&target.scope) })
     }
 
-    /// The single-flight key: identity, grant material (hashed) and scope.
-    fn flight_key(&self, ctx: &IntegrationContext, target: &Target) -> String {
-        let grant = match self.flow {
-            AuthFlow::AuthorizationCode | AuthFlow::DeviceCode | AuthFlow::CortexApp => {
-                let rt = ctx.get(cache::CURRENT_REFRESH_TOKEN).and_then(Value::as_str).unwrap_or("");
-                let dc = ctx.get(crate::flows::CTX_DEVICE_CODE).and_then(Value::as_str).unwrap_or("");
-                fingerprint(&format!("{rt}|{dc}"))
-            }
-            _ => String::new(),
-        };
-        format!("{}|{}|{}", self.cred.identity(), grant, target.scope)
+    /// The single-flight key and the grant hash in it: identity, the hash of every value that
+    /// identifies the user's grant ([`Credential::grant`]: auth code, PKCE verifier, device code,
+    /// refresh token) and the scope.
+    fn flight_key(&self, ctx: &IntegrationContext, target: &Target) -> (String, String) {
+        let grant = self.cred.grant(ctx);
+        (format!("{}|{}|{}", self.cred.identity(), grant, target.scope), grant)
     }
 
     /// A bearer token for `api`: from the context when valid (no I/O), else from the process's
@@ -448,10 +464,14 @@ impl MsClient {
         keys: &CacheKeys,
         rejected: Option<&Secret>,
     ) -> Result<Secret, Error> {
-        let slot = self.shared.slot(&self.flight_key(ctx, target));
+        let (key, grant) = self.flight_key(ctx, target);
+        let slot = self.shared.slot(&key);
         let mut guard = slot.lock().await;
         let now = self.shared.clock.epoch();
+        // A copy is only ever written into a context that presents the grant it came from (the
+        // key already says so; this is the check at the one place tokens cross contexts).
         if let Some(m) = guard.as_ref()
+            && m.grant == grant
             && m.fresh_at(now)
             && rejected.is_none_or(|r| r.expose() != m.token.expose())
         {
@@ -471,6 +491,7 @@ impl MsClient {
             valid_until: until,
             refresh: resp.refresh_token,
             obtained: now,
+            grant,
         });
         Ok(resp.access_token)
     }
@@ -553,8 +574,12 @@ impl MsClient {
         let target = self.target(self.spec.resource)?;
         let keys = self.keys(self.spec.resource, &target);
         let scope = with_offline(&target.scope);
-        let mut interval =
-            ctx.get(CTX_DEVICE_INTERVAL).and_then(Value::as_i64).filter(|i| *i > 0).unwrap_or(5);
+        // The context is data: an interval outside 1..=300 s is not believed.
+        let mut interval = ctx
+            .get(CTX_DEVICE_INTERVAL)
+            .and_then(Value::as_i64)
+            .filter(|i| (1..=MAX_DEVICE_INTERVAL).contains(i))
+            .unwrap_or(5);
         let start = self.shared.clock.now();
         loop {
             let poll = {
@@ -569,7 +594,7 @@ impl MsClient {
                     return Ok(());
                 }
                 Poll::Pending => {}
-                Poll::SlowDown => interval += 5,
+                Poll::SlowDown => interval = (interval + 5).min(MAX_DEVICE_INTERVAL),
             }
             let waited = self.shared.clock.now() - start;
             if waited + interval as f64 > max_wait.as_secs_f64() {
@@ -736,8 +761,10 @@ impl MsClient {
     }
 
     /// One API call: bearer token for the API, `Content-Type`/`Accept: application/json`, retries
-    /// with back-off on 429 (honouring `Retry-After`) and 5xx for idempotent methods, one token
-    /// refresh and retry on 401. A status that is not 2xx (or listed as OK) is an [`Error::Api`].
+    /// with back-off on 429 (honouring `Retry-After`), 5xx and dropped connections for idempotent
+    /// methods, one token refresh and retry on 401. Redirects are followed by
+    /// [`MsClient::follow`] (see the crate docs for the policy). A status that is not 2xx (or
+    /// listed as OK) is an [`Error::Api`].
     pub async fn send(
         &self,
         ctx: &mut IntegrationContext,
@@ -749,21 +776,23 @@ impl MsClient {
         let mut refreshed = false;
         let mut attempt = 0u32;
         loop {
-            let mut h = HttpRequest::new(req.method.clone(), url.clone());
-            h.insecure = self.insecure;
-            h.proxy = self.proxy;
-            h.timeout = self.timeout;
-            h.follow_redirects = true;
-            h.headers.push(("authorization".into(), format!("Bearer {}", token.expose())));
-            h.headers.push(("content-type".into(), "application/json".into()));
-            h.headers.push(("accept".into(), "application/json".into()));
-            for (k, v) in &req.headers {
-                h.headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
-                h.headers.push((k.clone(), v.clone()));
-            }
-            h.body = req.body.clone();
-            let resp = self.shared.transport.send(h).await.map_err(Error::Transport)?;
-            if resp.status == 401 && !refreshed {
+            let (resp, with_token) = match self.follow(&req, &url, &token).await {
+                Ok(r) => r,
+                Err(Error::Transport(e))
+                    if crate::http::is_dropped(&e) && idempotent(&req.method) && attempt < API_RETRIES =>
+                {
+                    let wait = Duration::from_secs(1 << attempt);
+                    tracing::debug!(
+                        wait_ms = wait.as_millis() as u64,
+                        "connection dropped: retrying API call"
+                    );
+                    self.shared.sleeper.sleep(wait).await;
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if resp.status == 401 && with_token && !refreshed {
                 // The cached token was refused (revoked, or expired early): refresh once, retry once.
                 refreshed = true;
                 tracing::debug!(api = api.name(), "401 from the API: refreshing the token once");
@@ -785,6 +814,113 @@ impl MsClient {
             return Err(api_error(&resp));
         }
     }
+
+    /// Sends `req` to `url` and follows redirects ourselves (the transport never does), at most
+    /// [`MAX_REDIRECTS`] hops (a redirect status listed in `req.ok_statuses` is returned, not
+    /// followed). The bearer token goes only to `url`'s origin over https: a hop is
+    /// sent with it while every hop so far, this one included, is https on that origin. Any other
+    /// hop is sent without it, and only when it is a GET or HEAD (a 303, or a 301/302 of a POST,
+    /// turns the request into a GET without body, as browsers do); a hop that would re-send a
+    /// body elsewhere, and any https -> http downgrade, is refused with [`Error::Redirect`].
+    /// Returns the final answer and whether it was asked with the token.
+    pub async fn follow(
+        &self,
+        req: &ApiRequest,
+        url: &str,
+        token: &Secret,
+    ) -> Result<(HttpResponse, bool), Error> {
+        let origin = url::Url::parse(url).ok().map(|u| u.origin());
+        let mut current = url.to_owned();
+        let mut method = req.method.clone();
+        let mut body = req.body.clone();
+        let mut with_token = true;
+        for hop in 0..=MAX_REDIRECTS {
+            let mut h = HttpRequest::new(method.clone(), current.clone());
+            h.insecure = self.insecure;
+            h.proxy = self.proxy;
+            h.timeout = self.timeout;
+            if with_token {
+                h.headers.push(("authorization".into(), format!("Bearer {}", token.expose())));
+            }
+            h.headers.push(("content-type".into(), "application/json".into()));
+            h.headers.push(("accept".into(), "application/json".into()));
+            for (k, v) in &req.headers {
+                if k.eq_ignore_ascii_case("authorization") && !with_token {
+                    continue;
+                }
+                h.headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
+                h.headers.push((k.clone(), v.clone()));
+            }
+            h.body = body.clone();
+            let resp = self.shared.transport.send(h).await.map_err(Error::Transport)?;
+            // A redirect the caller lists in `ok_statuses` is its answer (it wants the Location).
+            let Some(location) = redirect_location(&resp).filter(|_| !req.ok_statuses.contains(&resp.status))
+            else {
+                return Ok((resp, with_token));
+            };
+            if hop == MAX_REDIRECTS {
+                return Err(Error::Redirect(format!(
+                    "the API answered with more than {MAX_REDIRECTS} redirects in a row."
+                )));
+            }
+            let here = url::Url::parse(&current)
+                .map_err(|_| Error::Redirect("the request URL is not a valid URL.".into()))?;
+            let next = here.join(location).map_err(|_| {
+                Error::Redirect(format!(
+                    "{} answered {} with a Location that is not a URL.",
+                    show_origin(&here),
+                    resp.status
+                ))
+            })?;
+            if here.scheme() == "https" && next.scheme() != "https" {
+                return Err(Error::Redirect(format!(
+                    "{} redirected to {} (not https); credentials and data are never sent over plain HTTP.",
+                    show_origin(&here),
+                    show_origin(&next)
+                )));
+            }
+            if !matches!(next.scheme(), "https" | "http") {
+                return Err(Error::Redirect(format!(
+                    "{} redirected to a {} URL; only https is followed.",
+                    show_origin(&here),
+                    next.scheme()
+                )));
+            }
+            // 303 (any method but HEAD), and 301/302 of a POST, become a GET without body.
+            if (resp.status == 303 && method != http::Method::HEAD)
+                || (matches!(resp.status, 301 | 302) && method == http::Method::POST)
+            {
+                method = http::Method::GET;
+                body = None;
+            }
+            let same_origin = next.scheme() == "https" && Some(next.origin()) == origin;
+            with_token = with_token && same_origin;
+            if !same_origin && (body.is_some() || !matches!(method, http::Method::GET | http::Method::HEAD)) {
+                return Err(Error::Redirect(format!(
+                    "{} redirected a {method} request to another origin ({}); only GET and HEAD requests are followed there.",
+                    show_origin(&here),
+                    show_origin(&next)
+                )));
+            }
+            tracing::debug!(status = resp.status, with_token, "following a redirect");
+            current = next.to_string();
+        }
+        Err(Error::Redirect(format!("the API answered with more than {MAX_REDIRECTS} redirects in a row.")))
+    }
+}
+
+/// The most redirects one API call follows.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// The `Location` of a redirect status (301, 302, 303, 307, 308), when there is one.
+fn redirect_location(resp: &HttpResponse) -> Option<&str> {
+    matches!(resp.status, 301 | 302 | 303 | 307 | 308).then(|| resp.header("location")).flatten()
+}
+
+/// `scheme://host[:port]` of a URL, for error texts (no path or query: they may carry a
+/// pre-authenticated signature).
+fn show_origin(u: &url::Url) -> String {
+    u.origin().ascii_serialization()
 }
 
 /// The reference's `Error in API call [status] - reason\n<body>`.

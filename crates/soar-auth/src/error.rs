@@ -64,6 +64,10 @@ pub enum Error {
     /// Network, TLS or timeout failure.
     #[error("Connection error: {0}")]
     Transport(String),
+    /// An API redirect that soar-rt does not follow (to plain HTTP, or re-sending a body to
+    /// another origin, or too many hops); the text names the origins, never a path or query.
+    #[error("Refused to follow a redirect: {0}")]
+    Redirect(String),
 }
 
 impl Error {

@@ -1,5 +1,15 @@
 //! One credential type per flow, behind one trait. Each knows how to get a token for a target
 //! (scope + resource) and nothing about caching, which [`crate::MsClient`] does for all.
+//!
+//! Each credential also names what identifies it ([`Credential::identity`]: ids in clear,
+//! secrets hashed) and the user's grant it would redeem ([`Credential::grant`]: authorization
+//! code, PKCE verifier, device code, refresh token, hashed). Both are part of the in-memory
+//! single-flight key, so two users of one app registration never share a token.
+//!
+//! Token requests (`post_form`, device-code polls and starts) are retried on 429 and 503, at most
+//! [`TOKEN_RETRIES`] times, after the server's `Retry-After` or 1, 2 s, never more than
+//! [`crate::MAX_RETRY_WAIT`]. A dropped connection is not retried: the grant (a one-time code)
+//! may already have been redeemed.
 
 use std::time::Duration;
 
@@ -74,7 +84,7 @@ impl FlowCx<'_> {
         req.headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
         req.headers.push(("accept".into(), "application/json".into()));
         req.body = Some(encode_form(form).into_bytes());
-        let resp = self.send(req).await.map_err(Error::AuthorizationOther)?;
+        let resp = self.send_token(req).await.map_err(Error::AuthorizationOther)?;
         token_from_response(&resp, self.prefix)
     }
 
@@ -82,7 +92,34 @@ impl FlowCx<'_> {
     pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse, String> {
         self.shared.transport.send(req).await
     }
+
+    /// Sends a token request, retrying 429 and 503 answers (the server did not process them) at
+    /// most [`TOKEN_RETRIES`] times after `Retry-After` (clamped to [`crate::MAX_RETRY_WAIT`]) or
+    /// 1, 2 s. Transport errors are returned at once.
+    pub async fn send_token(&self, req: HttpRequest) -> Result<HttpResponse, String> {
+        let mut attempt = 0u32;
+        loop {
+            let resp = self.send(req.clone()).await?;
+            if !matches!(resp.status, 429 | 503) || attempt >= TOKEN_RETRIES {
+                return Ok(resp);
+            }
+            let wait = resp
+                .retry_after()
+                .unwrap_or(Duration::from_secs(1 << attempt))
+                .min(crate::client::MAX_RETRY_WAIT);
+            tracing::debug!(
+                status = resp.status,
+                wait_ms = wait.as_millis() as u64,
+                "retrying token request"
+            );
+            self.shared.sleeper.sleep(wait).await;
+            attempt += 1;
+        }
+    }
 }
+
+/// How many times a token request answered 429 or 503 is retried.
+pub const TOKEN_RETRIES: u32 = 2;
 
 /// URL-encodes form fields in order.
 pub fn encode_form(form: &[(&str, &str)]) -> String {
@@ -134,6 +171,12 @@ pub trait Credential: Send + Sync {
     fn flow(&self) -> AuthFlow;
     /// Who this credential is, for the single-flight key: ids in clear, secrets hashed.
     fn identity(&self) -> String;
+    /// The user's grant this credential would redeem with `ctx`, hashed with [`grant_hash`]:
+    /// every value that identifies a user or a grant (authorization code, PKCE verifier, device
+    /// code, refresh token). Empty for app-only flows. Part of the single-flight key.
+    fn grant(&self, _ctx: &IntegrationContext) -> String {
+        String::new()
+    }
     /// Gets a token for `target`.
     async fn acquire(&self, cx: &mut FlowCx<'_>, target: &Target) -> Result<TokenResponse, Error>;
 }
@@ -142,6 +185,20 @@ pub trait Credential: Send + Sync {
 pub fn fingerprint(s: &str) -> String {
     let d = sha2::Sha256::digest(s.as_bytes());
     hex::encode(&d[..8])
+}
+
+/// The full SHA-256 of named grant values, each length-prefixed so that no two different sets
+/// of values hash alike by concatenation. Never reversible, never the values.
+pub fn grant_hash(parts: &[(&str, Option<&str>)]) -> String {
+    let mut h = sha2::Sha256::new();
+    for (name, value) in parts {
+        let v = value.unwrap_or("");
+        for field in [name.as_bytes(), v.as_bytes()] {
+            h.update((field.len() as u64).to_be_bytes());
+            h.update(field);
+        }
+    }
+    hex::encode(h.finalize())
 }
 
 // ---------------------------------------------------------------- client credentials
@@ -378,6 +435,13 @@ impl Credential for AuthorizationCode {
     fn identity(&self) -> String {
         format!("ac|{}|{}|{}", self.token_url, self.client_id, self.auth.fingerprint())
     }
+    fn grant(&self, ctx: &IntegrationContext) -> String {
+        grant_hash(&[
+            ("refresh_token", ctx_str(ctx, crate::cache::CURRENT_REFRESH_TOKEN).as_deref()),
+            ("code", self.auth_code.as_ref().map(Secret::expose)),
+            ("code_verifier", ctx_str(ctx, CTX_CODE_VERIFIER).as_deref()),
+        ])
+    }
     async fn acquire(&self, cx: &mut FlowCx<'_>, target: &Target) -> Result<TokenResponse, Error> {
         let now = cx.shared.clock.now();
         let mut form: Vec<(&'static str, String)> = vec![("client_id", self.client_id.clone())];
@@ -502,7 +566,7 @@ impl DeviceCode {
         let mut req = cx.request(http::Method::POST, &self.devicecode_url);
         req.headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
         req.body = Some(encode_form(&[("client_id", &self.client_id), ("scope", scope)]).into_bytes());
-        let resp = cx.send(req).await.map_err(Error::AuthorizationOther)?;
+        let resp = cx.send_token(req).await.map_err(Error::AuthorizationOther)?;
         if resp.status >= 400 {
             return Err(Error::Authorization {
                 status: resp.status,
@@ -558,7 +622,7 @@ impl DeviceCode {
         let mut req = cx.request(http::Method::POST, &self.token_url);
         req.headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
         req.body = Some(encode_form(&form).into_bytes());
-        let resp = cx.send(req).await.map_err(Error::AuthorizationOther)?;
+        let resp = cx.send_token(req).await.map_err(Error::AuthorizationOther)?;
         if resp.status == 400 {
             let code = serde_json::from_slice::<Value>(&resp.body)
                 .ok()
@@ -588,6 +652,12 @@ impl Credential for DeviceCode {
     }
     fn identity(&self) -> String {
         format!("dc|{}|{}", self.token_url, self.client_id)
+    }
+    fn grant(&self, ctx: &IntegrationContext) -> String {
+        grant_hash(&[
+            ("refresh_token", ctx_str(ctx, crate::cache::CURRENT_REFRESH_TOKEN).as_deref()),
+            ("device_code", ctx_str(ctx, CTX_DEVICE_CODE).as_deref()),
+        ])
     }
     async fn acquire(&self, cx: &mut FlowCx<'_>, target: &Target) -> Result<TokenResponse, Error> {
         if let Some(rt) = ctx_str(cx.ctx, crate::cache::CURRENT_REFRESH_TOKEN) {
@@ -801,6 +871,12 @@ impl Credential for CortexApp {
     }
     fn identity(&self) -> String {
         format!("op|{}|{}|{}", self.token_url, self.registration_id, fingerprint(self.token.expose()))
+    }
+    fn grant(&self, ctx: &IntegrationContext) -> String {
+        grant_hash(&[
+            ("refresh_token", ctx_str(ctx, crate::cache::CURRENT_REFRESH_TOKEN).as_deref()),
+            ("token", Some(self.token.expose())),
+        ])
     }
     async fn acquire(&self, cx: &mut FlowCx<'_>, target: &Target) -> Result<TokenResponse, Error> {
         let now = cx.shared.clock.now();

@@ -1,6 +1,15 @@
 //! HTTP behind a seam: the [`Transport`] trait, the reqwest implementation (rustls, host map,
-//! extra CA, proxy switch, no redirects on token calls, a timeout on every request), the
-//! emulator hook-up configuration, and the clock/sleep seams.
+//! extra CA, proxy switch, a timeout on every request), the emulator hook-up configuration, and
+//! the clock/sleep seams.
+//!
+//! - The transport never follows a redirect: a 3xx is returned as it is. API calls follow them
+//!   in [`crate::MsClient::follow`], which decides hop by hop whether the token goes along.
+//! - An answer is held in memory only up to [`MAX_RESPONSE_BYTES`] (64 MiB): a larger declared
+//!   `Content-Length` is refused before the body is read, and a body (chunked or not) that grows
+//!   past it is dropped at that point, with an error naming the limit.
+//! - Errors are texts without URLs or secrets. A text starting with [`DROPPED`] means the
+//!   connection was closed or reset before a whole answer arrived; callers retry those only for
+//!   idempotent requests.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::OnceLock;
@@ -24,8 +33,6 @@ pub struct HttpRequest {
     pub body: Option<Vec<u8>>,
     /// Whole-request timeout.
     pub timeout: Duration,
-    /// Follow redirects (never for token calls).
-    pub follow_redirects: bool,
     /// Skip TLS verification (the instance's `insecure`).
     pub insecure: bool,
     /// Use the system proxy (the instance's `proxy`); otherwise no proxy at all.
@@ -41,7 +48,6 @@ impl HttpRequest {
             headers: Vec::new(),
             body: None,
             timeout: DEFAULT_TIMEOUT,
-            follow_redirects: false,
             insecure: false,
             proxy: false,
         }
@@ -65,6 +71,26 @@ impl HttpRequest {
 
 /// The default timeout of every request (the reference's BaseClient uses 60 s).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The largest answer (API or token endpoint) held in memory: 64 MiB. Larger answers are
+/// refused with an error naming the limit.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The start of a transport error text for a connection closed or reset before a whole answer
+/// arrived (see [`is_dropped`]).
+pub const DROPPED: &str = "connection dropped";
+
+/// True when a transport error text says the connection was dropped (see [`DROPPED`]).
+pub fn is_dropped(error: &str) -> bool {
+    error.starts_with(DROPPED)
+}
+
+/// The error text for an answer over [`MAX_RESPONSE_BYTES`].
+fn too_large(what: &str) -> String {
+    format!(
+        "the answer is larger than {MAX_RESPONSE_BYTES} bytes (64 MiB), the most soar-rt holds for one answer ({what}); ask for less (smaller pages, a filter or select)."
+    )
+}
 
 /// One HTTP response.
 #[derive(Debug, Clone, Default)]
@@ -97,14 +123,18 @@ impl HttpResponse {
         (200..300).contains(&self.status)
     }
 
-    /// `Retry-After` in seconds (integer form; HTTP dates are ignored).
+    /// `Retry-After` in seconds (HTTP dates are ignored). Saturates: a value beyond what a
+    /// [`Duration`] holds (`1e300`, `inf`) is [`Duration::MAX`]; callers clamp it to their own
+    /// longest wait. Negative or `NaN` is ignored.
     pub fn retry_after(&self) -> Option<Duration> {
         let v = self.header("retry-after")?.trim();
-        v.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+        let secs = v.parse::<f64>().ok().filter(|s| *s >= 0.0)?;
+        Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
     }
 }
 
-/// The HTTP seam. Errors are texts without URLs or secrets.
+/// The HTTP seam. Errors are texts without URLs or secrets; one starting with [`DROPPED`] is a
+/// connection closed before a whole answer arrived. Redirects are returned, never followed.
 #[async_trait]
 pub trait Transport: Send + Sync {
     /// Sends one request.
@@ -224,11 +254,13 @@ pub fn parse_host_map(v: &str) -> Result<Vec<(String, SocketAddr)>, Error> {
     Ok(out)
 }
 
-/// The reqwest transport: one client per (insecure, proxy, redirects) combination, built on
-/// first use and then shared (connection pool).
+/// The reqwest transport: one client per (insecure, proxy) combination, built on first use and
+/// then shared (connection pool). It never follows redirects and holds at most
+/// [`MAX_RESPONSE_BYTES`] of an answer.
 pub struct ReqwestTransport {
     config: HttpConfig,
-    clients: [OnceLock<Result<reqwest::Client, String>>; 8],
+    clients: [OnceLock<Result<reqwest::Client, String>>; 4],
+    max_response_bytes: usize,
 }
 
 impl std::fmt::Debug for ReqwestTransport {
@@ -240,12 +272,18 @@ impl std::fmt::Debug for ReqwestTransport {
 impl ReqwestTransport {
     /// A transport using `config`.
     pub fn new(config: HttpConfig) -> Self {
-        ReqwestTransport { config, clients: Default::default() }
+        ReqwestTransport { config, clients: Default::default(), max_response_bytes: MAX_RESPONSE_BYTES }
     }
 
-    fn client(&self, insecure: bool, proxy: bool, redirects: bool) -> Result<reqwest::Client, String> {
-        let i = usize::from(insecure) | (usize::from(proxy) << 1) | (usize::from(redirects) << 2);
-        self.clients[i].get_or_init(|| self.build(insecure, proxy, redirects)).clone()
+    /// The same transport with a lower answer limit (tests; never above [`MAX_RESPONSE_BYTES`]).
+    pub fn with_max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit.min(MAX_RESPONSE_BYTES);
+        self
+    }
+
+    fn client(&self, insecure: bool, proxy: bool) -> Result<reqwest::Client, String> {
+        let i = usize::from(insecure) | (usize::from(proxy) << 1);
+        self.clients[i].get_or_init(|| self.build(insecure, proxy)).clone()
     }
 
     /// `resolve()` only applies to names that go through DNS; an IP literal in the host map
@@ -263,16 +301,12 @@ impl ReqwestTransport {
         Some(u.to_string())
     }
 
-    fn build(&self, insecure: bool, proxy: bool, redirects: bool) -> Result<reqwest::Client, String> {
+    fn build(&self, insecure: bool, proxy: bool) -> Result<reqwest::Client, String> {
         let mut b = reqwest::Client::builder()
             .use_rustls_tls()
             .connect_timeout(Duration::from_secs(15))
             .pool_idle_timeout(Duration::from_secs(60))
-            .redirect(if redirects {
-                reqwest::redirect::Policy::limited(10)
-            } else {
-                reqwest::redirect::Policy::none()
-            })
+            .redirect(reqwest::redirect::Policy::none())
             .danger_accept_invalid_certs(insecure);
         if !proxy {
             b = b.no_proxy();
@@ -294,7 +328,7 @@ impl ReqwestTransport {
 #[async_trait]
 impl Transport for ReqwestTransport {
     async fn send(&self, req: HttpRequest) -> Result<HttpResponse, String> {
-        let client = self.client(req.insecure, req.proxy, req.follow_redirects)?;
+        let client = self.client(req.insecure, req.proxy)?;
         let url = self.map_ip_literal(&req.url);
         let mut rb =
             client.request(req.method.clone(), url.as_deref().unwrap_or(&req.url)).timeout(req.timeout);
@@ -304,34 +338,82 @@ impl Transport for ReqwestTransport {
         if let Some(b) = req.body {
             rb = rb.body(b);
         }
-        let resp = rb.send().await.map_err(describe)?;
+        let mut resp = rb.send().await.map_err(describe)?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
             .iter()
             .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = resp.bytes().await.map_err(describe)?.to_vec();
+        let limit = self.max_response_bytes;
+        if let Some(n) = resp.content_length()
+            && n > limit as u64
+        {
+            return Err(too_large(&format!("status {status}, Content-Length {n}")));
+        }
+        // Read chunk by chunk so that an answer over the limit never reaches memory whole.
+        let mut body = Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize).min(1 << 20));
+        while let Some(chunk) = resp.chunk().await.map_err(describe)? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large(&format!("status {status}, more than {limit} bytes received")));
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(HttpResponse { status, headers, body })
     }
 }
 
 /// A reqwest error as text, without the URL (which could carry a query a person should not see
-/// in an error) and with the cause chain.
+/// in an error) and with the cause chain. A connection closed or reset before the whole answer
+/// arrived starts with [`DROPPED`].
 fn describe(e: reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
         "could not connect"
+    } else if dropped(&e) {
+        DROPPED
     } else {
         "request failed"
     };
     let mut msg = kind.to_owned();
     let e = e.without_url();
+    if kind == DROPPED {
+        msg.push_str(" before the whole answer arrived");
+    }
     let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
     while let Some(s) = src {
         msg.push_str(&format!(": {s}"));
         src = s.source();
     }
     msg
+}
+
+/// True when the cause chain says the peer closed or reset the connection mid-exchange (hyper's
+/// "connection closed before message completed" / "end of file before message length reached",
+/// or an I/O reset, abort, broken pipe or unexpected end of file).
+fn dropped(e: &reqwest::Error) -> bool {
+    let mut src: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            )
+        {
+            return true;
+        }
+        let text = s.to_string();
+        if text.contains("connection closed before message completed")
+            || text.contains("end of file before message length reached")
+            || text.contains("connection reset")
+        {
+            return true;
+        }
+        src = s.source();
+    }
+    false
 }

@@ -2,6 +2,10 @@
 //! base URLs) and HTTPS (everything, with the generated test CA), writes the CA, the server
 //! certificate, the certificate apps' keys and `endpoints.json` into the data dir, and serves
 //! [`crate::app`] on both until dropped or shut down.
+//!
+//! Files holding a private key (`server.key.pem`, `<app>.key.pem`, `<app>.pem`) are written
+//! with mode 0600 (also when they already existed), and a data dir the emulator creates is 0700:
+//! test keys are still keys, and other users of the machine must not read them.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -83,6 +87,37 @@ fn io(context: String) -> impl FnOnce(std::io::Error) -> Error {
     move |source| Error::Io { context, source }
 }
 
+/// Writes a file only its owner may read or write (0600 on Unix), also when it already
+/// existed with a wider mode.
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let mut f =
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+        // `mode` applies only when the file is created: narrow an existing one too.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        f.write_all(text.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::write(path, text)
+    }
+}
+
+/// Creates a directory (and its parents) that only its owner may enter (0700 on Unix).
+pub(crate) fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        b.mode(0o700);
+    }
+    b.create(path)
+}
+
 impl Emulator {
     /// Starts on 127.0.0.1 with free ports.
     pub async fn start(config: EmulatorConfig) -> Result<Emulator, Error> {
@@ -112,11 +147,15 @@ impl Emulator {
             Some(d) => (d.clone(), false),
             None => (std::env::temp_dir().join(format!("soar-emulator-{}", uuid::Uuid::new_v4())), true),
         };
-        std::fs::create_dir_all(&data_dir)
-            .map_err(io(format!("creating data dir {}", data_dir.display())))?;
+        create_private_dir(&data_dir).map_err(io(format!("creating data dir {}", data_dir.display())))?;
         let write = |name: &str, text: &str| -> Result<PathBuf, Error> {
             let p = data_dir.join(name);
             std::fs::write(&p, text).map_err(io(format!("writing {}", p.display())))?;
+            Ok(p)
+        };
+        let write_key = |name: &str, text: &str| -> Result<PathBuf, Error> {
+            let p = data_dir.join(name);
+            write_private(&p, text).map_err(io(format!("writing {}", p.display())))?;
             Ok(p)
         };
         let (chain_pem, key_pem, ca_pem) = match (&config.tls_cert, &config.tls_key) {
@@ -131,7 +170,7 @@ impl Emulator {
                 let tls = TlsMaterial::generate(&clouds::all_hosts())?;
                 let ca = write("ca.pem", &tls.ca_pem)?;
                 write("server.pem", &tls.chain_pem)?;
-                write("server.key.pem", &tls.key_pem)?;
+                write_key("server.key.pem", &tls.key_pem)?;
                 (tls.chain_pem, tls.key_pem, ca)
             }
             _ => {
@@ -142,9 +181,9 @@ impl Emulator {
         };
         let mut certs = Vec::new();
         for g in state.generated_certs() {
-            let key = write(&format!("{}.key.pem", g.name), &g.key_pem)?;
+            let key = write_key(&format!("{}.key.pem", g.name), &g.key_pem)?;
             let cert = write(&format!("{}.cert.pem", g.name), &g.cert_pem)?;
-            let combined = write(&format!("{}.pem", g.name), &format!("{}{}", g.key_pem, g.cert_pem))?;
+            let combined = write_key(&format!("{}.pem", g.name), &format!("{}{}", g.key_pem, g.cert_pem))?;
             certs.push(CertFiles {
                 client_id: g.client_id.clone(),
                 key,
@@ -242,6 +281,12 @@ impl Emulator {
     /// Approves a pending device code (false when none has that user code).
     pub fn approve_device_code(&self, user_code: &str) -> bool {
         self.state.approve_device_code(user_code)
+    }
+
+    /// Approves a pending device code as the configured user `upn` (false when no pending code
+    /// has that user code or no user has that name).
+    pub fn approve_device_code_as(&self, user_code: &str, upn: &str) -> bool {
+        self.state.approve_device_code_as(user_code, upn)
     }
 
     /// Denies a pending device code.

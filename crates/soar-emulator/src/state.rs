@@ -387,6 +387,14 @@ impl EmulatorState {
         self.decide_device_code(user_code, DeviceStatus::Approved(user))
     }
 
+    /// Approves a pending device code by its user code, signing in the configured user `upn`
+    /// (case-insensitive). False when no pending code has that user code or no user that name.
+    pub fn approve_device_code_as(&self, user_code: &str, upn: &str) -> bool {
+        let user = self.0.config.users.iter().find(|u| u.upn.eq_ignore_ascii_case(upn));
+        let Some(user) = user.map(|u| u.object_id.clone()) else { return false };
+        self.decide_device_code(user_code, DeviceStatus::Approved(user))
+    }
+
     /// Denies a pending device code by its user code.
     pub fn deny_device_code(&self, user_code: &str) -> bool {
         self.decide_device_code(user_code, DeviceStatus::Denied)
@@ -435,15 +443,22 @@ fn load_or_generate(config: &EmulatorConfig, slot: &str, subject: &str) -> Resul
     if let Some(dir) = &config.data_dir {
         let (kp, cp) = (dir.join(format!("{slot}.key.pem")), dir.join(format!("{slot}.cert.pem")));
         if kp.is_file() && cp.is_file() {
+            // A key written by an older version may be world-readable: narrow it to 0600.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(&kp, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|source| Error::Io { context: format!("narrowing {}", kp.display()), source })?;
+            }
             return RsaKey::from_pems(&read_text(&kp)?, &read_text(&cp)?);
         }
         let key = RsaKey::from_pkcs8(cached_rsa_pkcs8(slot)?, subject)?;
         std::fs::create_dir_all(dir)
             .map_err(|source| Error::Io { context: format!("creating {}", dir.display()), source })?;
-        for (p, text) in [(kp, key.key_pem()), (cp, key.cert_pem())] {
-            std::fs::write(&p, text)
-                .map_err(|source| Error::Io { context: format!("writing {}", p.display()), source })?;
-        }
+        crate::server::write_private(&kp, &key.key_pem())
+            .map_err(|source| Error::Io { context: format!("writing {}", kp.display()), source })?;
+        std::fs::write(&cp, key.cert_pem())
+            .map_err(|source| Error::Io { context: format!("writing {}", cp.display()), source })?;
         return Ok(key);
     }
     RsaKey::from_pkcs8(cached_rsa_pkcs8(slot)?, subject)

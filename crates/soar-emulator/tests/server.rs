@@ -192,3 +192,47 @@ async fn http2_over_tls() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.into_body().collect().await.unwrap().to_bytes(), "ok");
 }
+
+/// The files under `dir` that hold a private key, with their permission bits.
+#[cfg(unix)]
+fn private_key_files(dir: &std::path::Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if std::fs::read_to_string(&path).is_ok_and(|t| t.contains("PRIVATE KEY")) {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            out.push((path.file_name().unwrap().to_string_lossy().into_owned(), mode));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn private_keys_are_written_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = EmulatorConfig { data_dir: Some(dir.path().to_path_buf()), ..EmulatorConfig::default() };
+    let emu = Emulator::start(cfg.clone()).await.unwrap();
+    drop(emu);
+    let keys = private_key_files(dir.path());
+    let names: Vec<&str> = keys.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"server.key.pem"), "{names:?}");
+    assert!(keys.len() >= 3, "the server key, a certificate app's key and its combined PEM: {names:?}");
+    assert!(keys.iter().all(|(_, m)| *m == 0o600), "private keys must be 0600: {keys:?}");
+    // Keys left world-readable by an older version are narrowed on the next start, including
+    // the reused signing keys.
+    for (name, _) in &keys {
+        std::fs::set_permissions(dir.path().join(name), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let _emu = Emulator::start(cfg).await.unwrap();
+    let again = private_key_files(dir.path());
+    assert!(again.iter().all(|(_, m)| *m == 0o600), "after a restart: {again:?}");
+    // A data dir the emulator creates itself is 0700.
+    let own = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let mode = std::fs::metadata(own.data_dir()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    assert!(private_key_files(own.data_dir()).iter().all(|(_, m)| *m == 0o600));
+}
