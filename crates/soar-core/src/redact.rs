@@ -21,7 +21,21 @@
 //!   writes), URL-encoded with every non-alphanumeric byte escaped, `quote_plus`-encoded, and
 //!   base64. Each is masked with what was registered before, like the reference's own forms;
 //! - one secret's forms are tried longest first, so a form is never cut by a shorter form of
-//!   the same secret inside it (`\"x` is masked whole, not as `\` + mask, for the secret `"x`).
+//!   the same secret inside it (`\"x` is masked whole, not as `\` + mask, for the secret `"x`);
+//! - a value shorter than [`MIN_SECRET_CHARS`] (4) characters is not masked, nor is its
+//!   base64: masking a one-letter password would replace that letter everywhere and garble every
+//!   error text, while hiding nothing an attacker could not guess. This holds for both rules;
+//! - a secret already covered whole by what is registered (the same secret given twice, as a
+//!   declared param and again by the name rule) adds no forms;
+//! - a secret longer than [`LARGE_SECRET_BYTES`] (64 KiB; no credential is that long) is
+//!   registered as it is and JSON-escaped only, without the URL, `quote_plus` and base64
+//!   encodings: each would cost up to three times its size, for every request;
+//! - the integration context's tokens are secrets too ([`Masker::add_context`]): the values of
+//!   keys [`is_context_secret_key`] accepts, at any depth (the token cache's keys:
+//!   `access_token`, `<scope>_access_token`, `refresh_token`, `current_refresh_token`,
+//!   `auth_code`, `device_code`, `code_verifier`). The dispatcher registers the context of the
+//!   request before the command runs and the context it returns afterwards, so a server that
+//!   echoes a token, old or freshly obtained, is masked in the error entry.
 //!
 //! `Debug` of a masker shows how many forms it holds, never the forms.
 
@@ -37,6 +51,33 @@ pub const MASK: &str = "<XX_REPLACED>";
 /// Parameter-name fragments that mark a string param as secret (the reference's list).
 pub const SENSITIVE_NAME_PARTS: [&str; 7] =
     ["key", "private", "password", "secret", "token", "credentials", "service_account"];
+/// Values shorter than this many characters are not masked (see the module docs).
+pub const MIN_SECRET_CHARS: usize = 4;
+/// Secrets longer than this are masked as they are and JSON-escaped only (see the module docs).
+pub const LARGE_SECRET_BYTES: usize = 64 * 1024;
+/// Integration-context key endings whose values are tokens or grant material.
+const CONTEXT_SECRET_SUFFIXES: [&str; 5] =
+    ["access_token", "refresh_token", "auth_code", "device_code", "code_verifier"];
+
+/// Whether a param (or argument) name is secret by the reference's rule: its lower-cased name
+/// contains one of [`SENSITIVE_NAME_PARTS`] (`api_key`, `admin_password`, `webhook_token`).
+pub fn is_secret_name(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    SENSITIVE_NAME_PARTS.iter().any(|p| lower.contains(p))
+}
+
+/// Whether an integration-context key holds a token or grant material: its lower-cased name
+/// ends with `access_token`, `refresh_token`, `auth_code`, `device_code` or `code_verifier`
+/// (the auth crate's cache keys, per-scope keys such as `<scope>_access_token` included).
+pub fn is_context_secret_key(key: &str) -> bool {
+    let lower = key.to_lowercase();
+    CONTEXT_SECRET_SUFFIXES.iter().any(|s| lower.ends_with(s))
+}
+
+/// Whether `value` is long enough to be masked ([`MIN_SECRET_CHARS`]).
+pub fn is_maskable(value: &str) -> bool {
+    value.chars().nth(MIN_SECRET_CHARS - 1).is_some()
+}
 
 /// Masks registered secrets in text. [`Masker::new`] (also `Default`) follows the reference's
 /// rule; [`Masker::with_extra_encodings`] is the runtime's.
@@ -72,11 +113,25 @@ impl Masker {
     /// Registers a secret: the reference's four forms of its masked text (CR/LF/TAB as
     /// backslash escapes, escapes turned back into characters, the inside of its JSON string
     /// literal, `quote_plus`-encoded), plus the extra encodings when this masker has them.
+    ///
+    /// A value shorter than [`MIN_SECRET_CHARS`] is ignored; a value already masked whole adds
+    /// nothing; one over [`LARGE_SECRET_BYTES`] is registered as it is and JSON-escaped only.
     pub fn add(&mut self, secret: &str) {
-        if secret.is_empty() {
+        if !is_maskable(secret) {
             return;
         }
         let a = self.mask(secret);
+        if a == MASK {
+            return;
+        }
+        if secret.len() > LARGE_SECRET_BYTES {
+            let mut forms = vec![json_inside(&a, true), a];
+            forms.push(self.mask(&json_inside(secret, false)));
+            forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+            forms.dedup();
+            self.replace.extend(forms.into_iter().filter(|form| is_maskable(form) && form != MASK));
+            return;
+        }
         let escaped = a.replace('\r', "\\r").replace('\n', "\\n").replace('\t', "\\t");
         let unescaped = a.replace("\\r", "\r").replace("\\n", "\n").replace("\\t", "\t");
         let mut forms = vec![escaped, unescaped, json_inside(&a, true), py::quote_plus(&a)];
@@ -90,7 +145,45 @@ impl Masker {
             forms.extend(extra.iter().map(|form| self.mask(form)));
             forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
         }
-        self.replace.extend(forms.into_iter().filter(|form| !form.is_empty()));
+        let mut seen: Vec<&str> = Vec::new();
+        let mut kept = Vec::with_capacity(forms.len());
+        for form in &forms {
+            if is_maskable(form) && form != MASK && !seen.contains(&form.as_str()) {
+                seen.push(form);
+                kept.push(form.clone());
+            }
+        }
+        self.replace.extend(kept);
+    }
+
+    /// Registers a secret and its base64 (what the reference registers for a secret param),
+    /// unless it is shorter than [`MIN_SECRET_CHARS`].
+    fn add_with_b64(&mut self, secret: &str) {
+        if is_maskable(secret) {
+            self.add(secret);
+            if secret.len() <= LARGE_SECRET_BYTES {
+                self.add(&py::b64(secret));
+            }
+        }
+    }
+
+    /// Registers the tokens and grant material of an integration context: every string under a
+    /// key [`is_context_secret_key`] accepts, in nested objects and lists of objects too.
+    pub fn add_context(&mut self, context: &Object) {
+        for (k, v) in context {
+            match v {
+                Value::String(s) if is_context_secret_key(k) => self.add(s),
+                Value::Object(inner) => self.add_context(inner),
+                Value::Array(items) => {
+                    for item in items {
+                        if let Value::Object(inner) = item {
+                            self.add_context(inner);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Registers the secrets of a params object as the reference does: every string whose key
@@ -103,17 +196,13 @@ impl Masker {
                     self.add_params_json(inner);
                     let id = inner.get("identifier").filter(|v| py::truthy(v));
                     let pw = inner.get("password").filter(|v| py::truthy(v));
-                    if let (Some(id), Some(pw)) = (id, pw) {
+                    if let (Some(id), Some(pw)) = (id, pw)
+                        && is_maskable(&py::str_of(pw))
+                    {
                         self.add(&py::b64(&format!("{}:{}", py::str_of(id), py::str_of(pw))));
                     }
                 }
-                Value::String(s) => {
-                    let lower = k.to_lowercase();
-                    if SENSITIVE_NAME_PARTS.iter().any(|p| lower.contains(p)) {
-                        self.add(s);
-                        self.add(&py::b64(s));
-                    }
-                }
+                Value::String(s) if is_secret_name(k) => self.add_with_b64(s),
                 _ => {}
             }
         }
@@ -137,10 +226,7 @@ impl Masker {
                 ParamValue::Str(s) => {
                     plain.insert(k.clone(), Value::String(s.clone()));
                 }
-                ParamValue::Secret(s) => {
-                    m.add(s.expose());
-                    m.add(&py::b64(s.expose()));
-                }
+                ParamValue::Secret(s) => m.add_with_b64(s.expose()),
                 ParamValue::Credentials(c) => {
                     let mut cred = Object::new();
                     cred.insert("identifier".into(), Value::String(c.identifier.clone()));
@@ -225,10 +311,10 @@ mod tests {
     #[test]
     fn extra_encodings_mask_whole_forms() {
         let cases: [(&[&str], &str, &str); 4] = [
-            (&["\"x"], "q \\\"x q", "q <XX_REPLACED> q"),
-            (&["abc", "abcdef"], "b64 YWJjZGVm", "b64 <XX_REPLACED>"),
-            (&["abc", "x abc"], "url x%20abc form x+abc", "url <XX_REPLACED> form <XX_REPLACED>"),
-            (&["a\nb"], "log a\\nb", "log <XX_REPLACED>"),
+            (&["\"xyz"], "q \\\"xyz q", "q <XX_REPLACED> q"),
+            (&["abcd", "abcdef"], "b64 YWJjZGVm", "b64 <XX_REPLACED>"),
+            (&["abcd", "x abcd"], "url x%20abcd form x+abcd", "url <XX_REPLACED> form <XX_REPLACED>"),
+            (&["a\nbc"], "log a\\nbc", "log <XX_REPLACED>"),
         ];
         for (secrets, text, want) in cases {
             let mut m = Masker::with_extra_encodings();
@@ -237,6 +323,64 @@ mod tests {
             }
             assert_eq!(m.mask(text), want, "{secrets:?} in {text}");
         }
+    }
+
+    /// One to three characters are not masked (nor their base64), by either rule: a one-letter
+    /// password would otherwise be replaced in every word of every error text.
+    #[test]
+    fn values_shorter_than_four_characters_are_not_masked() {
+        let text = "Error in API call [401] - bad key k, pin 123, pass abcd, token \u{e9}\u{e9}\u{e9}\u{e9}";
+        for mut m in [Masker::new(), Masker::with_extra_encodings()] {
+            m.add("k");
+            m.add("123");
+            m.add_params_json(
+                &serde_json::from_str(
+                    r#"{"api_key": "k", "password": "abcd", "token": "\u00e9\u00e9\u00e9\u00e9"}"#,
+                )
+                .unwrap(),
+            );
+            assert_eq!(
+                m.mask(text),
+                "Error in API call [401] - bad key k, pin 123, pass <XX_REPLACED>, token <XX_REPLACED>"
+            );
+            assert_eq!(m.masked("YQ== is the base64 of k"), None);
+        }
+    }
+
+    #[test]
+    fn context_tokens_are_masked_by_key() {
+        let context: Object = serde_json::from_str(
+            r#"{"access_token": "at-canary-1", "current_refresh_token": "rt-canary-2",
+                "https://vault.azure.net/.default_access_token": "scoped-canary-3",
+                "device_code": "dc-canary-4", "code_verifier": "cv-canary-5", "auth_code": "ac-canary-6",
+                "nested": {"refresh_token": "nested-canary-7"}, "list": [{"Access_Token": "list-canary-8"}],
+                "valid_until": "1700000000", "user_code": "ABCD-EFGH", "device_code_interval": 5}"#,
+        )
+        .unwrap();
+        let mut m = Masker::with_extra_encodings();
+        m.add_context(&context);
+        let text = format!("sent {}", serde_json::to_string(&context).unwrap());
+        let masked = m.mask(&text);
+        assert!(!masked.contains("canary"), "{masked}");
+        assert!(masked.contains("1700000000") && masked.contains("ABCD-EFGH"), "{masked}");
+        assert!(is_context_secret_key("graph_access_token") && !is_context_secret_key("access_token_expiry"));
+    }
+
+    /// A huge secret is masked as it is and JSON-escaped, without the encodings that would
+    /// each cost up to three times its size; a secret registered twice adds nothing.
+    #[test]
+    fn large_and_repeated_secrets_stay_cheap() {
+        let big = "x/".repeat(LARGE_SECRET_BYTES);
+        let mut m = Masker::with_extra_encodings();
+        m.add(&big);
+        let forms: usize = m.replace.iter().map(String::len).sum();
+        assert!(forms <= 2 * big.len(), "{forms} bytes of forms for a {} byte secret", big.len());
+        assert_eq!(m.mask(&format!("a {big} b")), "a <XX_REPLACED> b");
+        let mut once = Masker::with_extra_encodings();
+        once.add("Tr0ub4dor&3");
+        let count = once.replace.len();
+        once.add("Tr0ub4dor&3");
+        assert_eq!(once.replace.len(), count);
     }
 
     #[test]
