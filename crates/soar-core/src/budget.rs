@@ -2,31 +2,36 @@
 //! a request may be, and the `--serve` budget.
 //!
 //! A request is parsed into `serde_json::Value`s (the protocol's `Object`s keep their key order,
-//! so each object is an `IndexMap`). A `Value` is 72 bytes whatever it holds, so the parsed form
-//! of `[0,0,0,...]` takes 36 times the request's bytes and `[{},{},...]` about 56 times. Before
-//! parsing, [`estimate`] scans the bytes once (no allocation) and counts what parsing will
-//! allocate: values, object members, containers, strings and their bytes.
+//! so each object is an `IndexMap`). A `Value` is 72 bytes whatever it holds, and a non-empty
+//! list starts with room for four, so the parsed form of `[0,0,...]` takes 36 times the
+//! request's bytes and `[[0],[0],...]` about 94 times. Before parsing, [`estimate`] scans the
+//! bytes once (no allocation) and counts what parsing will allocate: values, object members,
+//! non-empty containers, strings and their bytes.
 //!
 //! Decisions:
-//! - **Per request.** A request whose parsed form is estimated above [`MAX_EXPANSION`] (24)
-//!   times its size is refused with an error that says so, before it is parsed; requests up to
-//!   [`EXPANSION_FLOOR`] (1 MiB) are never refused, whatever their shape. Real requests (strings,
-//!   lists of ids, objects of a few fields) are 1 to 20 times their size. So a request costs at
-//!   most about 24 times `max(size, 1 MiB)` for its parsed form, plus its bytes and its response:
-//!   the documented bound is **32 × max(size, 1 MiB)** of peak RSS, which the end-to-end tests
-//!   measure (`VmHWM`) on 15 MiB requests of every shape.
+//! - **Per request.** A request whose parsed form is estimated above [`MAX_EXPANSION`] (32)
+//!   times its size is refused before it is parsed, with an error that says so; requests up to
+//!   [`EXPANSION_FLOOR`] (1 MiB) are never refused, whatever their shape. Real requests are
+//!   1 to 27 times their size once parsed (a large string 1, lists of ids 4, records of a few
+//!   short fields about 22, lists of one-letter strings 27); what is refused is lists of
+//!   single digits, of one-element lists, of tiny records, over 1 MiB. The runtime parses a
+//!   request once: a request that fails to parse is diagnosed without building its tree (it
+//!   was parsed up to three times, 71 times its size). The stated bound is **peak RSS ≤ 40 ×
+//!   max(size, 1 MiB)** above the idle process for the runtime's part of a request (reading,
+//!   parsing, checking, masking, answering); the end-to-end tests measure `VmHWM` on 15 MiB
+//!   requests of each shape against it.
 //! - **Per process (`--serve`).** Each request weighs its bytes plus its estimated parsed form
-//!   ([`Weight`]), in KiB. A request is read, weighed and admitted only while the weights in
-//!   flight (parsed, running, or answered but not yet written) stay within the budget
+//!   ([`Weight::total`]). A line is read, weighed and admitted only while the weights in flight
+//!   (parsed, running, or answered but not yet written) stay within the budget
 //!   ([`ServeConfig::memory_budget`](crate::ServeConfig), default [`DEFAULT_BUDGET`], 512 MiB;
 //!   `SOAR_SERVE_MEMORY_BUDGET_MIB` sets it). A request heavier than the whole budget still
-//!   runs, alone, when nothing else is in flight. Reading pauses meanwhile, so the line buffer
-//!   (at most 16 MiB) is the only unadmitted request held. The bound is **peak RSS ≤ 1.5 ×
-//!   budget + 16 MiB** above the idle process (the weight is an estimate; the tests measure
-//!   the factor), whatever the number of requests in flight.
+//!   runs, alone, once nothing else is in flight. Reading pauses meanwhile, so the line buffer
+//!   (at most 16 MiB) is the only request held before admission. The stated bound is **peak
+//!   RSS ≤ 1.5 × max(budget, heaviest request's weight) + 16 MiB** above the idle process,
+//!   whatever the number of requests in flight (the estimate is above the real cost for every
+//!   measured shape; 1.5 leaves room for the allocator).
 //!
-//! What a command allocates itself (an API's answer) is not in the weight; the HTTP client caps
-//! response sizes.
+//! What a command allocates itself (an API's answer, the copies it makes) is not in the weight.
 
 use std::mem::size_of;
 

@@ -40,6 +40,7 @@
 //! `Debug` of a masker shows how many forms it holds, never the forms.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use soar_protocol::{Entry, Object, ParamValue, Params};
@@ -81,18 +82,23 @@ pub fn is_maskable(value: &str) -> bool {
 
 /// Masks registered secrets in text. [`Masker::new`] (also `Default`) follows the reference's
 /// rule; [`Masker::with_extra_encodings`] is the runtime's.
+///
+/// Registering is cheap: a secret's forms are computed when the masker is first used, so a
+/// request that fails nothing and logs nothing never encodes its tokens.
 #[derive(Clone, Default)]
 pub struct Masker {
-    /// The registered forms, in the order they are replaced.
-    replace: Vec<String>,
-    /// Whether [`Masker::add`] also registers the runtime's extra encodings.
+    /// The registered secrets in order, each with whether its base64 is registered after it.
+    secrets: Vec<(String, bool)>,
+    /// The forms, in the order they are replaced, computed from `secrets` on first use.
+    forms: OnceLock<Vec<String>>,
+    /// Whether secrets are also registered in the runtime's extra encodings.
     extra_encodings: bool,
 }
 
 impl fmt::Debug for Masker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Masker")
-            .field("forms", &self.replace.len())
+            .field("secrets", &self.secrets.len())
             .field("extra_encodings", &self.extra_encodings)
             .finish()
     }
@@ -107,7 +113,7 @@ impl Masker {
     /// A masker that masks nothing yet and registers each secret in the reference's forms and
     /// in the runtime's extra encodings (see the module docs).
     pub fn with_extra_encodings() -> Self {
-        Self { replace: Vec::new(), extra_encodings: true }
+        Self { extra_encodings: true, ..Self::default() }
     }
 
     /// Registers a secret: the reference's four forms of its masked text (CR/LF/TAB as
@@ -117,54 +123,34 @@ impl Masker {
     /// A value shorter than [`MIN_SECRET_CHARS`] is ignored; a value already masked whole adds
     /// nothing; one over [`LARGE_SECRET_BYTES`] is registered as it is and JSON-escaped only.
     pub fn add(&mut self, secret: &str) {
-        if !is_maskable(secret) {
-            return;
-        }
-        let a = self.mask(secret);
-        if a == MASK {
-            return;
-        }
-        if secret.len() > LARGE_SECRET_BYTES {
-            let mut forms = vec![json_inside(&a, true), a];
-            forms.push(self.mask(&json_inside(secret, false)));
-            forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
-            forms.dedup();
-            self.replace.extend(forms.into_iter().filter(|form| is_maskable(form) && form != MASK));
-            return;
-        }
-        let escaped = a.replace('\r', "\\r").replace('\n', "\\n").replace('\t', "\\t");
-        let unescaped = a.replace("\\r", "\r").replace("\\n", "\n").replace("\\t", "\t");
-        let mut forms = vec![escaped, unescaped, json_inside(&a, true), py::quote_plus(&a)];
-        if self.extra_encodings {
-            let extra = [
-                json_inside(secret, false),
-                percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC).to_string(),
-                py::quote_plus(secret),
-                py::b64(secret),
-            ];
-            forms.extend(extra.iter().map(|form| self.mask(form)));
-            forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
-        }
-        let mut seen: Vec<&str> = Vec::new();
-        let mut kept = Vec::with_capacity(forms.len());
-        for form in &forms {
-            if is_maskable(form) && form != MASK && !seen.contains(&form.as_str()) {
-                seen.push(form);
-                kept.push(form.clone());
-            }
-        }
-        self.replace.extend(kept);
+        self.push(secret, false);
     }
 
     /// Registers a secret and its base64 (what the reference registers for a secret param),
     /// unless it is shorter than [`MIN_SECRET_CHARS`].
     fn add_with_b64(&mut self, secret: &str) {
+        self.push(secret, true);
+    }
+
+    fn push(&mut self, secret: &str, with_b64: bool) {
         if is_maskable(secret) {
-            self.add(secret);
-            if secret.len() <= LARGE_SECRET_BYTES {
-                self.add(&py::b64(secret));
-            }
+            self.secrets.push((secret.to_owned(), with_b64));
+            self.forms = OnceLock::new();
         }
+    }
+
+    /// The forms of every registered secret, computed on first use.
+    fn forms(&self) -> &[String] {
+        self.forms.get_or_init(|| {
+            let mut forms = Forms(Vec::new());
+            for (secret, with_b64) in &self.secrets {
+                forms.add(secret, self.extra_encodings);
+                if *with_b64 && secret.len() <= LARGE_SECRET_BYTES {
+                    forms.add(&py::b64(secret), self.extra_encodings);
+                }
+            }
+            forms.0
+        })
     }
 
     /// Registers the tokens and grant material of an integration context: every string under a
@@ -244,7 +230,7 @@ impl Masker {
 
     /// Whether nothing is registered (masking would change nothing).
     pub fn is_empty(&self) -> bool {
-        self.replace.is_empty()
+        self.secrets.is_empty()
     }
 
     /// The text with every registered form replaced by [`MASK`], in registration order.
@@ -254,14 +240,10 @@ impl Masker {
 
     /// Like [`Masker::mask`], but `None` when masking leaves the text as it is.
     pub fn masked(&self, text: &str) -> Option<String> {
-        let mut out: Option<String> = None;
-        for form in &self.replace {
-            let current = out.as_deref().unwrap_or(text);
-            if current.contains(form.as_str()) {
-                out = Some(current.replace(form.as_str(), MASK));
-            }
+        if self.secrets.is_empty() {
+            return None;
         }
-        out.filter(|masked| masked != text)
+        masked_with(self.forms(), text)
     }
 
     /// Masks the text fields (`Contents`, `HumanReadable`) of an entry in place.
@@ -273,6 +255,64 @@ impl Masker {
                 *s = masked;
             }
         }
+    }
+}
+
+/// `text` with every form replaced by [`MASK`] in order; `None` when nothing changes.
+fn masked_with(forms: &[String], text: &str) -> Option<String> {
+    let mut out: Option<String> = None;
+    for form in forms {
+        let current = out.as_deref().unwrap_or(text);
+        if current.contains(form.as_str()) {
+            out = Some(current.replace(form.as_str(), MASK));
+        }
+    }
+    out.filter(|masked| masked != text)
+}
+
+/// The forms of the secrets registered so far, in replacement order.
+struct Forms(Vec<String>);
+
+impl Forms {
+    fn mask(&self, text: &str) -> String {
+        masked_with(&self.0, text).unwrap_or_else(|| text.to_owned())
+    }
+
+    /// Adds the forms of one secret (see [`Masker::add`]): each is taken from the secret as
+    /// masked by the forms before it.
+    fn add(&mut self, secret: &str, extra_encodings: bool) {
+        let a = self.mask(secret);
+        if a == MASK {
+            return;
+        }
+        if secret.len() > LARGE_SECRET_BYTES {
+            let mut forms = vec![json_inside(&a, true), a];
+            forms.push(self.mask(&json_inside(secret, false)));
+            forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+            forms.dedup();
+            self.0.extend(forms.into_iter().filter(|form| is_maskable(form) && form != MASK));
+            return;
+        }
+        let escaped = a.replace('\r', "\\r").replace('\n', "\\n").replace('\t', "\\t");
+        let unescaped = a.replace("\\r", "\r").replace("\\n", "\n").replace("\\t", "\t");
+        let mut forms = vec![escaped, unescaped, json_inside(&a, true), py::quote_plus(&a)];
+        if extra_encodings {
+            let extra = [
+                json_inside(secret, false),
+                percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC).to_string(),
+                py::quote_plus(secret),
+                py::b64(secret),
+            ];
+            forms.extend(extra.iter().map(|form| self.mask(form)));
+            forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+        }
+        let mut kept: Vec<String> = Vec::with_capacity(forms.len());
+        for form in forms {
+            if is_maskable(&form) && form != MASK && !kept.contains(&form) {
+                kept.push(form);
+            }
+        }
+        self.0.extend(kept);
     }
 }
 
@@ -373,14 +413,14 @@ mod tests {
         let big = "x/".repeat(LARGE_SECRET_BYTES);
         let mut m = Masker::with_extra_encodings();
         m.add(&big);
-        let forms: usize = m.replace.iter().map(String::len).sum();
+        let forms: usize = m.forms().iter().map(String::len).sum();
         assert!(forms <= 2 * big.len(), "{forms} bytes of forms for a {} byte secret", big.len());
         assert_eq!(m.mask(&format!("a {big} b")), "a <XX_REPLACED> b");
         let mut once = Masker::with_extra_encodings();
         once.add("Tr0ub4dor&3");
-        let count = once.replace.len();
+        let count = once.forms().len();
         once.add("Tr0ub4dor&3");
-        assert_eq!(once.replace.len(), count);
+        assert_eq!(once.forms().len(), count);
     }
 
     #[test]

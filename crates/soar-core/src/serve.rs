@@ -278,3 +278,23 @@ pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The budget is whole MiB from 1; a number too large for the machine saturates (it then
+    /// admits everything) instead of wrapping to a tiny budget.
+    #[test]
+    fn budgets_parse_and_saturate() {
+        assert_eq!(parse_budget_mib("64"), Ok(64 * 1024 * 1024));
+        assert_eq!(parse_budget_mib(" 1 "), Ok(1024 * 1024));
+        assert_eq!(parse_budget_mib("18446744073709551615"), Ok(usize::MAX));
+        assert_eq!(parse_budget_mib("99999999999999999999999999"), Ok(usize::MAX));
+        for bad in ["0", "", "-5", "1.5", "1e3", "lots"] {
+            let e = parse_budget_mib(bad).unwrap_err();
+            assert!(e.contains(MEMORY_BUDGET_ENV) && e.contains("using the default"), "{bad}: {e}");
+        }
+        assert_eq!(budget::units(usize::MAX), u32::MAX);
+    }
+}
