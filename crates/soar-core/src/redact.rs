@@ -178,19 +178,29 @@ impl Masker {
     pub fn add_params_json(&mut self, params: &Object) {
         for (k, v) in params {
             match v {
-                Value::Object(inner) => {
-                    self.add_params_json(inner);
-                    let id = inner.get("identifier").filter(|v| py::truthy(v));
-                    let pw = inner.get("password").filter(|v| py::truthy(v));
-                    if let (Some(id), Some(pw)) = (id, pw)
-                        && is_maskable(&py::str_of(pw))
-                    {
-                        self.add(&py::b64(&format!("{}:{}", py::str_of(id), py::str_of(pw))));
-                    }
-                }
+                Value::Object(inner) => self.add_params_object(inner),
                 Value::String(s) if is_secret_name(k) => self.add_with_b64(s),
                 _ => {}
             }
+        }
+    }
+
+    /// A dict inside params: searched like params, and `identifier:password` in base64 when it
+    /// is a credentials object.
+    fn add_params_object(&mut self, inner: &Object) {
+        self.add_params_json(inner);
+        let id = inner.get("identifier").filter(|v| py::truthy(v));
+        let pw = inner.get("password").filter(|v| py::truthy(v));
+        if let (Some(id), Some(pw)) = (id, pw) {
+            self.add_credentials(&py::str_of(id), &py::str_of(pw));
+        }
+    }
+
+    /// The base64 of `identifier:password` (a Basic authorization header), when the password
+    /// is long enough to be masked.
+    fn add_credentials(&mut self, identifier: &str, password: &str) {
+        if is_maskable(password) {
+            self.add(&py::b64(&format!("{identifier}:{password}")));
         }
     }
 
@@ -205,27 +215,23 @@ impl Masker {
     /// Registers an instance's params as [`Masker::from_params`] does: declared secrets whatever
     /// their name, and the reference's name rule for the rest.
     pub fn add_params(&mut self, params: &Params) {
-        let m = self;
-        let mut plain = Object::new();
+        // The reference's rule read straight from the typed params, without copying them into
+        // a JSON object first (a param may be large).
         for (k, v) in &params.0 {
             match v {
-                ParamValue::Str(s) => {
-                    plain.insert(k.clone(), Value::String(s.clone()));
-                }
-                ParamValue::Secret(s) => m.add_with_b64(s.expose()),
+                ParamValue::Str(s) if is_secret_name(k) => self.add_with_b64(s),
+                ParamValue::Secret(s) => self.add_with_b64(s.expose()),
                 ParamValue::Credentials(c) => {
-                    let mut cred = Object::new();
-                    cred.insert("identifier".into(), Value::String(c.identifier.clone()));
-                    cred.insert("password".into(), Value::String(c.password.expose().to_owned()));
-                    plain.insert(k.clone(), Value::Object(cred));
+                    let password = c.password.expose();
+                    self.add_with_b64(password);
+                    if !c.identifier.is_empty() && !password.is_empty() {
+                        self.add_credentials(&c.identifier, password);
+                    }
                 }
-                ParamValue::Other(Value::Object(o)) => {
-                    plain.insert(k.clone(), Value::Object(o.clone()));
-                }
+                ParamValue::Other(Value::Object(o)) => self.add_params_object(o),
                 _ => {}
             }
         }
-        m.add_params_json(&plain);
     }
 
     /// Whether nothing is registered (masking would change nothing).
