@@ -97,7 +97,7 @@ type Share = Option<OwnedSemaphorePermit>;
 
 enum Ordered {
     Run(soar_protocol::Request, Share),
-    Answer(Response),
+    Answer(Response, Share),
 }
 
 /// Answers every request line of `input` on `output` until end of input. Must run inside a
@@ -146,9 +146,10 @@ async fn read_requests<R: AsyncBufRead + Unpin>(
                 warn!("reading requests failed, ending the session: {e}");
                 break;
             }
-            Ok(Line::TooLong) => {
-                Ordered::Answer(error_response(Error::RequestTooLarge { limit: config.max_request_bytes }))
-            }
+            Ok(Line::TooLong) => Ordered::Answer(
+                error_response(Error::RequestTooLarge { limit: config.max_request_bytes }),
+                None,
+            ),
             Ok(Line::Complete) if line.iter().all(u8::is_ascii_whitespace) => continue,
             Ok(Line::Complete) => {
                 let weight = budget::estimate(&line);
@@ -174,13 +175,14 @@ async fn read_requests<R: AsyncBufRead + Unpin>(
                         continue;
                     }
                     Ok(request) => Ordered::Run(request, share),
+                    // A refused request keeps its share until answered: its echoed `id` may be large.
                     Err(response) if response.id.is_some() => {
-                        if out_tx.send((*response, None)).await.is_err() {
+                        if out_tx.send((*response, share)).await.is_err() {
                             break;
                         }
                         continue;
                     }
-                    Err(response) => Ordered::Answer(*response),
+                    Err(response) => Ordered::Answer(*response, share),
                 }
             }
         };
@@ -199,7 +201,7 @@ async fn run_ordered(
     while let Some(job) = rx.recv().await {
         let answer = match job {
             Ordered::Run(request, share) => (dispatcher.handle(request).await, share),
-            Ordered::Answer(response) => (response, None),
+            Ordered::Answer(response, share) => (response, share),
         };
         if out_tx.send(answer).await.is_err() {
             break;
