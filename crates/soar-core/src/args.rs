@@ -297,6 +297,32 @@ mod tests {
         );
     }
 
+    /// Request values beyond every range are errors that say so, never a panic or a wrapped
+    /// value.
+    #[test]
+    fn huge_numbers_are_errors_not_overflows() {
+        let too_large =
+            arg_to_number(Some(&json!("99999999999999999999")), Some("limit"), false).unwrap_err();
+        assert_eq!(
+            too_large.to_string(),
+            "The number 99999999999999999999 is too large; use a value between -2^63 and 2^63-1"
+        );
+        for v in [json!("9".repeat(60)), json!("1e300"), json!(u64::MAX), json!(1e300)] {
+            let got = arg_to_number(Some(&v), Some("limit"), false);
+            assert!(got.is_err(), "{v}: {got:?}");
+        }
+        let clock = FixedClock::at_epoch(1_705_312_800);
+        for (v, want) in [
+            (json!("9".repeat(400)), "cannot convert float infinity to integer"),
+            (json!(1e300), "year "),
+            (json!("1e300 years ago"), "Invalid date: \"since\"=\"1e300 years ago\""),
+            (json!("in 9223372036854775807 months"), "Invalid date"),
+        ] {
+            let e = arg_to_datetime(Some(&v), Some("since"), true, false, &clock).unwrap_err().to_string();
+            assert!(e.starts_with(want), "{v}: {e}");
+        }
+    }
+
     #[test]
     fn booleans_and_params() {
         assert!(arg_to_bool(&json!("YES")).unwrap());

@@ -2,9 +2,10 @@
 
 use async_trait::async_trait;
 use serde_json::Value;
-use soar_protocol::{AuthFlow, Entry, Object, Params, Secret};
+use soar_protocol::{AuthFlow, Entry, Object, ParamValue, Params, Secret};
 
 use crate::Error;
+use crate::redact::is_secret_name;
 use soar_protocol::IntegrationContext;
 
 /// An integration: a prefix, the auth flows it supports, its params and its commands.
@@ -63,8 +64,10 @@ pub trait Command: Send + Sync {
 
 /// What a command receives.
 ///
-/// Its `Debug` output is safe to log: params hold secrets as [`Secret`]s, and the values of the
-/// arguments named in `secret_args` are printed as `<redacted>`.
+/// Its `Debug` output is safe to log: params hold secrets as [`Secret`]s, params and arguments
+/// whose name the reference's rule calls secret (`api_key`, `*password*`, `*token*`, ... even
+/// when not declared secret) and the arguments named in `secret_args` are printed as
+/// `<redacted>`, and the integration context shows its keys only.
 #[derive(Default)]
 pub struct CommandContext {
     /// The command name as requested.
@@ -99,15 +102,24 @@ impl CommandContext {
         }
     }
 
-    /// The arguments with the values of secret ones replaced by `<redacted>`, for logs.
+    /// The arguments for logs: the values of secret ones, and of those whose name the
+    /// reference's rule calls secret, replaced by `<redacted>`.
     pub fn redacted_args(&self) -> Object {
         let mut args = self.args.clone();
-        for name in &self.secret_args {
-            if let Some(v) = args.get_mut(name) {
-                *v = Value::String("<redacted>".to_owned());
+        for (name, v) in args.iter_mut() {
+            if self.secret_args.contains(name) || is_secret_name(name) {
+                *v = Value::String(REDACTED.to_owned());
+            } else {
+                redact_by_name(v);
             }
         }
         args
+    }
+
+    /// The params for logs: declared secrets stay [`Secret`]s, and string values whose name the
+    /// reference's rule calls secret (at any depth) are replaced by `<redacted>`.
+    pub fn redacted_params(&self) -> Params {
+        redacted_params(&self.params)
     }
 }
 
@@ -116,12 +128,53 @@ impl std::fmt::Debug for CommandContext {
         f.debug_struct("CommandContext")
             .field("command", &self.command)
             .field("args", &self.redacted_args())
-            .field("params", &self.params)
+            .field("params", &self.redacted_params())
             .field("integration_context", &self.integration_context)
             .field("last_run", &self.last_run)
             .field("instance", &self.instance)
             .field("secret_args", &self.secret_args)
             .finish()
+    }
+}
+
+const REDACTED: &str = "<redacted>";
+
+/// `params` with the values the reference's name rule calls secret wrapped as [`Secret`]s
+/// (strings) or redacted inside objects, so that `Debug` prints none of them.
+pub(crate) fn redacted_params(params: &Params) -> Params {
+    let mut out = params.clone();
+    for (name, value) in out.0.iter_mut() {
+        match value {
+            ParamValue::Str(s) if is_secret_name(name) => {
+                *value = ParamValue::Secret(Secret::new(std::mem::take(s)))
+            }
+            ParamValue::Other(v) => {
+                if is_secret_name(name) && v.is_string() {
+                    *v = Value::String(REDACTED.to_owned());
+                } else {
+                    redact_by_name(v);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Replaces, inside `value`, every string under a key the reference's name rule calls secret.
+fn redact_by_name(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if is_secret_name(k) && !v.is_object() && !v.is_array() {
+                    *v = Value::String(REDACTED.to_owned());
+                } else {
+                    redact_by_name(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_by_name),
+        _ => {}
     }
 }
 
@@ -218,6 +271,37 @@ impl ParamSpec {
             hidden: false,
             checkbox: false,
             help: "",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// Params and args whose name the reference's rule calls secret are redacted by `Debug`
+    /// even when nothing declared them secret; other values stay readable.
+    #[test]
+    fn debug_redacts_params_and_args_by_name() {
+        let params: Params = serde_json::from_value(json!({
+            "url": "https://h",
+            "legacy_api_key": "p-canary-1",
+            "admin_password": "p-canary-2",
+            "proxy": {"client_secret": "p-canary-3", "host": "proxy-host"},
+        }))
+        .unwrap_or_default();
+        let args = match json!({"webhook_token": "a-canary-4", "user": "bob", "nested": [{"password": "a-canary-5"}]})
+        {
+            Value::Object(args) => args,
+            _ => Object::new(),
+        };
+        let ctx = CommandContext::new("x-cmd", args, params);
+        let debug = format!("{ctx:?}");
+        assert!(!debug.contains("canary"), "{debug}");
+        for shown in ["bob", "https://h", "proxy-host", "legacy_api_key", "webhook_token"] {
+            assert!(debug.contains(shown), "{shown} in {debug}");
         }
     }
 }

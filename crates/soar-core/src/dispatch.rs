@@ -9,7 +9,10 @@
 //! 4. build the response: the entries (an error becomes one Type 4 entry), `last_run`,
 //!    `incidents`, the integration context when the command changed it (even when it then
 //!    failed, so a refreshed token is kept), and the request's `id` and `context_version`;
-//! 5. mask the request's secret values in every error entry.
+//! 5. mask the request's secret values in every error entry: secret params and args, params
+//!    secret by the reference's name rule, and the tokens of the integration context, both the
+//!    one the request brought and the one the command returns (see `redact`). The same maskers
+//!    mask the log output while the request runs (see `logs`).
 //!
 //! Parsing bytes ([`Dispatcher::parse`]) is separate so that serve mode can route a request by
 //! its `id` before running it.
@@ -17,12 +20,16 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::task::Poll;
 
+use serde::de::IgnoredAny;
 use serde_json::Value;
-use soar_protocol::{AuthFlow, Manifest, Request, Response};
+use serde_json::value::RawValue;
+use soar_protocol::{AuthFlow, Entry, Manifest, Request, Response};
 use tracing::{Instrument, debug, debug_span, trace};
 
+use crate::budget::Weight;
 use crate::redact::Masker;
 use crate::registry::Registry;
 use crate::validate::{check_args, check_params};
@@ -77,13 +84,34 @@ impl Dispatcher {
 
     /// Parses one request. On failure the error response already carries the request's `id`
     /// when one could be read.
+    ///
+    /// A request whose parsed form would exceed the density cap (see `budget`) is refused
+    /// before it is parsed.
     pub fn parse(&self, input: &[u8]) -> Result<Request, Box<Response>> {
+        self.parse_weighed(input, crate::budget::estimate(input))
+    }
+
+    /// [`Dispatcher::parse`] with the weight already estimated (serve mode weighs first).
+    pub(crate) fn parse_weighed(&self, input: &[u8], weight: Weight) -> Result<Request, Box<Response>> {
+        let fail = |e: Error, id: Option<Value>| Box::new(Response { id, ..error_response(e) });
+        if weight.too_dense() {
+            return Err(fail(
+                Error::InvalidRequest(format!(
+                    "The request is too dense to parse: its {} bytes would take about {} MiB in memory, more than {} times its size. Send large lists as text (for example comma-separated) or in several calls.",
+                    weight.bytes,
+                    weight.parsed / (1024 * 1024),
+                    crate::budget::MAX_EXPANSION
+                )),
+                probe(input).ok().and_then(|p| p.small_id()),
+            ));
+        }
         // Fast path: a well-formed request parses straight into the type.
         if let Ok(request) = serde_json::from_slice::<Request>(input) {
             return Ok(request);
         }
-        // Slow path, for a message that names what is wrong and the request's id.
-        let fail = |e: Error, id: Option<Value>| Box::new(Response { id, ..error_response(e) });
+        // Slow path, for a message that names what is wrong and the request's id. It parses
+        // no tree of the request: the bytes are checked, probed for `id` and `command`, and
+        // deserialized again with the path of the failing field recorded.
         if input.iter().all(u8::is_ascii_whitespace) {
             return Err(fail(
                 Error::InvalidRequest(
@@ -93,25 +121,28 @@ impl Dispatcher {
                 None,
             ));
         }
-        let value: Value = serde_json::from_slice(input).map_err(|e| {
-            fail(
+        if let Err(e) = serde_json::from_slice::<IgnoredAny>(input) {
+            return Err(fail(
                 Error::InvalidRequest(format!(
                     "The request is not valid JSON ({e}). Send one JSON object such as {{\"command\": \"test-module\", \"args\": {{}}}}."
                 )),
                 None,
-            )
-        })?;
-        let Value::Object(object) = &value else {
-            return Err(fail(
-                Error::InvalidRequest(format!(
-                    "The request must be a JSON object with a \"command\" field, not {}.",
-                    kind(&value)
-                )),
-                None,
             ));
+        }
+        let probe = match probe(input) {
+            Ok(probe) => probe,
+            Err(_) => {
+                return Err(fail(
+                    Error::InvalidRequest(format!(
+                        "The request must be a JSON object with a \"command\" field, not {}.",
+                        kind(input)
+                    )),
+                    None,
+                ));
+            }
         };
-        let id = object.get("id").filter(|v| !v.is_null()).cloned();
-        if !object.contains_key("command") {
+        let id = probe.id();
+        if !probe.has_command {
             let names: Vec<&str> = self.registry.names().collect();
             return Err(fail(
                 Error::InvalidRequest(format!(
@@ -121,7 +152,8 @@ impl Dispatcher {
                 id,
             ));
         }
-        serde_path_to_error::deserialize::<_, Request>(value.clone()).map_err(|e| {
+        let mut de = serde_json::Deserializer::from_slice(input);
+        serde_path_to_error::deserialize::<_, Request>(&mut de).map_err(|e| {
             let path = e.path().to_string();
             let message = if path == "." {
                 format!("The request does not have the expected shape: {}.", e.inner())
@@ -187,18 +219,21 @@ impl Dispatcher {
             return response;
         };
         let mut masker = Masker::with_extra_encodings();
-        let prepared = check_params(&self.params, &mut params, &mut masker).and_then(|()| {
-            // The reference's name rule too (`api_key`, `password`, ...), for params an
-            // integration forgot to declare secret.
-            masker.add_params(&params);
-            check_args(&command, &registered.args, args, &mut masker)
-        });
+        let params_checked = check_params(&self.params, &mut params, &mut masker);
+        // The reference's name rule too (`api_key`, `password`, ...), for params an integration
+        // forgot to declare secret; and the context's tokens, which a server may echo.
+        masker.add_params(&params);
+        masker.add_context(&integration_context);
+        let prepared =
+            params_checked.and_then(|()| check_args(&command, &registered.args, args, &mut masker));
+        let masker = Arc::new(masker);
+        let _logs = crate::logs::register(masker.clone());
         let args = match prepared {
             Ok(args) => args,
             Err(e) => {
                 debug!("request refused: invalid input");
                 response.entries = vec![e.to_entry()];
-                mask_errors(&masker, &mut response);
+                mask_errors(&[&masker], &mut response);
                 return response;
             }
         };
@@ -229,10 +264,16 @@ impl Dispatcher {
                 response.entries = vec![Error::Panicked { command: ctx.command.clone(), message }.to_entry()];
             }
         }
+        // Tokens the command obtained (a refresh before the failing call) are masked too.
+        let mut returned = Masker::with_extra_encodings();
         if ctx.integration_context.changed() {
-            response.integration_context = Some(ctx.integration_context.into_data());
+            let data = ctx.integration_context.into_data();
+            if response.entries.iter().any(Entry::is_error) {
+                returned.add_context(&data);
+            }
+            response.integration_context = Some(data);
         }
-        mask_errors(&masker, &mut response);
+        mask_errors(&[&masker, &returned], &mut response);
         response
     }
 }
@@ -242,12 +283,11 @@ pub(crate) fn error_response(e: Error) -> Response {
     Response { entries: vec![e.to_entry()], ..Response::default() }
 }
 
-fn mask_errors(masker: &Masker, response: &mut Response) {
-    if masker.is_empty() {
-        return;
-    }
-    for entry in response.entries.iter_mut().filter(|e| e.is_error()) {
-        masker.mask_entry(entry);
+fn mask_errors(maskers: &[&Masker], response: &mut Response) {
+    for masker in maskers.iter().filter(|m| !m.is_empty()) {
+        for entry in response.entries.iter_mut().filter(|e| e.is_error()) {
+            masker.mask_entry(entry);
+        }
     }
 }
 
@@ -275,13 +315,70 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// What a valid JSON text is, from its first byte.
+fn kind(input: &[u8]) -> &'static str {
+    match input.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'n') => "null",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'"') => "a string",
+        Some(b'[') => "an array",
+        Some(b'{') => "an object",
+        _ => "a number",
     }
+}
+
+/// The top-level `id` (kept raw) and whether `command` is present, read without building the
+/// rest of the request.
+struct Probe {
+    id: Option<Box<RawValue>>,
+    has_command: bool,
+}
+
+/// The largest `id` echoed in the answer to a request refused as too dense.
+const MAX_PROBED_ID: usize = 64 * 1024;
+
+impl Probe {
+    fn id(&self) -> Option<Value> {
+        let raw = self.id.as_ref()?;
+        serde_json::from_str::<Value>(raw.get()).ok().filter(|v| !v.is_null())
+    }
+
+    /// The id, unless its text is over [`MAX_PROBED_ID`] (its parsed form is not bounded).
+    fn small_id(&self) -> Option<Value> {
+        self.id.as_ref().filter(|raw| raw.get().len() <= MAX_PROBED_ID).and(self.id())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Probe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Probe;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Probe, A::Error> {
+                let mut probe = Probe { id: None, has_command: false };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        // The last `id` wins, as it does when parsing the request.
+                        "id" => probe.id = Some(map.next_value()?),
+                        "command" => {
+                            probe.has_command = true;
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(probe)
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+fn probe(input: &[u8]) -> serde_json::Result<Probe> {
+    serde_json::from_slice(input)
 }

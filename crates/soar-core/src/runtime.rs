@@ -2,7 +2,8 @@
 //!
 //! `soar_core::run(MyIntegration)` is all an integration's `main` does. It:
 //! - sets up `tracing` to standard error, filtered by `RUST_LOG` (default `warn`; an invalid
-//!   value falls back to `warn` with a warning);
+//!   value falls back to `warn` with a warning), every line masked with the secrets of the
+//!   requests in flight (see `logs`);
 //! - installs a panic hook that logs where a panic happened but not its message (the message
 //!   may quote a secret; it reaches the person masked, in the error entry);
 //! - reads the integration's declarations once ([`Dispatcher::new`]);
@@ -90,10 +91,13 @@ pub fn run(integration: impl Integration) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            let config = ServeConfig::from_env().unwrap_or_else(|e| {
+                warn!("{e}");
+                ServeConfig::default()
+            });
             let dispatcher = Arc::new(dispatcher);
             let input = tokio::io::BufReader::with_capacity(64 * 1024, tokio::io::stdin());
-            let result =
-                runtime.block_on(serve(dispatcher, input, tokio::io::stdout(), ServeConfig::default()));
+            let result = runtime.block_on(serve(dispatcher, input, tokio::io::stdout(), config));
             runtime.shutdown_background();
             exit_code(result)
         }
@@ -195,7 +199,7 @@ fn init_tracing() {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::logs::MaskingStderr)
         .with_ansi(false)
         .try_init();
     if let Some(e) = bad {

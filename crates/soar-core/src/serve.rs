@@ -15,6 +15,11 @@
 //! - A line that is not a valid request still gets one response: with its `id` when the line
 //!   was JSON with an `id`, else as an id-less response in the ordered stream. A line over 16 MiB
 //!   is skipped without being held in memory and answered with an id-less error.
+//! - Memory: each line is weighed before it is parsed (its bytes plus the estimated size of its
+//!   parsed form, see [`crate::budget`]) and admitted only while the weights in flight stay
+//!   within [`ServeConfig::memory_budget`] (default 512 MiB, `SOAR_SERVE_MEMORY_BUDGET_MIB`); a
+//!   request stays in flight until its response is written. A request heavier than the whole
+//!   budget runs alone. Reading pauses while a request waits, for both kinds of request.
 //! - The registry is built once, so what commands hold (HTTP pools, token caches, counters) stays
 //!   warm across requests.
 //! - The only fatal error is failing to write the output; reading errors end the session like
@@ -24,10 +29,11 @@ use std::sync::Arc;
 
 use soar_protocol::Response;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tracing::{debug, warn};
 
 use crate::Error;
+use crate::budget::{self, DEFAULT_BUDGET};
 use crate::dispatch::{Dispatcher, MAX_REQUEST_BYTES, error_response};
 
 /// Serve-mode limits.
@@ -37,17 +43,61 @@ pub struct ServeConfig {
     pub max_in_flight: usize,
     /// The longest request line read, in bytes.
     pub max_request_bytes: usize,
+    /// The request weight (bytes plus estimated parsed form, see [`crate::budget`]) allowed in
+    /// flight at once, in bytes.
+    pub memory_budget: usize,
 }
+
+/// The environment variable that sets [`ServeConfig::memory_budget`], in MiB.
+pub const MEMORY_BUDGET_ENV: &str = "SOAR_SERVE_MEMORY_BUDGET_MIB";
 
 impl Default for ServeConfig {
     fn default() -> Self {
-        ServeConfig { max_in_flight: 256, max_request_bytes: MAX_REQUEST_BYTES }
+        ServeConfig {
+            max_in_flight: 256,
+            max_request_bytes: MAX_REQUEST_BYTES,
+            memory_budget: DEFAULT_BUDGET,
+        }
     }
 }
 
+impl ServeConfig {
+    /// The defaults, with the memory budget from [`MEMORY_BUDGET_ENV`] when it is set.
+    pub fn from_env() -> Result<Self, String> {
+        let mut config = ServeConfig::default();
+        if let Ok(text) = std::env::var(MEMORY_BUDGET_ENV) {
+            config.memory_budget = parse_budget_mib(&text)?;
+        }
+        Ok(config)
+    }
+}
+
+/// A budget in MiB: a whole number from 1; a larger one than the machine can address is
+/// saturated (it then admits everything, as a budget that large would).
+pub(crate) fn parse_budget_mib(text: &str) -> Result<usize, String> {
+    let trimmed = text.trim();
+    let invalid = || {
+        format!(
+            "{MEMORY_BUDGET_ENV}={text:?} is not a whole number of MiB from 1 (e.g. 512); using the default"
+        )
+    };
+    if trimmed.is_empty() || !trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    // Digits only: a parse failure is an overflow, which saturates.
+    let mib = trimmed.parse::<u64>().unwrap_or(u64::MAX);
+    if mib == 0 {
+        return Err(invalid());
+    }
+    Ok(usize::try_from(mib).unwrap_or(usize::MAX).saturating_mul(1024 * 1024))
+}
+
+/// A request's share of the memory budget, released when its response is written.
+type Share = Option<OwnedSemaphorePermit>;
+
 enum Ordered {
-    Run(soar_protocol::Request),
-    Answer(Response),
+    Run(soar_protocol::Request, Share),
+    Answer(Response, Share),
 }
 
 /// Answers every request line of `input` on `output` until end of input. Must run inside a
@@ -62,7 +112,7 @@ where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let (out_tx, out_rx) = mpsc::channel::<Response>(1024);
+    let (out_tx, out_rx) = mpsc::channel::<(Response, Share)>(1024);
     let (ordered_tx, ordered_rx) = mpsc::channel::<Ordered>(1024);
     tokio::spawn(run_ordered(dispatcher.clone(), ordered_rx, out_tx.clone()));
 
@@ -81,10 +131,13 @@ async fn read_requests<R: AsyncBufRead + Unpin>(
     dispatcher: Arc<Dispatcher>,
     mut input: R,
     config: ServeConfig,
-    out_tx: mpsc::Sender<Response>,
+    out_tx: mpsc::Sender<(Response, Share)>,
     ordered_tx: mpsc::Sender<Ordered>,
 ) {
     let permits = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
+    let budget_units =
+        budget::units(config.memory_budget).min(u32::try_from(Semaphore::MAX_PERMITS).unwrap_or(u32::MAX));
+    let memory = Arc::new(Semaphore::new(budget_units as usize));
     let mut line = Vec::new();
     loop {
         let job = match read_line(&mut input, &mut line, config.max_request_bytes).await {
@@ -93,31 +146,45 @@ async fn read_requests<R: AsyncBufRead + Unpin>(
                 warn!("reading requests failed, ending the session: {e}");
                 break;
             }
-            Ok(Line::TooLong) => {
-                Ordered::Answer(error_response(Error::RequestTooLarge { limit: config.max_request_bytes }))
-            }
+            Ok(Line::TooLong) => Ordered::Answer(
+                error_response(Error::RequestTooLarge { limit: config.max_request_bytes }),
+                None,
+            ),
             Ok(Line::Complete) if line.iter().all(u8::is_ascii_whitespace) => continue,
-            Ok(Line::Complete) => match dispatcher.parse(&line) {
-                Ok(request) if request.id.is_some() => {
-                    let Ok(permit) = permits.clone().acquire_owned().await else { break };
-                    let (dispatcher, out_tx) = (dispatcher.clone(), out_tx.clone());
-                    tokio::spawn(async move {
-                        let response = dispatcher.handle(request).await;
-                        drop(permit);
-                        // A send fails only when the writer has stopped; the session is ending.
-                        let _ = out_tx.send(response).await;
-                    });
-                    continue;
-                }
-                Ok(request) => Ordered::Run(request),
-                Err(response) if response.id.is_some() => {
-                    if out_tx.send(*response).await.is_err() {
-                        break;
+            Ok(Line::Complete) => {
+                let weight = budget::estimate(&line);
+                // Admitted only while the weights in flight fit the budget; heavier than the
+                // whole budget: alone.
+                let share = if weight.too_dense() {
+                    None
+                } else {
+                    let units = budget::units(weight.total()).min(budget_units);
+                    let Ok(share) = memory.clone().acquire_many_owned(units).await else { break };
+                    Some(share)
+                };
+                match dispatcher.parse_weighed(&line, weight) {
+                    Ok(request) if request.id.is_some() => {
+                        let Ok(permit) = permits.clone().acquire_owned().await else { break };
+                        let (dispatcher, out_tx) = (dispatcher.clone(), out_tx.clone());
+                        tokio::spawn(async move {
+                            let response = dispatcher.handle(request).await;
+                            drop(permit);
+                            // A send fails only when the writer has stopped; the session is ending.
+                            let _ = out_tx.send((response, share)).await;
+                        });
+                        continue;
                     }
-                    continue;
+                    Ok(request) => Ordered::Run(request, share),
+                    // A refused request keeps its share until answered: its echoed `id` may be large.
+                    Err(response) if response.id.is_some() => {
+                        if out_tx.send((*response, share)).await.is_err() {
+                            break;
+                        }
+                        continue;
+                    }
+                    Err(response) => Ordered::Answer(*response, share),
                 }
-                Err(response) => Ordered::Answer(*response),
-            },
+            }
         };
         if ordered_tx.send(job).await.is_err() {
             break;
@@ -129,29 +196,36 @@ async fn read_requests<R: AsyncBufRead + Unpin>(
 async fn run_ordered(
     dispatcher: Arc<Dispatcher>,
     mut rx: mpsc::Receiver<Ordered>,
-    out_tx: mpsc::Sender<Response>,
+    out_tx: mpsc::Sender<(Response, Share)>,
 ) {
     while let Some(job) = rx.recv().await {
-        let response = match job {
-            Ordered::Run(request) => dispatcher.handle(request).await,
-            Ordered::Answer(response) => response,
+        let answer = match job {
+            Ordered::Run(request, share) => (dispatcher.handle(request).await, share),
+            Ordered::Answer(response, share) => (response, share),
         };
-        if out_tx.send(response).await.is_err() {
+        if out_tx.send(answer).await.is_err() {
             break;
         }
     }
 }
 
 async fn write_responses<W: AsyncWrite + Unpin>(
-    mut rx: mpsc::Receiver<Response>,
+    mut rx: mpsc::Receiver<(Response, Share)>,
     mut output: W,
 ) -> std::io::Result<()> {
     let mut buf = Vec::with_capacity(4096);
-    while let Some(response) = rx.recv().await {
+    while let Some((response, share)) = rx.recv().await {
         buf.clear();
         serde_json::to_writer(&mut buf, &response)?;
+        drop(response);
         buf.push(b'\n');
         output.write_all(&buf).await?;
+        // The request leaves the budget once its answer is written; a large answer's buffer
+        // is not kept for the next one.
+        drop(share);
+        if buf.capacity() > 1024 * 1024 {
+            buf = Vec::with_capacity(4096);
+        }
         // Flush when nothing else is waiting, so a burst is written in one go.
         if rx.is_empty() {
             output.flush().await?;
@@ -204,5 +278,25 @@ pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(
             }
             return Ok(if too_long { Line::TooLong } else { Line::Complete });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The budget is whole MiB from 1; a number too large for the machine saturates (it then
+    /// admits everything) instead of wrapping to a tiny budget.
+    #[test]
+    fn budgets_parse_and_saturate() {
+        assert_eq!(parse_budget_mib("64"), Ok(64 * 1024 * 1024));
+        assert_eq!(parse_budget_mib(" 1 "), Ok(1024 * 1024));
+        assert_eq!(parse_budget_mib("18446744073709551615"), Ok(usize::MAX));
+        assert_eq!(parse_budget_mib("99999999999999999999999999"), Ok(usize::MAX));
+        for bad in ["0", "", "-5", "1.5", "1e3", "lots"] {
+            let e = parse_budget_mib(bad).unwrap_err();
+            assert!(e.contains(MEMORY_BUDGET_ENV) && e.contains("using the default"), "{bad}: {e}");
+        }
+        assert_eq!(budget::units(usize::MAX), u32::MAX);
     }
 }

@@ -312,3 +312,89 @@ fn the_manifest_carries_the_yaml_texts_types_and_flags() {
     assert_eq!((plain.description.as_str(), plain.category.as_str()), ("", ""));
     assert!(!plain.script.ismappable && !plain.script.isremotesyncin && !plain.script.isremotesyncout);
 }
+
+/// A budget smaller than every request does not stall serve mode: each request runs alone, once
+/// nothing else is in flight, and every one is answered (ordered ones in order, ids by id).
+#[tokio::test]
+async fn serve_runs_requests_heavier_than_the_budget_one_at_a_time() {
+    let d = Arc::new(Dispatcher::new(&good()));
+    let mut input = String::new();
+    for i in 0..20 {
+        input.push_str(&format!("{{\"command\":\"t-echo\",\"id\":{i},\"args\":{{\"n\":\"{i}\"}}}}\n"));
+        input.push_str("{\"command\":\"t-count\"}\n");
+    }
+    let config = ServeConfig { memory_budget: 1, ..ServeConfig::default() };
+    let mut out = Vec::new();
+    soar_core::serve(d, input.as_bytes(), &mut out, config).await.unwrap();
+    let responses: Vec<Value> =
+        String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(responses.len(), 40);
+    let counts: Vec<&str> = responses
+        .iter()
+        .filter(|r| r.get("id").is_none())
+        .map(|r| r["entries"][0]["Contents"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        counts,
+        (1..=20).map(|i| i.to_string()).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    for i in 0..20 {
+        let r = responses.iter().find(|r| r["id"] == i).unwrap();
+        assert_eq!(r["entries"][0]["Contents"], json!(format!("{{\"n\":\"{i}\"}}")));
+    }
+}
+
+/// The diagnosis of a bad request no longer builds its tree, and says what it said before.
+#[tokio::test]
+async fn bad_requests_are_diagnosed_with_their_id() {
+    let d = Dispatcher::new(&good());
+    let cases: [(&[u8], Option<Value>, &str); 7] = [
+        (b"   ", None, "The request is empty."),
+        (
+            b"{\"command\":",
+            None,
+            "The request is not valid JSON (EOF while parsing a value at line 1 column 11).",
+        ),
+        (b"[1]", None, "The request must be a JSON object with a \"command\" field, not an array."),
+        (b"\"x\"", None, "The request must be a JSON object with a \"command\" field, not a string."),
+        (
+            b"{\"id\":\"a\",\"id\":\"b\",\"args\":{}}",
+            Some(json!("b")),
+            "The request has no \"command\" field.",
+        ),
+        (
+            b"{\"id\":null,\"command\":5}",
+            None,
+            "The request field `command` has the wrong type: invalid type: integer `5`",
+        ),
+        (
+            b"{\"id\":[1],\"command\":\"t-echo\",\"args\":[]}",
+            Some(json!([1])),
+            "The request field `args` has the wrong type",
+        ),
+    ];
+    for (input, id, want) in cases {
+        let r = d.handle_bytes(input).await;
+        assert_eq!(r.id, id, "{want}");
+        let text = r.entries[0].contents.as_str().unwrap();
+        assert!(text.starts_with(want), "{text}");
+    }
+}
+
+/// A request whose parsed form would be over 32 times its size (and over 1 MiB) is refused
+/// before parsing, with its id.
+#[tokio::test]
+async fn a_too_dense_request_is_refused_with_its_id() {
+    let d = Dispatcher::new(&good());
+    let input = format!(
+        "{{\"id\":\"dense\",\"command\":\"t-echo\",\"args\":{{\"n\":[{}0]}}}}",
+        "[0],".repeat(300_000)
+    );
+    let r = d.handle_bytes(input.as_bytes()).await;
+    assert_eq!(r.id, Some(json!("dense")));
+    let text = r.entries[0].contents.as_str().unwrap();
+    assert!(
+        text.starts_with("The request is too dense to parse: its 1200050 bytes would take about"),
+        "{text}"
+    );
+}

@@ -11,7 +11,15 @@
 //! - `soar-test-panic`: panics with a message that quotes the secret;
 //! - `soar-test-sleep` (arg `ms`): sleeps, then answers (serve-mode concurrency);
 //! - `soar-test-counter`: counts its calls in memory (warm state across serve requests);
+//! - `soar-test-hold` (args `ms`, `data`): holds its (large) `data` argument for `ms`
+//!   milliseconds, then answers with the number of items in it (the memory tests);
+//! - `soar-test-echo-context`: fails with a server-like message that quotes every value of
+//!   the integration context, after storing a fresh `access_token` when `refresh` is given
+//!   (the context tokens must be masked);
 //! - `test-module`: answers `ok`.
+//!
+//! With `SOAR_TEST_REPORT_PEAK_RSS` set, the binary writes its peak resident set (`VmHWM` of
+//! `/proc/self/status`) to standard error when it ends, for the memory tests.
 //!
 //! Tests live in `tests/it.rs` and spawn this binary as a real process.
 
@@ -64,6 +72,8 @@ impl Integration for TestIntegration {
             Box::new(Panic),
             Box::new(Sleep),
             Box::new(Counter(AtomicU64::new(0))),
+            Box::new(Hold),
+            Box::new(EchoContext),
         ]
     }
 }
@@ -250,8 +260,78 @@ impl Command for Counter {
     }
 }
 
+struct Hold;
+
+#[async_trait]
+impl Command for Hold {
+    fn name(&self) -> &str {
+        "soar-test-hold"
+    }
+    fn description(&self) -> &str {
+        "Holds its data argument for a while, then answers with its number of items."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        vec![
+            ArgSpec { name: "ms", description: "Milliseconds.", default: Some("0"), ..ArgSpec::default() },
+            ArgSpec { name: "data", description: "Anything, usually large.", ..ArgSpec::default() },
+        ]
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let ms: u64 = str_arg(ctx, "ms").parse().map_err(|_| Error::InvalidArg {
+            name: "ms".into(),
+            reason: "expected a whole number of milliseconds.".into(),
+        })?;
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        let items = match ctx.args.get("data") {
+            Some(Value::Array(items)) => items.len(),
+            Some(Value::String(s)) => s.len(),
+            _ => 0,
+        };
+        Ok(Entry::markdown(format!("held {items}")).into())
+    }
+}
+
+struct EchoContext;
+
+#[async_trait]
+impl Command for EchoContext {
+    fn name(&self) -> &str {
+        "soar-test-echo-context"
+    }
+    fn description(&self) -> &str {
+        "Fails like a server that echoes the tokens it was sent."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        vec![ArgSpec {
+            name: "refresh",
+            description: "A new access token to store first.",
+            ..ArgSpec::default()
+        }]
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        log_everything(ctx);
+        let fresh = str_arg(ctx, "refresh");
+        if !fresh.is_empty() {
+            ctx.integration_context.set("access_token", json!(fresh));
+        }
+        let echoed: Vec<String> = ctx.integration_context.data().values().map(Value::to_string).collect();
+        Err(Error::Command(format!(
+            "Error in API call [401] - Unauthorized\n{{\"sent\": [{}]}}",
+            echoed.join(", ")
+        )))
+    }
+}
+
 fn main() -> std::process::ExitCode {
-    soar_core::run(TestIntegration)
+    let code = soar_core::run(TestIntegration);
+    // The memory tests read the process's peak resident set once everything is done.
+    if std::env::var_os("SOAR_TEST_REPORT_PEAK_RSS").is_some() {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+            eprintln!("peak-rss {line}");
+        }
+    }
+    code
 }
 
 #[cfg(test)]

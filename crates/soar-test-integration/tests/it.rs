@@ -375,3 +375,234 @@ fn help_goes_to_stderr_and_exits_0() {
     assert!(out.stdout.is_empty());
     assert!(out.stderr.contains("--serve") && out.stderr.contains("--manifest"));
 }
+
+/// Context tokens are secrets: a server that echoes the access or refresh token it was sent
+/// (or one the command just obtained) does not put it in the error entry; other context values
+/// and the words around the tokens stay readable.
+#[test]
+fn context_tokens_are_masked_in_error_entries() {
+    let context = json!({
+        "access_token": "CTX-CANARY-access",
+        "current_refresh_token": "CTX-CANARY-refresh",
+        "https://vault.azure.net/.default_access_token": "CTX-CANARY-scoped",
+        "device_code": "CTX-CANARY-device",
+        "code_verifier": "CTX-CANARY-verifier",
+        "auth_code": "CTX-CANARY-code",
+        "valid_until": 1_700_000_000,
+    });
+    for mode in [&[][..], &["--serve"][..]] {
+        for args in [json!({}), json!({"refresh": "CTX-CANARY-fresh"})] {
+            let input = json!({"command": "soar-test-echo-context", "args": args, "params": params(), "integration_context": context});
+            let mut line = bytes(&input);
+            line.push(b'\n');
+            let out = spawn(mode, line, "warn");
+            assert_eq!(out.code, 0, "{}", out.stderr);
+            let mut response: Value = serde_json::from_str(out.stdout.trim_end()).unwrap();
+            let stored = response.as_object_mut().unwrap().remove("integration_context");
+            let text = contents(&response);
+            assert!(text.starts_with("Error in API call [401] - Unauthorized"), "{text}");
+            assert!(text.contains("1700000000"), "other values stay: {text}");
+            assert!(!response.to_string().contains("CTX-CANARY"), "{mode:?} {args}: {response}");
+            // The fresh token is returned to the engine, in the context only.
+            assert_eq!(stored.is_some(), args.get("refresh").is_some());
+        }
+    }
+}
+
+/// Params the integration did not declare secret but whose name the reference's rule calls
+/// secret (`*key*`, `*password*`, `*token*`, ...) never reach the logs, at `trace` either.
+#[test]
+fn undeclared_secret_named_params_stay_out_of_trace_logs() {
+    let params = json!({
+        "url": "https://example.test",
+        "api_key": "LOG-CANARY-declared",
+        "legacy_api_key": "LOG-CANARY-undeclared-key",
+        "admin_password": "LOG-CANARY-password",
+        "webhook_token": "LOG-CANARY-token",
+        "proxy": {"host": "proxy.test", "client_secret": "LOG-CANARY-nested"},
+    });
+    for mode in [&[][..], &["--serve"][..]] {
+        for (command, args) in [
+            ("test-module", json!({})),
+            ("soar-test-echo", json!({"message": "hi"})),
+            ("soar-test-fail", json!({})),
+        ] {
+            let mut line = bytes(&json!({"command": command, "args": args, "params": params}));
+            line.push(b'\n');
+            let out = spawn(mode, line, "trace");
+            assert_eq!(out.code, 0);
+            // Meaningful only if the params were logged: their names are.
+            assert!(
+                out.stderr.contains("TRACE") && out.stderr.contains("legacy_api_key"),
+                "{command}: {}",
+                out.stderr
+            );
+            assert!(
+                !out.stderr.contains("LOG-CANARY"),
+                "{command} {mode:?} leaked to stderr:\n{}",
+                out.stderr
+            );
+            assert!(
+                !out.stdout.contains("LOG-CANARY"),
+                "{command} {mode:?} leaked to stdout:\n{}",
+                out.stdout
+            );
+        }
+    }
+}
+
+/// A secret of one to three characters is not masked (it would garble every word holding the
+/// letter); from four characters it is.
+#[test]
+fn very_short_secrets_leave_error_texts_intact() {
+    let short = json!({"url": "https://example.test", "credentials": {"identifier": "id", "password": "pw"}, "api_key": "k"});
+    let response = check(
+        bytes(&json!({"command": "soar-test-fail", "args": {"token": "t"}, "params": short})),
+        4,
+        "upstream said: bad password pw, key k, token t",
+    );
+    assert!(!response.to_string().contains("XX_REPLACED"), "{response}");
+    let long = json!({"url": "https://example.test", "credentials": {"identifier": "id", "password": "pw12"}, "api_key": "k123"});
+    check(
+        bytes(&json!({"command": "soar-test-fail", "args": {"token": "t123"}, "params": long})),
+        4,
+        "upstream said: bad password <XX_REPLACED>, key <XX_REPLACED>, token <XX_REPLACED>",
+    );
+}
+
+const MIB: usize = 1024 * 1024;
+
+/// Runs the binary with `input` and returns its peak resident set in bytes (`VmHWM`, which
+/// the binary reports when it ends) with its output.
+fn peak_rss(args: &[&str], input: Vec<u8>, env: &[(&str, &str)]) -> (usize, Output) {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env("SOAR_TEST_REPORT_PEAK_RSS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let out = Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    };
+    let kib: usize = out
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak-rss VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak-rss line in {}", out.stderr));
+    (kib * 1024, out)
+}
+
+/// `item` repeated until the request is about `size` bytes: `{"params": ..., "args": {"ms": ms,
+/// "data": [item, item, ...]}, "command": "soar-test-hold"}`, with `tail` last (e.g. a bad field
+/// that fails the parse at the end). Returns the bytes and the number of items.
+fn large_request(item: &str, size: usize, ms: u64, tail: &str) -> (Vec<u8>, usize) {
+    let mut out = format!(r#"{{"params":{{"url":"u"}},"args":{{"ms":"{ms}","data":["#).into_bytes();
+    let mut items = 1;
+    while out.len() + item.len() + 64 < size {
+        out.extend_from_slice(item.as_bytes());
+        out.push(b',');
+        items += 1;
+    }
+    out.extend_from_slice(item.as_bytes());
+    out.extend_from_slice(format!(r#"]}},"command":"soar-test-hold"{tail}}}"#).as_bytes());
+    (out, items)
+}
+
+/// The per-request bound (soar-core `budget`): the runtime's peak for one request is at most 40
+/// times `max(size, 1 MiB)` above the idle process, whatever the request's shape. Shapes whose
+/// parsed form would be larger are refused before parsing; a request that fails to parse
+/// late is not parsed twice.
+#[test]
+fn one_request_costs_at_most_40_times_its_size() {
+    let (idle, out) = peak_rss(&[], bytes(&request("test-module", json!({}))), &[]);
+    assert_eq!(out.code, 0);
+    let size = 15 * MIB;
+    let cases: [(&str, &str, &str); 6] = [
+        // A large string (a file's content): a few times its size.
+        (
+            r#""aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa""#,
+            "",
+            "held",
+        ),
+        // Ids and records: the realistic dense shapes.
+        (r#""0f8fad5b-d9cb-469f-a165-70867728950e""#, "", "held"),
+        (r#"{"id":"abc123","name":"x"}"#, "", "held"),
+        // One-letter strings: dense, still admitted (27 times their size).
+        (r#""a""#, "", "held"),
+        // The same, failing on a field after the data: parsed once, not three times.
+        (r#""a""#, r#","context_version":"v1""#, "The request field `context_version` has the wrong type"),
+        // One-element lists: 94 times their size once parsed; refused before parsing.
+        ("[0]", "", "The request is too dense to parse"),
+    ];
+    for (item, tail, expect) in cases {
+        let (input, _) = large_request(item, size, 0, tail);
+        let len = input.len();
+        let (peak, out) = peak_rss(&[], input, &[]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let response: Value = serde_json::from_str(out.stdout.trim_end()).unwrap();
+        assert!(contents(&response).contains(expect), "{item}: {response}");
+        let grown = peak.saturating_sub(idle);
+        eprintln!(
+            "{item} {tail}: {len} bytes, peak {} MiB above idle ({:.1}x)",
+            grown / MIB,
+            grown as f64 / len as f64
+        );
+        assert!(
+            grown <= 40 * len.max(MIB),
+            "{item} {tail}: {grown} bytes above idle for a {len} byte request"
+        );
+    }
+}
+
+/// The per-process bound in `--serve` (soar-core `budget`): with a memory budget B, the peak is
+/// at most 1.5 × max(B, the heaviest request's weight) + 16 MiB above the idle process, however
+/// many large requests are in flight. Every request is still answered, matched by its id.
+#[test]
+fn serve_keeps_large_requests_in_flight_within_the_budget() {
+    let budget_mib = 256;
+    let env = [("SOAR_SERVE_MEMORY_BUDGET_MIB", "256")];
+    let (idle, _) = peak_rss(&["--serve"], bytes(&request("test-module", json!({}))), &env);
+    let mut input = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..8 {
+        // Four dense lists of 4 MiB (about 110 MiB each once parsed) and four 15 MiB lists of
+        // ids (about 60 MiB); each request holds its data for 4 s, longer than reading all eight
+        // takes, so without a budget all eight overlap (about 650 MiB).
+        let (item, size) = if i % 2 == 0 {
+            (r#""a""#, 4 * MIB)
+        } else {
+            (r#""0f8fad5b-d9cb-469f-a165-70867728950e""#, 15 * MIB)
+        };
+        let (line, items) = large_request(item, size, 4000, &format!(r#","id":{i}"#));
+        expected.push((i, items));
+        input.extend(line);
+        input.push(b'\n');
+    }
+    let (peak, out) = peak_rss(&["--serve"], input, &env);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let responses: Vec<Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(responses.len(), 8);
+    for (id, items) in expected {
+        let r = responses.iter().find(|r| r["id"] == id).unwrap();
+        assert_eq!(contents(r), format!("held {items}"));
+    }
+    let grown = peak.saturating_sub(idle);
+    let bound = budget_mib * MIB * 3 / 2 + 16 * MIB;
+    eprintln!("serve: peak {} MiB above idle, bound {} MiB", grown / MIB, bound / MIB);
+    assert!(grown <= bound, "{} MiB above idle, over the {} MiB bound", grown / MIB, bound / MIB);
+}

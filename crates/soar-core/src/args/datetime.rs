@@ -341,7 +341,7 @@ fn last_day(y: i32, m: u32) -> Option<u32> {
 
 /// Adds whole calendar months, clamping the day (relativedelta's rule).
 fn add_months(dt: NaiveDateTime, months: i64) -> Option<NaiveDateTime> {
-    let total = i64::from(dt.year()) * 12 + i64::from(dt.month0()) + months;
+    let total = (i64::from(dt.year()) * 12 + i64::from(dt.month0())).checked_add(months)?;
     let y = i32::try_from(total.div_euclid(12)).ok()?;
     let m = u32::try_from(total.rem_euclid(12)).ok()? + 1;
     let d = dt.day().min(last_day(y, m)?);
@@ -422,14 +422,20 @@ fn parse_relative(lower: &str, now: DateTime<Utc>) -> Option<ArgDateTime> {
         let unit = words.get(i + 1)?;
         match unit_seconds(unit)? {
             Ok(per) => secs += n * per,
-            Err(per) if n.fract() == 0.0 => months += n as i64 * per,
+            // `as` saturates; a count too large for i64 months is no date (checked, not wrapped).
+            Err(per) if n.fract() == 0.0 => months = months.checked_add((n as i64).checked_mul(per)?)?,
             Err(_) => return None,
         }
         i += 2;
     }
     let sign = if future { 1 } else { -1 };
     let shifted = add_months(now_naive, sign * months)?;
-    let delta = Duration::microseconds((secs * 1e6).round() as i64);
+    // Beyond about 292,000 years the microseconds leave i64 (and any date range): no date.
+    let micros = (secs * 1e6).round();
+    if !micros.is_finite() || micros.abs() >= 9.2e18 {
+        return None;
+    }
+    let delta = Duration::microseconds(micros as i64);
     let result =
         if future { shifted.checked_add_signed(delta)? } else { shifted.checked_sub_signed(delta)? };
     Some(ArgDateTime::Naive(result))
@@ -477,6 +483,25 @@ mod tests {
         check("2024-02-30", None);
         check("not a date", None);
         check("", None);
+    }
+
+    /// Huge counts are not dates: no arithmetic overflows (a panic in a debug build, a wrapped
+    /// date in release); the caller answers `Invalid date`.
+    #[test]
+    fn huge_relative_counts_are_refused_not_overflowed() {
+        for text in [
+            "1e300 years ago",
+            "9223372036854775807 months ago",
+            "in 9223372036854775807 years",
+            "768614336404564650 years ago",
+            "4611686018427387903 months and 4611686018427387903 months ago",
+            "1e300 seconds ago",
+            "in 1e18 days",
+            "1e308 weeks and 1e308 weeks",
+        ] {
+            check(text, None);
+        }
+        check("10000 days ago", Some("1996-08-29T10:00:00.000123"));
     }
 
     #[test]

@@ -231,7 +231,7 @@ mod tests {
             ),
             "bad secret <XX_REPLACED> (<XX_REPLACED>) pw <XX_REPLACED> / <XX_REPLACED> basic <XX_REPLACED> user svc url https://h",
         );
-        check(json!({"api_key": "a\nb"}), "x a\\nb y a\nb", "x <XX_REPLACED> y <XX_REPLACED>");
+        check(json!({"api_key": "a\nbc"}), "x a\\nbc y a\nbc", "x <XX_REPLACED> y <XX_REPLACED>");
     }
 
     #[test]
