@@ -556,7 +556,7 @@ fn expire_tokens(store: &dyn ContextStore, instance: &str) -> std::result::Resul
             return Err("no cached token (valid_until) in the integration context to expire".into());
         }
         if let Cas::Stored(_) =
-            store.compare_and_set(instance, current.version, &ctx).map_err(|e| e.to_string())?
+            store.compare_and_set(instance, current.version, &ctx, None).map_err(|e| e.to_string())?
         {
             return Ok(());
         }
