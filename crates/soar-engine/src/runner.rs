@@ -5,7 +5,10 @@
 //! deadline every process of it is killed, so a child that inherited standard output cannot
 //! keep the run waiting; and once the binary itself has exited, processes it left behind get
 //! [`LEFTOVER_GRACE`] to close standard output before they are killed too. In both cases a
-//! complete response that arrived in time is kept (with a warning), not discarded.
+//! complete response that arrived in time is kept (with a warning), not discarded. Since its
+//! own group is not the terminal's foreground group, Ctrl-C reaches only `soar`: the first
+//! integration run installs handlers for SIGINT, SIGTERM and SIGHUP that kill the groups of the
+//! running integrations and then exit (130, 143, 129), as the default action would have.
 //!
 //! A context that could not be sent back (over [`CONTEXT_LIMIT`]) is never stored; one stored
 //! before that rule is not sent either (a clear error instead), except to
@@ -15,7 +18,7 @@ use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, Once, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -334,6 +337,7 @@ impl Engine {
             .spawn()
             .map_err(|e| EngineError::Integration(format!("Could not start {}: {e}", binary.display())))?;
         let group = child.id();
+        let _running = RunningGroup::register(group);
         let (tx, events) = mpsc::channel::<Event>();
         // Write from a thread: a binary that answers before reading all input must not deadlock.
         if let Some(mut stdin) = child.stdin.take() {
@@ -464,6 +468,68 @@ impl Collected {
                 Err(_) => return,
             }
         }
+    }
+}
+
+/// The process groups of the integrations running now, killed if `soar` is interrupted.
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// A running integration's process group, listed in [`RUNNING`] until dropped.
+struct RunningGroup(u32);
+
+impl RunningGroup {
+    fn register(group: u32) -> RunningGroup {
+        static HANDLERS: Once = Once::new();
+        HANDLERS.call_once(forward_interrupts);
+        if let Ok(mut running) = RUNNING.lock() {
+            running.push(group);
+        }
+        RunningGroup(group)
+    }
+}
+
+impl Drop for RunningGroup {
+    fn drop(&mut self) {
+        if let Ok(mut running) = RUNNING.lock() {
+            running.retain(|g| *g != self.0);
+        }
+    }
+}
+
+/// Starts a thread that waits for SIGINT, SIGTERM or SIGHUP, kills the running integrations'
+/// groups and exits with 128 + the signal number.
+fn forward_interrupts() {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    async fn next(s: &mut Option<Signal>) {
+        match s {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+    let started = std::thread::Builder::new().name("soar-signals".into()).spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async {
+            let mut int = signal(SignalKind::interrupt()).ok();
+            let mut term = signal(SignalKind::terminate()).ok();
+            let mut hup = signal(SignalKind::hangup()).ok();
+            let code = tokio::select! {
+                () = next(&mut int) => 130,
+                () = next(&mut term) => 143,
+                () = next(&mut hup) => 129,
+            };
+            let groups = RUNNING.lock().map(|g| g.clone()).unwrap_or_default();
+            for group in groups {
+                kill_group(group);
+            }
+            std::process::exit(code);
+        });
+    });
+    if let Err(e) = started {
+        tracing::warn!(
+            "could not watch for Ctrl-C ({e}); an interrupted run may leave its integration running"
+        );
     }
 }
 

@@ -453,3 +453,43 @@ fn redis_passwords_with_at_signs_are_not_printed() {
     assert!(err.contains("redis://user:***@127.0.0.1:1/0"), "{err}");
     assert!(!err.contains("p@ss") && !err.contains("ss@word") && !err.contains("word@"), "{err}");
 }
+
+#[test]
+fn ctrl_c_stops_the_integration_too() {
+    // The integration runs in its own process group, which a terminal's Ctrl-C does not reach:
+    // soar must stop it (and what it started) itself.
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let pids = dir.path().join("pids");
+    script_integration(
+        &bin,
+        "slow",
+        "sleep 100 &\necho $! > \"$PIDS.tmp\" && mv \"$PIDS.tmp\" \"$PIDS\"\nsleep 100",
+    );
+    let data = dir.path().join("data");
+    let ok = soar(&data, &["instance", "add", "s", "--integration", "slow"])
+        .env("SOAR_BIN_DIR", &bin)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    let mut child = soar(&data, &["run", "-i", "s", "!slow-x"])
+        .env("SOAR_BIN_DIR", &bin)
+        .env("PIDS", &pids)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pids.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let started = Instant::now();
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    let grandchild = std::fs::read_to_string(&pids).unwrap();
+    assert!(gone(&grandchild), "the integration's child {grandchild} still runs");
+}
