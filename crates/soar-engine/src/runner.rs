@@ -360,7 +360,10 @@ impl Engine {
             let _ = tx.send(Event::Exited(child.wait()));
         });
 
-        let deadline = started + self.timeout;
+        // `--timeout` takes any number of seconds; beyond what an `Instant` holds, never.
+        let deadline = started
+            .checked_add(self.timeout)
+            .unwrap_or_else(|| started + Duration::from_secs(u64::from(u32::MAX)));
         let mut run = Collected::default();
         run.collect(&events, |exited_at| match exited_at {
             Some(t) => (t + LEFTOVER_GRACE).min(deadline),

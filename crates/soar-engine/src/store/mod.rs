@@ -262,7 +262,8 @@ pub fn needs_lease(stored: &Versioned, warm_version: Option<i64>, now_epoch: i64
         .map(|(_, v)| epoch_of(v))
         .collect();
     if !expiries.is_empty() {
-        return expiries.iter().any(|e| e.is_none_or(|t| t - now_epoch <= TOKEN_MARGIN_SECS));
+        // Saturating: an expiry is whatever number the integration stored.
+        return expiries.iter().any(|e| e.is_none_or(|t| t.saturating_sub(now_epoch) <= TOKEN_MARGIN_SECS));
     }
     warm_version != Some(stored.version)
 }
@@ -327,6 +328,9 @@ mod tests {
                 "one expired",
             ),
             (v(json!({"valid_until": "soon"}), 2), Some(2), true, "unreadable expiry"),
+            (v(json!({"valid_until": i64::MIN}), 2), Some(2), true, "the smallest expiry"),
+            (v(json!({"valid_until": i64::MAX}), 2), Some(2), false, "the largest expiry"),
+            (v(json!({"valid_until": -1e300}), 2), Some(2), true, "a float far in the past"),
         ];
         for (stored, warm, want, why) in cases {
             assert_eq!(needs_lease(&stored, warm, now), want, "{why}");
@@ -423,6 +427,49 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("3 attempts"), "{err}");
+    }
+
+    #[test]
+    fn versions_never_wrap() {
+        assert_eq!(next_version("i", 41).unwrap(), 42);
+        let err = next_version("i", i64::MAX).unwrap_err();
+        assert!(matches!(err, EngineError::VersionExhausted { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_context_too_large_to_send_back_is_not_written() {
+        let store = Racy { state: Mutex::new((Versioned::default(), 0)) };
+        let huge = obj(json!({"pad": "x".repeat(CONTEXT_LIMIT)}));
+        assert_eq!(json_size(&huge), CONTEXT_LIMIT + r#"{"pad":""}"#.len());
+        let err = update_with_retries(
+            &store,
+            "i",
+            &Versioned::default(),
+            &huge,
+            RetryPolicy::default(),
+            &|_| {},
+            None,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("is {} bytes, over the {CONTEXT_LIMIT}-byte limit", json_size(&huge))),
+            "{text}"
+        );
+        assert_eq!(store.load("i").unwrap(), Versioned::default(), "nothing was written");
+        // At the limit exactly, it is written.
+        let fits = obj(json!({"pad": "x".repeat(CONTEXT_LIMIT - r#"{"pad":""}"#.len())}));
+        let up = update_with_retries(
+            &store,
+            "i",
+            &Versioned::default(),
+            &fits,
+            RetryPolicy::default(),
+            &|_| {},
+            None,
+        )
+        .unwrap();
+        assert_eq!(up.version, 1);
     }
 
     #[test]
