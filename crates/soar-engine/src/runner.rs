@@ -328,6 +328,8 @@ impl Engine {
         let body = serde_json::to_vec(request)
             .map_err(|e| EngineError::Other(format!("Could not serialize the request: {e}")))?;
         let started = Instant::now();
+        // Listed before a signal can find it missing: the handler waits for this lock.
+        let mut running = running_groups();
         let mut child = Command::new(binary)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -337,7 +339,9 @@ impl Engine {
             .spawn()
             .map_err(|e| EngineError::Integration(format!("Could not start {}: {e}", binary.display())))?;
         let group = child.id();
-        let _running = RunningGroup::register(group);
+        running.push(group);
+        drop(running);
+        let _running = RunningGroup(group);
         let (tx, events) = mpsc::channel::<Event>();
         // Write from a thread: a binary that answers before reading all input must not deadlock.
         if let Some(mut stdin) = child.stdin.take() {
@@ -415,6 +419,12 @@ impl Engine {
             )));
         }
         let Some(Err(parse_error)) = parsed else {
+            // The writer finishes (or fails) as soon as the process is gone.
+            if run.written.is_none()
+                && let Ok(Event::Written(w)) = events.recv_timeout(Duration::from_millis(200))
+            {
+                run.written = Some(w);
+            }
             let write_note = match run.written {
                 Some(Err(e)) => format!(" (it stopped reading its request: {e})"),
                 _ => String::new(),
@@ -477,30 +487,25 @@ impl Collected {
 /// The process groups of the integrations running now, killed if `soar` is interrupted.
 static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-/// A running integration's process group, listed in [`RUNNING`] until dropped.
-struct RunningGroup(u32);
-
-impl RunningGroup {
-    fn register(group: u32) -> RunningGroup {
-        static HANDLERS: Once = Once::new();
-        HANDLERS.call_once(forward_interrupts);
-        if let Ok(mut running) = RUNNING.lock() {
-            running.push(group);
-        }
-        RunningGroup(group)
-    }
+/// The list of running groups, locked; the first call installs the signal handlers.
+fn running_groups() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    static HANDLERS: Once = Once::new();
+    HANDLERS.call_once(forward_interrupts);
+    RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// A running integration's process group, removed from [`RUNNING`] when dropped.
+struct RunningGroup(u32);
 
 impl Drop for RunningGroup {
     fn drop(&mut self) {
-        if let Ok(mut running) = RUNNING.lock() {
-            running.retain(|g| *g != self.0);
-        }
+        RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|g| *g != self.0);
     }
 }
 
-/// Starts a thread that waits for SIGINT, SIGTERM or SIGHUP, kills the running integrations'
-/// groups and exits with 128 + the signal number.
+/// Starts a thread that installs handlers for SIGINT, SIGTERM and SIGHUP (this returns once
+/// they are installed, so none is missed) and, on the first of them, kills the running
+/// integrations' groups and exits with 128 + the signal number.
 fn forward_interrupts() {
     use tokio::signal::unix::{Signal, SignalKind, signal};
     async fn next(s: &mut Option<Signal>) {
@@ -511,28 +516,34 @@ fn forward_interrupts() {
             None => std::future::pending().await,
         }
     }
-    let started = std::thread::Builder::new().name("soar-signals".into()).spawn(|| {
+    let (ready, installed) = mpsc::channel::<()>();
+    let started = std::thread::Builder::new().name("soar-signals".into()).spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
         rt.block_on(async {
             let mut int = signal(SignalKind::interrupt()).ok();
             let mut term = signal(SignalKind::terminate()).ok();
             let mut hup = signal(SignalKind::hangup()).ok();
+            drop(ready);
             let code = tokio::select! {
                 () = next(&mut int) => 130,
                 () = next(&mut term) => 143,
                 () = next(&mut hup) => 129,
             };
-            let groups = RUNNING.lock().map(|g| g.clone()).unwrap_or_default();
+            let groups = RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
             for group in groups {
                 kill_group(group);
             }
             std::process::exit(code);
         });
     });
-    if let Err(e) = started {
-        tracing::warn!(
+    match started {
+        // Returns when the handlers are installed (or the thread gave up: the defaults stay).
+        Ok(_) => {
+            let _ = installed.recv();
+        }
+        Err(e) => tracing::warn!(
             "could not watch for Ctrl-C ({e}); an interrupted run may leave its integration running"
-        );
+        ),
     }
 }
 
