@@ -63,9 +63,9 @@ impl std::fmt::Debug for RedisStore {
 /// The URL is parsed as the `redis` crate parses it (the `url` crate: the userinfo ends at the
 /// *last* `@` of the authority, so a password may hold `@`); the user name is kept, the password
 /// (or a lone userinfo, which may be a password typed without `:`) and every query value become
-/// `***`. A URL that does not parse keeps only its scheme and what
-/// follows the last `@` of the whole text (or nothing, without one): it may still be a password
-/// with `/` or `#` in it that ended the authority early.
+/// `***`. A URL that does not parse keeps only its scheme and what follows the last `@` of the
+/// whole text (or nothing, without one): it may hold a password whose `/` or `#` ended the
+/// authority early.
 pub fn redact_url(url: &str) -> String {
     let Ok(parsed) = url::Url::parse(url) else {
         let Some((scheme, rest)) = url.split_once("://") else { return "(unreadable URL)".to_owned() };
