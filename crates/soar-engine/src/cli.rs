@@ -30,6 +30,11 @@ pub struct Cli {
     /// runs anyway, in milliseconds.
     #[arg(long, global = true, env = "SOAR_LEASE_WAIT_MS", default_value_t = 30_000, value_name = "MS")]
     pub lease_wait_ms: u64,
+    /// How long the instance lease outlives an engine that died holding it (Redis), in
+    /// milliseconds; a running engine renews it every third of this.
+    #[arg(long, global = true, env = "SOAR_LEASE_TTL_MS", default_value_t = 15_000, value_name = "MS",
+          value_parser = clap::value_parser!(u64).range(100..))]
+    pub lease_ttl_ms: u64,
     /// Colours: auto (when printing to a terminal and NO_COLOR is unset), always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -189,7 +194,8 @@ pub fn main() -> ExitCode {
     match dispatch(cli, &mut io) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let _ = writeln!(io.err, "{}", io.err_style.red(&format!("soar: {e}")));
+            let text = format!("soar: {e}");
+            let _ = writeln!(io.err, "{}", io.err_style.red(&crate::render::neutralize(&text)));
             ExitCode::from(e.exit_code())
         }
     }
@@ -227,6 +233,7 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
     }
     let mut engine = Engine::new(&data_dir, open_store(&cli.store, &data_dir)?)?;
     engine.lease_wait = Duration::from_millis(cli.lease_wait_ms);
+    engine.lease_ttl = Duration::from_millis(cli.lease_ttl_ms);
     match cli.command {
         Cmd::Instance(cmd) => instance_cmd(&engine, cmd, io),
         Cmd::Run(args) => {
@@ -344,7 +351,8 @@ fn instance_cmd(engine: &Engine, cmd: InstanceCmd, io: &mut Io<'_>) -> Result<u8
             if let Some(last) = engine.store.last_run(&name)? {
                 text.push_str(&format!("Last run:     {}\n", Value::Object(last)));
             }
-            write_out(io.out, &text)?;
+            // Context keys and the last run are the integration's data.
+            write_out(io.out, &crate::render::neutralize(&text))?;
             Ok(0)
         }
         InstanceCmd::Remove { name } => {

@@ -47,7 +47,7 @@ use crate::error::{EngineError, Result};
 use crate::flows::flow_key;
 use crate::instance::Instance;
 use crate::manifest::Finder;
-use crate::render::{entry_text, markdown};
+use crate::render::{entry_text, markdown, neutralize};
 use crate::runner::{Engine, RunOutcome};
 use crate::store::{Cas, ContextStore, FileStore};
 use crate::suites::{self, FlowSetup, Suite};
@@ -341,7 +341,7 @@ fn demo(
         let started = Instant::now();
         let result = walk(&engine, emu, &plan, io);
         if let Err(e) = &result {
-            write(io, &format!("{}\n", io.out_style.red(&format!("✗ {e}"))))?;
+            write(io, &format!("{}\n", io.out_style.red(&neutralize(&format!("✗ {e}")))))?;
         }
         rows.push(Row {
             flow: plan.flow,
@@ -401,7 +401,7 @@ fn step(
     let outcome = engine.run_line(Some(instance), line).map_err(|e| format!("{line}: {e}"))?;
     for entry in &outcome.response.entries {
         let text = if entry.is_error() {
-            entry_text(entry).lines().map(|l| format!("{}\n", io.out_style.red(l))).collect()
+            neutralize(&entry_text(entry)).lines().map(|l| format!("{}\n", io.out_style.red(l))).collect()
         } else {
             crate::render::render_entry(entry, io.out_style).1
         };
@@ -556,7 +556,7 @@ fn expire_tokens(store: &dyn ContextStore, instance: &str) -> std::result::Resul
             return Err("no cached token (valid_until) in the integration context to expire".into());
         }
         if let Cas::Stored(_) =
-            store.compare_and_set(instance, current.version, &ctx).map_err(|e| e.to_string())?
+            store.compare_and_set(instance, current.version, &ctx, None).map_err(|e| e.to_string())?
         {
             return Ok(());
         }

@@ -50,6 +50,58 @@ pub enum EngineError {
         /// How many attempts were made.
         attempts: u32,
     },
+    /// A command returned an integration context too large to be sent back to the integration.
+    #[error(
+        "The command ran, but its integration context for instance {instance} is {size} bytes, over \
+         the {limit}-byte limit (the integrations read requests of at most 16 MiB, and the params and \
+         args need room): it was not stored, and the stored context (version {kept}) is kept."
+    )]
+    ContextTooLarge {
+        /// The instance.
+        instance: String,
+        /// The context's size as compact JSON.
+        size: usize,
+        /// The limit.
+        limit: usize,
+        /// The version that stays stored.
+        kept: i64,
+    },
+    /// The stored context is too large to send (stored before the engine refused such contexts).
+    #[error(
+        "The stored integration context of instance {instance} is {size} bytes, over the {limit}-byte \
+         limit, so no command can be sent it: run !{reset} (it is sent an empty context and clears \
+         the stored one), or soar instance remove {instance}."
+    )]
+    StoredContextTooLarge {
+        /// The instance.
+        instance: String,
+        /// The context's size as compact JSON.
+        size: usize,
+        /// The limit.
+        limit: usize,
+        /// The command that clears it, `<integration>-auth-reset`.
+        reset: String,
+    },
+    /// A run's lease expired while it ran, so its context write was refused (fencing).
+    #[error(
+        "The command ran, but its lease on instance {instance} was lost while it ran (it could not \
+         be renewed in time, and another engine may have taken it), so its integration context was \
+         not stored: the other engine's update wins. Run the command again if its change matters."
+    )]
+    LeaseLost {
+        /// The instance.
+        instance: String,
+    },
+    /// The stored context version is `i64::MAX`; a write would wrap.
+    #[error(
+        "The integration context of instance {instance} is at version 9223372036854775807, the \
+         largest there is, so it cannot be written again. Clear it with soar instance remove \
+         {instance} (or instance add --replace) to start again at version 0."
+    )]
+    VersionExhausted {
+        /// The instance.
+        instance: String,
+    },
     /// The demo or another orchestrated job failed.
     #[error("{0}")]
     Other(String),

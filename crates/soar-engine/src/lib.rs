@@ -14,7 +14,16 @@
 //! - The lease is taken only for a *cold* context: a token expiry key (`valid_until`,
 //!   `*_valid_until`) within 60 s, or, without such keys, a version no run has yet proven
 //!   unchanged. Files: an `flock` (freed by the kernel when a holder dies); Redis: `SET NX PX`
-//!   with a 15 s TTL. A run waits at most `--lease-wait-ms` (30 s) and then runs anyway.
+//!   with a 15 s TTL (`--lease-ttl-ms`), renewed every TTL/3 while the run lasts and checked
+//!   by the CAS script (fencing: a write under a lost lease is refused). A run waits at most
+//!   `--lease-wait-ms` (30 s) and then runs anyway, unfenced.
+//! - Versions never wrap (a write on `i64::MAX` is refused); a context over 15 MiB (the
+//!   binaries' 16 MiB request limit less room for params and args) is never stored, and an
+//!   oversized stored one is sent to `<integration>-auth-reset` as `{}` and to nothing else.
+//! - The binary runs in its own process group, killed at `--timeout` (or 1 s after the binary
+//!   exited while something it left holds its stdout); a complete answer that came is kept.
+//! - Text printed for a person is neutralised (`render::neutralize`): terminal controls from
+//!   API data are shown, never obeyed; `--json` is exact.
 //! - Instances are local files even with `--store redis://`: Redis shares contexts, last runs
 //!   and leases (keys `soar:ctx:<instance>`, `soar:lease:<instance>`, ...), each engine keeps its
 //!   own instance configuration.

@@ -4,6 +4,15 @@
 //! `\|` and `` \` `` escapes and `<br>` line breaks, `**bold**`, `[text](url)`, `` `code` ``);
 //! anything else is printed as typed. Colours are ANSI and are off when output is not a
 //! terminal or `NO_COLOR` is set (`--color` overrides).
+//!
+//! Text from integrations and APIs is data, never terminal commands: [`neutralize`] shows C0
+//! controls (except newline and tab), DEL, C1 controls and bidi embeddings, overrides and
+//! isolates visibly (`\x1b` prints as `␛`, U+202E as `\u{202e}`) before any style of ours is
+//! added, so an API value cannot write the clipboard (OSC 52), clear the screen, set the window
+//! title or reorder what is shown. Everything here runs it; `--json` and `--context` print
+//! JSON, which is kept exact.
+
+use std::borrow::Cow;
 
 use serde_json::Value;
 use soar_protocol::{Entry, entry_type};
@@ -60,9 +69,39 @@ pub enum Stream {
     Err,
 }
 
+/// Whether `c` must not reach a terminal as it is: C0 controls other than newline and tab
+/// (carriage return included: it lets a line overwrite what was printed), DEL, C1 controls
+/// (U+0080-U+009F: `U+009B` is a one-character CSI) and the bidi embeddings, overrides and
+/// isolates (U+202A-U+202E, U+2066-U+2069) that reorder what is shown.
+fn is_hostile(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` made safe for a terminal: C0 controls become their Unicode control pictures (`␛`,
+/// `␇`, `␍`, ...), DEL `␡`, C1 controls and bidi controls a visible `\u{..}` escape. Newline
+/// and tab are kept, and `\r\n` line ends become `\n`. Text with nothing to change is borrowed.
+pub fn neutralize(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_hostile) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            c if !is_hostile(c) => out.push(c),
+            '\u{0}'..='\u{1f}' => out.push(char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}')),
+            '\u{7f}' => out.push('\u{2421}'),
+            c => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Renders one entry; returns the stream it belongs to and the text (ending with a newline).
 pub fn render_entry(entry: &Entry, style: Style) -> (Stream, String) {
     let body = entry_text(entry);
+    let body = neutralize(&body);
     match entry.entry_type {
         entry_type::ERROR => {
             let text: String = body.lines().map(|l| format!("{}\n", style.red(l))).collect();
@@ -73,9 +112,9 @@ pub fn render_entry(entry: &Entry, style: Style) -> (Stream, String) {
             (Stream::Err, text)
         }
         entry_type::FILE | entry_type::IMAGE | entry_type::ENTRY_INFO_FILE => {
-            let name = entry.extra.get("File").and_then(Value::as_str).unwrap_or("(unnamed)");
-            let id = entry.extra.get("FileID").and_then(Value::as_str).unwrap_or("");
-            (Stream::Out, format!("{} {name} {}\n", style.bold("File:"), style.dim(id)))
+            let name = neutralize(entry.extra.get("File").and_then(Value::as_str).unwrap_or("(unnamed)"));
+            let id = neutralize(entry.extra.get("FileID").and_then(Value::as_str).unwrap_or(""));
+            (Stream::Out, format!("{} {name} {}\n", style.bold("File:"), style.dim(&id)))
         }
         _ => (Stream::Out, markdown(&body, style)),
     }
@@ -96,8 +135,9 @@ pub fn entry_text(entry: &Entry) -> String {
     }
 }
 
-/// Renders markdown for a terminal.
+/// Renders markdown for a terminal (the text is [`neutralize`]d first).
 pub fn markdown(text: &str, style: Style) -> String {
+    let text = neutralize(text);
     let mut out = String::new();
     let lines: Vec<&str> = text.lines().collect();
     let mut i = 0;
@@ -336,6 +376,72 @@ mod tests {
         // Width ignores escape codes, so columns still line up.
         let t = markdown("|a|\n|---|\n| **bb** |\n", color);
         assert!(t.contains("│ \x1b[1mbb\x1b[0m │"), "{t}");
+    }
+
+    #[test]
+    fn neutralize_shows_controls_visibly() {
+        assert_eq!(neutralize("plain\ttext\nü 日本 \u{200f}"), "plain\ttext\nü 日本 \u{200f}");
+        assert!(matches!(neutralize("plain"), Cow::Borrowed(_)));
+        assert_eq!(
+            neutralize("a\x1b[2Jb\x07c\r\nd\re\x7ff\u{9b}g\u{202e}h\u{2066}i\0"),
+            "a␛[2Jb␇c\nd␍e␡f\\u{9b}g\\u{202e}h\\u{2066}i␀"
+        );
+    }
+
+    /// The controls no terminal may see from API data.
+    fn hostile_chars(text: &str) -> Vec<char> {
+        // Our own styles are the only escape sequences allowed.
+        let mut rest = text.to_owned();
+        for code in [BOLD, UNDERLINE, RED, YELLOW, CYAN, DIM, RESET] {
+            rest = rest.replace(code, "");
+        }
+        rest.chars().filter(|c| is_hostile(*c)).collect()
+    }
+
+    #[test]
+    fn control_sequences_from_api_data_are_shown_not_obeyed() {
+        let osc52 = "\x1b]52;c;ZWNobyBvd25lZA==\x07"; // write the clipboard
+        let clear = "\x1b[2J\x1b[3J\x1b[H"; // clear the screen and scrollback
+        let title = "\x1b]0;owned\x1b\\"; // set the window title
+        let c1 = "\u{9b}2J\u{9d}0;t\u{9c}"; // the same with C1 controls
+        let bidi = "invoice\u{202e}fdp.exe\u{2066}"; // reordered text
+        let hostile = format!("{osc52}{clear}{title}{c1}{bidi}\r\x08\x7f");
+        let table = format!("|Name|Mail|\n|---|---|\n| {hostile} | a@b |\n");
+
+        let mut human = Entry::markdown("");
+        human.human_readable = json!(format!("### {hostile}\n**{hostile}** [{hostile}](https://x)\n{table}"));
+        let mut contents = Entry::markdown(hostile.clone());
+        contents.human_readable = Value::Null;
+        let mut json_contents = Entry::markdown("");
+        json_contents.contents = json!({"displayName": hostile, "list": [hostile]});
+        json_contents.contents_format = "json".into();
+        let error = Entry::error(format!("Error in API call [400] - {hostile}"));
+        let mut warning = Entry::error(hostile.clone());
+        warning.entry_type = entry_type::WARNING;
+        let mut file = Entry::markdown("");
+        file.entry_type = entry_type::FILE;
+        file.extra.insert("File".into(), json!(hostile));
+        file.extra.insert("FileID".into(), json!(hostile));
+
+        for width in [None, Some(20)] {
+            for color in [false, true] {
+                let style = Style { color, width };
+                for entry in [&human, &contents, &json_contents, &error, &warning, &file] {
+                    let (_, text) = render_entry(entry, style);
+                    assert_eq!(hostile_chars(&text), Vec::<char>::new(), "{text:?}");
+                    // Shown, not dropped: a person sees what the API sent (JSON escapes C0
+                    // itself).
+                    assert!(
+                        text.contains("␛]52;c;ZWNobyBvd25lZA==␇")
+                            || text.contains("\\u001b]52;c;ZWNobyBvd25lZA==\\u0007"),
+                        "{text:?}"
+                    );
+                    assert!(text.contains("\\u{202e}"), "{text:?}");
+                }
+            }
+        }
+        // The markdown printer on its own (soar fetch, instance list, commands) too.
+        assert_eq!(hostile_chars(&markdown(&table, Style { color: true, width: None })), Vec::<char>::new());
     }
 
     #[test]

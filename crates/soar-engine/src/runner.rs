@@ -1,11 +1,24 @@
 //! Running one command: pick the instance, find and check the binary, read the context (taking
 //! the lease when the token must be fetched), send the request, store what comes back.
+//!
+//! The binary runs in its own process group. `--timeout` is enforced on the group: at the
+//! deadline every process of it is killed, so a child that inherited standard output cannot
+//! keep the run waiting; and once the binary itself has exited, processes it left behind get
+//! [`LEFTOVER_GRACE`] to close standard output before they are killed too. In both cases a
+//! complete response that arrived in time is kept (with a warning), not discarded. Since its
+//! own group is not the terminal's foreground group, Ctrl-C reaches only `soar`: the first
+//! integration run installs handlers for SIGINT, SIGTERM and SIGHUP that kill the groups of the
+//! running integrations and then exit (130, 143, 129), as the default action would have.
+//!
+//! A context that could not be sent back (over [`CONTEXT_LIMIT`]) is never stored; one stored
+//! before that rule is not sent either (a clear error instead), except to
+//! `<integration>-auth-reset`, which is sent an empty context so that it always works.
 
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Mutex, Once, mpsc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -16,10 +29,20 @@ use crate::error::{EngineError, Result};
 use crate::fsutil::ensure_private_dir;
 use crate::instance::{Instance, Instances};
 use crate::manifest::{Finder, Manifests};
-use crate::store::{ContextStore, RetryPolicy, needs_lease, update_with_retries};
+use crate::store::{CONTEXT_LIMIT, ContextStore, RetryPolicy, json_size, needs_lease, update_with_retries};
 
 /// The command name of a fetch.
 pub const FETCH_INCIDENTS: &str = "fetch-incidents";
+
+/// The suffix of the command that clears an integration's context (`<prefix>-auth-reset`).
+pub const AUTH_RESET_SUFFIX: &str = "-auth-reset";
+
+/// How long processes an integration left behind may hold its standard output open after it
+/// exited, before its process group is killed.
+pub const LEFTOVER_GRACE: Duration = Duration::from_secs(1);
+
+/// How long to wait for the pipes to close and the binary to be reaped once its group is killed.
+const KILL_GRACE: Duration = Duration::from_secs(2);
 
 /// Everything a run needs; built once per `soar` process.
 pub struct Engine {
@@ -36,7 +59,8 @@ pub struct Engine {
     /// Extra environment variables for integration processes (the demo points them at the
     /// emulator this way).
     pub env: Vec<(String, String)>,
-    /// How long a lease lives if its holder dies without releasing it (Redis).
+    /// How long a lease lives if its holder dies without releasing it (Redis); a live holder
+    /// renews it every third of this.
     pub lease_ttl: Duration,
     /// How long a run waits for the lease before running anyway.
     pub lease_wait: Duration,
@@ -176,6 +200,27 @@ impl Engine {
             }
         }
         let leased = lease.is_some();
+        // A context stored before the engine refused oversized ones cannot be sent; only the
+        // reset command runs, with an empty context, so that it always clears it.
+        let size = json_size(&stored.context);
+        let oversized = size > CONTEXT_LIMIT;
+        if oversized && !command.ends_with(AUTH_RESET_SUFFIX) {
+            return Err(EngineError::StoredContextTooLarge {
+                instance: name.to_owned(),
+                size,
+                limit: CONTEXT_LIMIT,
+                reset: format!("{}{AUTH_RESET_SUFFIX}", inst.integration),
+            });
+        }
+        let sent = if oversized {
+            tracing::warn!(
+                "instance {name}: the stored context is {size} bytes, over the {CONTEXT_LIMIT}-byte limit; \
+                 {command} is sent an empty context"
+            );
+            Object::new()
+        } else {
+            stored.context.clone()
+        };
         let last_run =
             if command == FETCH_INCIDENTS { Some(store.last_run(name)?.unwrap_or_default()) } else { None };
         let request = Request {
@@ -183,15 +228,29 @@ impl Engine {
             command: command.to_owned(),
             args,
             params: inst.params.clone(),
-            integration_context: stored.context.clone(),
+            integration_context: sent,
             context_version: Some(stored.version),
             last_run,
             instance: Some(name.to_owned()),
         };
         let response = self.spawn(&inst.integration, binary, &request)?;
-        let (version, attempts) = match &response.integration_context {
+        // After an oversized context was replaced by an empty one, "unchanged" means empty.
+        let new = match &response.integration_context {
+            Some(new) => Some(new),
+            None if oversized => Some(&request.integration_context),
+            None => None,
+        };
+        let (version, attempts) = match new {
             Some(new) if *new != stored.context => {
-                let up = update_with_retries(store, name, &stored, new, self.retry, &std::thread::sleep)?;
+                let up = update_with_retries(
+                    store,
+                    name,
+                    &stored,
+                    new,
+                    self.retry,
+                    &std::thread::sleep,
+                    lease.as_deref(),
+                )?;
                 (up.version, up.attempts)
             }
             _ => {
@@ -260,77 +319,244 @@ impl Engine {
             .map_err(|e| EngineError::io("Could not write", &path, e))
     }
 
-    /// Spawns the binary, writes the request, reads the response (killing it after the timeout).
+    /// Spawns the binary in its own process group, writes the request and reads the response.
+    ///
+    /// At the timeout, or [`LEFTOVER_GRACE`] after the binary exited while something it started
+    /// still holds its standard output, the whole group is killed; a complete response read
+    /// before that is kept.
     pub fn spawn(&self, integration: &str, binary: &Path, request: &Request) -> Result<Response> {
         let body = serde_json::to_vec(request)
             .map_err(|e| EngineError::Other(format!("Could not serialize the request: {e}")))?;
+        let started = Instant::now();
+        // Listed before a signal can find it missing: the handler waits for this lock.
+        let mut running = running_groups();
         let mut child = Command::new(binary)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .process_group(0)
             .spawn()
             .map_err(|e| EngineError::Integration(format!("Could not start {}: {e}", binary.display())))?;
-        let mut stdin = child.stdin.take();
-        let mut stdout = child.stdout.take();
+        let group = child.id();
+        running.push(group);
+        drop(running);
+        let _running = RunningGroup(group);
+        let (tx, events) = mpsc::channel::<Event>();
         // Write from a thread: a binary that answers before reading all input must not deadlock.
-        let writer = std::thread::spawn(move || -> std::io::Result<()> {
-            if let Some(stdin) = stdin.as_mut() {
-                stdin.write_all(&body)?;
-            }
-            Ok(())
-        });
-        let child = Arc::new(Mutex::new(child));
-        let (done_tx, done_rx) = mpsc::channel::<()>();
-        let watchdog = {
-            let child = child.clone();
-            let timeout = self.timeout;
+        if let Some(mut stdin) = child.stdin.take() {
+            let tx = tx.clone();
             std::thread::spawn(move || {
-                if let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(timeout)
-                    && let Ok(mut c) = child.lock()
-                {
-                    let _ = c.kill();
-                    return true;
-                }
-                false
-            })
+                let written = stdin.write_all(&body);
+                drop(stdin);
+                let _ = tx.send(Event::Written(written));
+            });
+        }
+        if let Some(mut stdout) = child.stdout.take() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut out = Vec::new();
+                let read = stdout.read_to_end(&mut out).map(|_| out);
+                let _ = tx.send(Event::Read(read));
+            });
+        }
+        std::thread::spawn(move || {
+            let _ = tx.send(Event::Exited(child.wait()));
+        });
+
+        // `--timeout` takes any number of seconds; beyond what an `Instant` holds, never.
+        let deadline = started
+            .checked_add(self.timeout)
+            .unwrap_or_else(|| started + Duration::from_secs(u64::from(u32::MAX)));
+        let mut run = Collected::default();
+        run.collect(&events, |exited_at| match exited_at {
+            Some(t) => (t + LEFTOVER_GRACE).min(deadline),
+            None => deadline,
+        });
+        let timed_out = run.status.is_none();
+        let stopped = !run.done();
+        if stopped {
+            kill_group(group);
+            let until = Instant::now() + KILL_GRACE;
+            run.collect(&events, |_| until);
+        }
+        let status = match &run.status {
+            Some(Ok(status)) => status.to_string(),
+            Some(Err(e)) => {
+                return Err(EngineError::Integration(format!("Could not wait for {integration}: {e}")));
+            }
+            None => "no exit status".to_owned(),
         };
-        let mut out = Vec::new();
-        let read = stdout.as_mut().map(|s| s.read_to_end(&mut out));
-        let _ = done_tx.send(());
-        let killed = watchdog.join().unwrap_or(false);
-        let status = child
-            .lock()
-            .map_err(|_| EngineError::Other("child lock poisoned".into()))?
-            .wait()
-            .map_err(|e| EngineError::Integration(format!("Could not wait for {integration}: {e}")))?;
-        let write_result = writer.join().unwrap_or(Ok(()));
-        if killed {
+        let out = match run.output {
+            Some(Ok(out)) => out,
+            Some(Err(e)) => {
+                return Err(EngineError::Integration(format!(
+                    "Could not read the response of {integration}: {e}"
+                )));
+            }
+            // Something outside the group still holds standard output: use nothing.
+            None => Vec::new(),
+        };
+        let empty = out.iter().all(u8::is_ascii_whitespace);
+        let parsed = if empty { None } else { Some(serde_json::from_slice::<Response>(&out)) };
+        if let Some(Ok(response)) = parsed {
+            if timed_out {
+                tracing::warn!(
+                    "{integration} answered but had not exited after {:?}: it was stopped and its answer kept",
+                    self.timeout
+                );
+            } else if stopped {
+                tracing::warn!(
+                    "{integration} exited but left processes holding its standard output; they were stopped"
+                );
+            }
+            return Ok(response);
+        }
+        if timed_out {
             return Err(EngineError::Integration(format!(
                 "{integration} did not answer within {:?} and was stopped: run it again, or raise --timeout.",
                 self.timeout
             )));
         }
-        if let Some(Err(e)) = read {
-            return Err(EngineError::Integration(format!(
-                "Could not read the response of {integration}: {e}"
-            )));
-        }
-        if out.iter().all(u8::is_ascii_whitespace) {
-            let write_note = match write_result {
-                Err(e) => format!(" (it stopped reading its request: {e})"),
-                Ok(()) => String::new(),
+        let Some(Err(parse_error)) = parsed else {
+            // The writer finishes (or fails) as soon as the process is gone.
+            if run.written.is_none()
+                && let Ok(Event::Written(w)) = events.recv_timeout(Duration::from_millis(200))
+            {
+                run.written = Some(w);
+            }
+            let write_note = match run.written {
+                Some(Err(e)) => format!(" (it stopped reading its request: {e})"),
+                _ => String::new(),
             };
+            let held = if stopped { " (processes it left holding its output were stopped)" } else { "" };
             return Err(EngineError::Integration(format!(
-                "{integration} exited with {status} and wrote no response{write_note}; its standard error is above."
+                "{integration} exited with {status} and wrote no response{write_note}{held}; its standard error is above."
             )));
-        }
+        };
         // What it wrote is not shown: it may hold tokens.
-        serde_json::from_slice::<Response>(&out).map_err(|e| {
-            EngineError::Integration(format!(
-                "{integration} (exit {status}) did not answer with a protocol response: {e} ({} bytes on stdout).",
-                out.len()
-            ))
-        })
+        Err(EngineError::Integration(format!(
+            "{integration} ({status}) did not answer with a protocol response: {parse_error} ({} bytes on stdout).",
+            out.len()
+        )))
+    }
+}
+
+/// What the threads around an integration process report.
+enum Event {
+    /// The request was written (or writing failed).
+    Written(std::io::Result<()>),
+    /// Standard output reached its end: everything read.
+    Read(std::io::Result<Vec<u8>>),
+    /// The process exited.
+    Exited(std::io::Result<ExitStatus>),
+}
+
+/// The events of one run so far.
+#[derive(Default)]
+struct Collected {
+    written: Option<std::io::Result<()>>,
+    output: Option<std::io::Result<Vec<u8>>>,
+    status: Option<std::io::Result<ExitStatus>>,
+    exited_at: Option<Instant>,
+}
+
+impl Collected {
+    /// Exited and its output closed.
+    fn done(&self) -> bool {
+        self.status.is_some() && self.output.is_some()
+    }
+
+    /// Takes events until done or `until(exited_at)` passes.
+    fn collect(&mut self, events: &mpsc::Receiver<Event>, until: impl Fn(Option<Instant>) -> Instant) {
+        while !self.done() {
+            let left = until(self.exited_at).saturating_duration_since(Instant::now());
+            match events.recv_timeout(left) {
+                Ok(Event::Written(w)) => self.written = Some(w),
+                Ok(Event::Read(r)) => self.output = Some(r),
+                Ok(Event::Exited(s)) => {
+                    self.status = Some(s);
+                    self.exited_at = Some(Instant::now());
+                }
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// The process groups of the integrations running now, killed if `soar` is interrupted.
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// The list of running groups, locked; the first call installs the signal handlers.
+fn running_groups() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    static HANDLERS: Once = Once::new();
+    HANDLERS.call_once(forward_interrupts);
+    RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A running integration's process group, removed from [`RUNNING`] when dropped.
+struct RunningGroup(u32);
+
+impl Drop for RunningGroup {
+    fn drop(&mut self) {
+        RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|g| *g != self.0);
+    }
+}
+
+/// Starts a thread that installs handlers for SIGINT, SIGTERM and SIGHUP (this returns once
+/// they are installed, so none is missed) and, on the first of them, kills the running
+/// integrations' groups and exits with 128 + the signal number.
+fn forward_interrupts() {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    async fn next(s: &mut Option<Signal>) {
+        match s {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+    let (ready, installed) = mpsc::channel::<()>();
+    let started = std::thread::Builder::new().name("soar-signals".into()).spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async {
+            let mut int = signal(SignalKind::interrupt()).ok();
+            let mut term = signal(SignalKind::terminate()).ok();
+            let mut hup = signal(SignalKind::hangup()).ok();
+            drop(ready);
+            let code = tokio::select! {
+                () = next(&mut int) => 130,
+                () = next(&mut term) => 143,
+                () = next(&mut hup) => 129,
+            };
+            let groups = RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            for group in groups {
+                kill_group(group);
+            }
+            std::process::exit(code);
+        });
+    });
+    match started {
+        // Returns when the handlers are installed (or the thread gave up: the defaults stay).
+        Ok(_) => {
+            let _ = installed.recv();
+        }
+        Err(e) => tracing::warn!(
+            "could not watch for Ctrl-C ({e}); an interrupted run may leave its integration running"
+        ),
+    }
+}
+
+/// Kills every process of the group `group` (the integration and whatever it started).
+fn kill_group(group: u32) {
+    // Never signal group 0 or 1 (`kill(-1)` would reach every process of the user).
+    let Some(pid) = i32::try_from(group).ok().filter(|p| *p > 1).and_then(rustix::process::Pid::from_raw)
+    else {
+        return;
+    };
+    if let Err(e) = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL)
+        && e != rustix::io::Errno::SRCH
+    {
+        tracing::warn!("could not stop the process group {group}: {e}");
     }
 }

@@ -6,8 +6,10 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
 
 use common::{add_counter, run, soar};
+use soar_engine::store::{Cas, ContextStore, FileStore};
 
 #[test]
 fn instances_keep_secrets_private_and_masked() {
@@ -273,4 +275,222 @@ fn flows_prints_the_seeds_37_integrations_and_which_are_built() {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.contains("Not found: no-such-integration (build with"), "{text}");
     assert!(!text.contains("microsoft-atp"), "{text}");
+}
+
+/// The context the test counter stores with `pad=17000000`: over the 15 MiB context limit.
+const PAD: usize = 17_000_000;
+
+#[test]
+fn a_context_too_large_to_send_back_is_refused_and_the_old_one_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    add_counter(data, "c", &[]);
+    assert_eq!(run(data, &["run", "-i", "c", "!soar-test-counter-increment"]).0, 0);
+    let (code, out, err) = run(data, &["run", "-i", "c", &format!("!soar-test-counter-increment pad={PAD}")]);
+    assert_eq!(code, 3, "{out}{err}");
+    // {"counter":2,"pad":"222..."}
+    let size = PAD + r#"{"counter":2,"pad":""}"#.len();
+    assert!(err.contains(&format!("is {size} bytes, over the 15728640-byte limit")), "{err}");
+    assert!(err.contains("the stored context (version 1) is kept"), "{err}");
+    let stored = FileStore::open(data).unwrap().load("c").unwrap();
+    assert_eq!((stored.version, stored.context.get("pad")), (1, None));
+    // The instance still works (and a timeout past what a clock holds means no timeout).
+    let (code, out, err) =
+        run(data, &["run", "--timeout", &u64::MAX.to_string(), "-i", "c", "!soar-test-counter-increment"]);
+    assert_eq!((code, out.as_str()), (0, "Counter is now 2.\n"), "{err}");
+}
+
+#[test]
+fn auth_reset_clears_a_stored_context_too_large_to_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    add_counter(data, "c", &[]);
+    // A context stored before the engine refused them (or by another tool).
+    let store = FileStore::open(data).unwrap();
+    let mut huge = soar_protocol::Object::new();
+    huge.insert("counter".into(), 7.into());
+    huge.insert("pad".into(), "x".repeat(PAD).into());
+    assert_eq!(store.compare_and_set("c", 0, &huge, None).unwrap(), Cas::Stored(1));
+
+    // Other commands are not sent it: a clear error that names the way out.
+    let (code, out, err) = run(data, &["run", "-i", "c", "!soar-test-counter-increment"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("over the 15728640-byte limit"), "{err}");
+    assert!(err.contains("run !soar-test-counter-auth-reset"), "{err}");
+    // auth-reset is sent an empty context, and what it returns is stored.
+    let (code, out, err) = run(data, &["run", "-i", "c", "!soar-test-counter-auth-reset"]);
+    assert_eq!((code, out.as_str()), (0, "Authorization was reset successfully.\n"), "{err}");
+    let stored = store.load("c").unwrap();
+    assert_eq!((stored.version, stored.context.len()), (2, 0));
+    let (code, out, err) = run(data, &["run", "-i", "c", "!soar-test-counter-increment"]);
+    assert_eq!((code, out.as_str()), (0, "Counter is now 1.\n"), "{err}");
+}
+
+#[test]
+fn control_sequences_from_an_integration_are_shown_not_obeyed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    add_counter(data, "c", &[]);
+    // OSC 52 (clipboard), clear screen, window title, C1 CSI, a bidi override.
+    let hostile = "\x1b]52;c;ZWNobyBvd25lZA==\x07\x1b[2J\x1b]0;owned\x1b\\\u{9b}31m\u{202e}exe.pdf";
+    let line = format!("!soar-test-counter-echo text=\"{hostile}\"");
+    let (code, out, err) = run(data, &["run", "-i", "c", &line]);
+    assert_eq!(code, 0, "{out}{err}");
+    for c in ['\x1b', '\x07', '\u{9b}', '\u{202e}'] {
+        assert!(!out.contains(c) && !err.contains(c), "{c:?} reached the terminal: {out:?}");
+    }
+    assert!(out.contains("␛]52;c;ZWNobyBvd25lZA==␇␛[2J␛]0;owned␛\\\\u{9b}31m\\u{202e}exe.pdf"), "{out}");
+    // --json keeps the integration's bytes exact.
+    let (code, out, err) = run(data, &["run", "--json", "-i", "c", &line]);
+    assert_eq!(code, 0, "{err}");
+    let response: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let human = response["entries"][0]["HumanReadable"].as_str().unwrap();
+    assert!(human.contains(&format!("| text | {} |", hostile.replace('|', "\\|"))), "{human:?}");
+    // The engine's own errors quote what was typed: never raw either.
+    for line in ["!soar-test-counter-\x1b]0;owned\x07", "!soar-test-counter-echo \x1b]0;owned\x07=1"] {
+        let (code, _, err) = run(data, &["run", "-i", "c", line]);
+        assert_eq!(code, 2, "{err}");
+        assert!(!err.contains('\x1b') && !err.contains('\x07') && err.contains("]0;owned"), "{err:?}");
+    }
+}
+
+/// A stand-in integration: `body` (sh) after its request is read; no manifest.
+fn script_integration(bin: &std::path::Path, name: &str, body: &str) {
+    let script = bin.join(name);
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nif [ \"$1\" = --manifest ]; then exit 1; fi\ncat >/dev/null\n{body}\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Whether process `pid` is gone (or a zombie, which holds nothing open).
+fn gone(pid: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let dead = match std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())) {
+            Err(_) => true,
+            Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        };
+        if dead || Instant::now() > deadline {
+            return dead;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_timeout_stops_what_holds_stdout_and_keeps_an_answer_that_came_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let answer = serde_json::to_string(&soar_protocol::Response {
+        entries: vec![soar_protocol::Entry::markdown("answer kept")],
+        ..Default::default()
+    })
+    .unwrap();
+    let pids = dir.path().join("pids");
+    std::fs::create_dir(&pids).unwrap();
+    // (integration, script, --timeout, exit status, output, at most this long)
+    let cases = [
+        // Answers, leaves a child holding stdout and exits.
+        (
+            "leaves-child",
+            format!("echo '{answer}'\nsleep 100 &\necho $! > \"$PIDS/leaves-child\""),
+            "30",
+            0,
+            "answer kept\n",
+            10,
+        ),
+        // Answers, leaves a child holding stdout and hangs itself.
+        (
+            "hangs",
+            format!("echo '{answer}'\nsleep 100 &\necho $! > \"$PIDS/hangs\"\nsleep 100"),
+            "2",
+            0,
+            "answer kept\n",
+            10,
+        ),
+        // Never answers: the timeout holds although a child keeps stdout open.
+        ("silent", "sleep 100 &\necho $! > \"$PIDS/silent\"\nsleep 100".to_owned(), "1", 3, "", 10),
+    ];
+    for (name, body, timeout, want_code, want_out, within) in cases {
+        script_integration(&bin, name, &body);
+        let data = dir.path().join(format!("data-{name}"));
+        let ok = soar(&data, &["instance", "add", name, "--integration", name])
+            .env("SOAR_BIN_DIR", &bin)
+            .output()
+            .unwrap();
+        assert!(ok.status.success(), "{ok:?}");
+        let started = Instant::now();
+        let out = soar(&data, &["run", "--timeout", timeout, "-i", name, &format!("!{name}-x")])
+            .env("SOAR_BIN_DIR", &bin)
+            .env("PIDS", &pids)
+            .output()
+            .unwrap();
+        let elapsed = started.elapsed();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!((out.status.code(), stdout.as_ref()), (Some(want_code), want_out), "{name}: {stderr}");
+        assert!(elapsed < Duration::from_secs(within), "{name} took {elapsed:?}");
+        if want_code == 3 {
+            assert!(
+                stderr.contains(&format!("{name} did not answer within {timeout}s and was stopped")),
+                "{stderr}"
+            );
+        }
+        let child = std::fs::read_to_string(pids.join(name)).unwrap();
+        assert!(gone(&child), "{name}: the child {child} still runs");
+    }
+}
+
+#[test]
+fn redis_passwords_with_at_signs_are_not_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 refuses the connection, so the error names the store.
+    let (code, out, err) =
+        run(dir.path(), &["--store", "redis://user:p@ss@word@127.0.0.1:1/0", "instance", "list"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("redis://user:***@127.0.0.1:1/0"), "{err}");
+    assert!(!err.contains("p@ss") && !err.contains("ss@word") && !err.contains("word@"), "{err}");
+}
+
+#[test]
+fn ctrl_c_stops_the_integration_too() {
+    // The integration runs in its own process group, which a terminal's Ctrl-C does not reach:
+    // soar must stop it (and what it started) itself.
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let pids = dir.path().join("pids");
+    script_integration(
+        &bin,
+        "slow",
+        "sleep 100 &\necho $! > \"$PIDS.tmp\" && mv \"$PIDS.tmp\" \"$PIDS\"\nsleep 100",
+    );
+    let data = dir.path().join("data");
+    let ok = soar(&data, &["instance", "add", "s", "--integration", "slow"])
+        .env("SOAR_BIN_DIR", &bin)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    let mut child = soar(&data, &["run", "-i", "s", "!slow-x"])
+        .env("SOAR_BIN_DIR", &bin)
+        .env("PIDS", &pids)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pids.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let started = Instant::now();
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    let grandchild = std::fs::read_to_string(&pids).unwrap();
+    assert!(gone(&grandchild), "the integration's child {grandchild} still runs");
 }

@@ -122,3 +122,45 @@ fn the_demo_passes_every_row() {
         assert!(!out.contains(secret) && !err.contains(secret), "{secret} shown");
     }
 }
+
+#[test]
+fn auth_reset_of_a_real_integration_clears_a_context_too_large_to_send() {
+    let Some(_) = binaries("auth_reset_of_a_real_integration_clears_a_context_too_large_to_send") else {
+        return;
+    };
+    use soar_engine::store::{Cas, ContextStore, FileStore};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let mut add = soar(
+        data,
+        &[
+            "instance",
+            "add",
+            "graph",
+            "--integration",
+            "msgraph-user",
+            "--param",
+            "self_deployed=true",
+            "--param",
+            &format!("creds_auth_id.password={}", emu::SECRET_APP_ID),
+            "--param",
+            &format!("creds_tenant_id.password={}", emu::DEFAULT_TENANT_ID),
+            "--param-env",
+            "creds_enc_key.password=GRAPH_SECRET",
+        ],
+    );
+    let out = add.env("GRAPH_SECRET", emu::SECRET_APP_SECRET).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A context over the binary's 16 MiB request limit, as the engine stored them before.
+    let store = FileStore::open(data).unwrap();
+    let mut huge = soar_protocol::Object::new();
+    huge.insert("access_token".into(), "t".into());
+    huge.insert("pad".into(), "x".repeat(17 * 1024 * 1024).into());
+    assert_eq!(store.compare_and_set("graph", 0, &huge, None).unwrap(), Cas::Stored(1));
+
+    let (code, out, err) = run(data, &["run", "-i", "graph", "!msgraph-user-auth-reset"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Authorization was reset successfully"), "{out}");
+    let stored = store.load("graph").unwrap();
+    assert_eq!((stored.version, stored.context.len()), (2, 0), "the oversized context is cleared");
+}

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::{add_counter, soar, unique};
 use serde_json::{Value, json};
+use soar_engine::EngineError;
 use soar_engine::store::{Cas, ContextStore, RedisStore, RetryPolicy, Versioned, update_with_retries};
 use soar_protocol::Object;
 
@@ -40,8 +41,8 @@ fn redis_store_is_versioned_and_compare_and_set() {
     let store = RedisStore::open(&url, "soar-test").unwrap();
     let name = unique("cas");
     assert_eq!(store.load(&name).unwrap(), Versioned::default());
-    assert_eq!(store.compare_and_set(&name, 0, &obj(json!({"k": 1}))).unwrap(), Cas::Stored(1));
-    assert_eq!(store.compare_and_set(&name, 0, &obj(json!({"k": 2}))).unwrap(), Cas::Conflict(1));
+    assert_eq!(store.compare_and_set(&name, 0, &obj(json!({"k": 1})), None).unwrap(), Cas::Stored(1));
+    assert_eq!(store.compare_and_set(&name, 0, &obj(json!({"k": 2})), None).unwrap(), Cas::Conflict(1));
     assert_eq!(store.load(&name).unwrap(), Versioned { version: 1, context: obj(json!({"k": 1})) });
     store.set_last_run(&name, &obj(json!({"t": 1}))).unwrap();
     assert_eq!(store.last_run(&name).unwrap(), Some(obj(json!({"t": 1}))));
@@ -63,14 +64,165 @@ fn redis_lease_is_exclusive_and_expires() {
     assert!(b.acquire_lease(&name, ttl, Duration::from_millis(50)).unwrap().is_none());
     drop(held); // released at once
     let held = b.acquire_lease(&name, ttl, Duration::ZERO).unwrap().expect("released lease");
-    // An engine that dies holding the lease: the TTL frees it.
-    std::mem::forget(held);
+    drop(held);
+    // An engine that died holding the lease (it renews no more, as a live holder does): the
+    // TTL frees it.
+    let taken: Option<String> = redis::cmd("SET")
+        .arg(format!("soar-test:lease:{name}"))
+        .arg("dead-engine")
+        .arg("NX")
+        .arg("PX")
+        .arg(ttl.as_millis() as u64)
+        .query(&mut raw(&url))
+        .unwrap();
+    assert!(taken.is_some());
     let start = Instant::now();
     let again = a.acquire_lease(&name, ttl, Duration::from_secs(3)).unwrap();
     assert!(again.is_some());
     assert!(start.elapsed() >= Duration::from_millis(150), "freed by the TTL, not earlier");
     drop(again);
     a.remove(&name).unwrap();
+}
+
+/// A plain connection, to play another engine or a hostile store.
+fn raw(url: &str) -> redis::Connection {
+    redis::Client::open(url).unwrap().get_connection().unwrap()
+}
+
+#[test]
+fn redis_lease_is_renewed_while_held() {
+    let Some(url) = redis_url("redis_lease_is_renewed_while_held") else { return };
+    let a = RedisStore::open(&url, "soar-test").unwrap();
+    let b = RedisStore::open(&url, "soar-test").unwrap();
+    let name = unique("renew");
+    let ttl = Duration::from_millis(300);
+    let held = a.acquire_lease(&name, ttl, Duration::ZERO).unwrap().expect("free lease");
+    // Four TTLs later the holder still has it: it was renewed, not left to expire.
+    std::thread::sleep(ttl * 4);
+    assert!(b.acquire_lease(&name, ttl, Duration::ZERO).unwrap().is_none(), "the lease expired while held");
+    // Its writes are still accepted.
+    assert_eq!(a.compare_and_set(&name, 0, &obj(json!({"k": 1})), Some(&*held)).unwrap(), Cas::Stored(1));
+    drop(held);
+    assert!(b.acquire_lease(&name, ttl, Duration::ZERO).unwrap().is_some());
+    a.remove(&name).unwrap();
+}
+
+#[test]
+fn redis_writes_under_a_lost_lease_are_refused() {
+    let Some(url) = redis_url("redis_writes_under_a_lost_lease_are_refused") else { return };
+    let a = RedisStore::open(&url, "soar-test").unwrap();
+    let b = RedisStore::open(&url, "soar-test").unwrap();
+    let name = unique("fence");
+    let ttl = Duration::from_secs(30);
+    let a_lease = a.acquire_lease(&name, ttl, Duration::ZERO).unwrap().expect("free lease");
+    // A loses its lease (as after a pause longer than the TTL) and B takes it.
+    let _: () = redis::cmd("DEL").arg(format!("soar-test:lease:{name}")).query(&mut raw(&url)).unwrap();
+    let b_lease = b.acquire_lease(&name, ttl, Duration::ZERO).unwrap().expect("freed lease");
+    // A's write is refused although the version matches; B's goes through.
+    assert_eq!(
+        a.compare_and_set(&name, 0, &obj(json!({"n": "a"})), Some(&*a_lease)).unwrap(),
+        Cas::LeaseLost
+    );
+    assert_eq!(
+        b.compare_and_set(&name, 0, &obj(json!({"n": "b"})), Some(&*b_lease)).unwrap(),
+        Cas::Stored(1)
+    );
+    // Through the retrying update, a lost lease is an error, never a merge.
+    let base = a.load(&name).unwrap();
+    let err = update_with_retries(
+        &a,
+        &name,
+        &base,
+        &obj(json!({"n": "a2"})),
+        RetryPolicy::default(),
+        &std::thread::sleep,
+        Some(&*a_lease),
+    )
+    .unwrap_err();
+    assert!(matches!(err, EngineError::LeaseLost { .. }), "{err}");
+    assert_eq!(a.load(&name).unwrap(), Versioned { version: 1, context: obj(json!({"n": "b"})) });
+    drop(a_lease); // must not release B's lease
+    assert!(a.acquire_lease(&name, ttl, Duration::ZERO).unwrap().is_none(), "A released B's lease");
+    drop(b_lease);
+    a.remove(&name).unwrap();
+}
+
+#[test]
+fn redis_the_last_version_is_refused_not_wrapped() {
+    let Some(url) = redis_url("redis_the_last_version_is_refused_not_wrapped") else { return };
+    let store = RedisStore::open(&url, "soar-test").unwrap();
+    let name = unique("maxver");
+    let key = format!("soar-test:ctx:{name}");
+    let _: () = redis::cmd("HSET")
+        .arg(&key)
+        .arg("version")
+        .arg(i64::MAX)
+        .arg("context")
+        .arg(r#"{"k":1}"#)
+        .query(&mut raw(&url))
+        .unwrap();
+    let stored = store.load(&name).unwrap();
+    assert_eq!(stored.version, i64::MAX);
+    let err = store.compare_and_set(&name, i64::MAX, &obj(json!({"k": 2})), None).unwrap_err();
+    assert!(matches!(err, EngineError::VersionExhausted { .. }), "{err}");
+    assert!(err.to_string().contains("largest there is"), "{err}");
+    assert_eq!(store.load(&name).unwrap(), stored, "the stored context is untouched");
+    // Versions beyond 2^53 stay exact (Lua numbers are doubles).
+    let big = (1i64 << 53) + 1;
+    let _: () = redis::cmd("HSET").arg(&key).arg("version").arg(big).query(&mut raw(&url)).unwrap();
+    assert_eq!(store.compare_and_set(&name, big, &obj(json!({"k": 3})), None).unwrap(), Cas::Stored(big + 1));
+    assert_eq!(
+        store.compare_and_set(&name, big, &obj(json!({"k": 4})), None).unwrap(),
+        Cas::Conflict(big + 1)
+    );
+    store.remove(&name).unwrap();
+}
+
+#[test]
+fn redis_runs_longer_than_the_lease_ttl_lose_no_update() {
+    let Some(url) = redis_url("redis_runs_longer_than_the_lease_ttl_lose_no_update") else { return };
+    // Two engines (two data directories, one Redis), a 1 s lease TTL and runs of 2.5 s: the
+    // first run's lease must outlive the TTL, so the second run waits and then counts on top.
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("long");
+    let machines = [dir.path().join("m1"), dir.path().join("m2")];
+    for m in &machines {
+        add_counter(m, &name, &[]);
+    }
+    let started = Instant::now();
+    let children: Vec<_> = machines
+        .iter()
+        .map(|m| {
+            soar(
+                m,
+                &[
+                    "--store",
+                    &url,
+                    "--lease-ttl-ms",
+                    "1000",
+                    "run",
+                    "-i",
+                    &name,
+                    "!soar-test-counter-increment sleep_ms=2500",
+                ],
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(o.status.success(), "{text}");
+    }
+    let store = RedisStore::open(&url, "soar").unwrap();
+    let stored = store.load(&name).unwrap();
+    assert_eq!(stored.context["counter"], 2, "an update was lost");
+    assert_eq!(stored.version, 2);
+    assert!(started.elapsed() >= Duration::from_millis(5000), "the runs overlapped");
+    store.remove(&name).unwrap();
 }
 
 #[test]
@@ -85,8 +237,8 @@ fn redis_concurrent_writers_lose_no_update() {
                 let base = store.load(&name).unwrap();
                 let mut new = base.context.clone();
                 new.insert(format!("k{i}"), json!(i));
-                update_with_retries(&store, &name, &base, &new, RetryPolicy::default(), &std::thread::sleep)
-                    .unwrap();
+                let policy = RetryPolicy::default();
+                update_with_retries(&store, &name, &base, &new, policy, &std::thread::sleep, None).unwrap();
             })
         })
         .collect();

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use soar_protocol::Object;
 
-use super::{Cas, ContextStore, Lease, Versioned};
+use super::{Cas, ContextStore, Lease, Versioned, next_version};
 use crate::error::{EngineError, Result};
 use crate::fsutil::{
     check_name, ensure_private_dir, open_lock_file, read_optional, remove_stale_temps, write_private_atomic,
@@ -80,7 +80,15 @@ impl ContextStore for FileStore {
         Self::read_versioned(&self.path(instance, "json")?)
     }
 
-    fn compare_and_set(&self, instance: &str, expected: i64, context: &Object) -> Result<Cas> {
+    /// The file lease is an `flock` held while its holder lives, so it cannot be lost and
+    /// needs no fencing: `_lease` is not checked.
+    fn compare_and_set(
+        &self,
+        instance: &str,
+        expected: i64,
+        context: &Object,
+        _lease: Option<&dyn Lease>,
+    ) -> Result<Cas> {
         let path = self.path(instance, "json")?;
         let lock_path = self.path(instance, "lock")?;
         let lock = open_lock_file(&lock_path)?;
@@ -89,8 +97,8 @@ impl ContextStore for FileStore {
         if current.version != expected {
             return Ok(Cas::Conflict(current.version));
         }
+        let version = next_version(instance, expected)?;
         remove_stale_temps(&path);
-        let version = expected + 1;
         let bytes = serde_json::to_vec(&json!({"version": version, "context": context}))
             .map_err(|e| EngineError::Other(format!("Could not serialize the context: {e}")))?;
         write_private_atomic(&path, &bytes, true)?;
@@ -185,8 +193,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::open(dir.path()).unwrap();
         assert_eq!(store.load("a").unwrap(), Versioned::default());
-        assert_eq!(store.compare_and_set("a", 0, &obj(json!({"k": 1}))).unwrap(), Cas::Stored(1));
-        assert_eq!(store.compare_and_set("a", 0, &obj(json!({"k": 2}))).unwrap(), Cas::Conflict(1));
+        assert_eq!(store.compare_and_set("a", 0, &obj(json!({"k": 1})), None).unwrap(), Cas::Stored(1));
+        assert_eq!(store.compare_and_set("a", 0, &obj(json!({"k": 2})), None).unwrap(), Cas::Conflict(1));
         assert_eq!(store.load("a").unwrap(), Versioned { version: 1, context: obj(json!({"k": 1})) });
         store.remove("a").unwrap();
         assert_eq!(store.load("a").unwrap(), Versioned::default());
@@ -207,7 +215,7 @@ mod tests {
         let store = FileStore::open(dir.path()).unwrap();
         let stale = dir.path().join("contexts/a.json.tmp.1.abc");
         std::fs::write(&stale, b"{\"half").unwrap();
-        store.compare_and_set("a", 0, &obj(json!({}))).unwrap();
+        store.compare_and_set("a", 0, &obj(json!({})), None).unwrap();
         assert!(!stale.exists());
     }
 
@@ -230,6 +238,7 @@ mod tests {
                         &new,
                         RetryPolicy::default(),
                         &std::thread::sleep,
+                        None,
                     )
                     .unwrap();
                 })
@@ -241,6 +250,19 @@ mod tests {
         let stored = store.load("a").unwrap();
         assert_eq!(stored.context.len(), 16);
         assert!(stored.version >= 16);
+    }
+
+    #[test]
+    fn the_last_version_is_refused_not_wrapped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
+        let path = dir.path().join("contexts/a.json");
+        std::fs::write(&path, format!("{{\"version\": {}, \"context\": {{\"k\": 1}}}}", i64::MAX)).unwrap();
+        let err = store.compare_and_set("a", i64::MAX, &obj(json!({"k": 2})), None).unwrap_err();
+        assert!(matches!(err, EngineError::VersionExhausted { .. }), "{err}");
+        assert!(err.to_string().contains("largest there is"), "{err}");
+        // What was stored is untouched.
+        assert_eq!(store.load("a").unwrap(), Versioned { version: i64::MAX, context: obj(json!({"k": 1})) });
     }
 
     #[test]

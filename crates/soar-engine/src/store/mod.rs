@@ -11,7 +11,12 @@
 //!   changes (a key-level three-way merge), like the reference's
 //!   `set_to_integration_context_with_retries` re-reads and merges its update;
 //! * **lease**: a short per-instance lease so that, when the context holds no valid token,
-//!   concurrent engines let one run fetch it and the others reuse it ([`needs_lease`]).
+//!   concurrent engines let one run fetch it and the others reuse it ([`needs_lease`]). A lease
+//!   that can expire (Redis) is renewed while the run lasts and *fences* the run's writes: a
+//!   write made under a lease that another engine has since taken is refused ([`Cas::LeaseLost`]);
+//! * **bounded**: versions never wrap (a write on version `i64::MAX` is refused), and
+//!   [`update_with_retries`] refuses a context larger than [`CONTEXT_LIMIT`], which could not
+//!   be sent back to the integration.
 
 mod file;
 mod redis_store;
@@ -42,10 +47,52 @@ pub enum Cas {
     Stored(i64),
     /// Another write came first; the version now stored.
     Conflict(i64),
+    /// The write was made under a lease that is no longer held (it expired and another engine
+    /// may have taken it), so it was refused whatever the version.
+    LeaseLost,
 }
 
 /// A held lease; dropping it releases it.
-pub trait Lease: Send {}
+pub trait Lease: Send {
+    /// The token that fences writes made under this lease: a store refuses a write whose token
+    /// is no longer the lease's current holder. `None` for leases that cannot be lost while
+    /// their holder lives (an `flock`).
+    fn fence(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// The largest integration request the integrations read (`soar_core::MAX_REQUEST_BYTES`,
+/// 16 MiB); a bigger request is answered with an error and nothing else.
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+/// The largest integration context (compact JSON) the engine stores: the request limit less
+/// 1 MiB for the params, args and last run that travel with it. A bigger context could not be
+/// sent back, so every later command of the instance would fail.
+pub const CONTEXT_LIMIT: usize = MAX_REQUEST_BYTES - 1024 * 1024;
+
+/// The size of `context` as compact JSON (what a request carries), without building the text.
+pub fn json_size(context: &Object) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing a map of JSON values into a counter cannot fail.
+    let _ = serde_json::to_writer(&mut count, context);
+    count.0
+}
+
+/// The version a write on `expected` stores: `expected + 1`, refused at `i64::MAX`.
+pub fn next_version(instance: &str, expected: i64) -> Result<i64> {
+    expected.checked_add(1).ok_or_else(|| EngineError::VersionExhausted { instance: instance.to_owned() })
+}
 
 /// Where integration contexts and fetch state live.
 pub trait ContextStore: Send + Sync {
@@ -53,8 +100,15 @@ pub trait ContextStore: Send + Sync {
     fn describe(&self) -> String;
     /// Reads the context of `instance` (version 0 and `{}` when none is stored).
     fn load(&self, instance: &str) -> Result<Versioned>;
-    /// Stores `context` if the stored version is still `expected`.
-    fn compare_and_set(&self, instance: &str, expected: i64, context: &Object) -> Result<Cas>;
+    /// Stores `context` if the stored version is still `expected` and, when `lease` is given,
+    /// the lease is still held (fencing: [`Cas::LeaseLost`] otherwise).
+    fn compare_and_set(
+        &self,
+        instance: &str,
+        expected: i64,
+        context: &Object,
+        lease: Option<&dyn Lease>,
+    ) -> Result<Cas>;
     /// Deletes everything stored for `instance`.
     fn remove(&self, instance: &str) -> Result<()>;
     /// The last run a fetch stored, if any.
@@ -62,7 +116,8 @@ pub trait ContextStore: Send + Sync {
     /// Stores the last run of a fetch (last writer wins, as in the reference).
     fn set_last_run(&self, instance: &str, last_run: &Object) -> Result<()>;
     /// Tries to take the instance's lease for up to `wait`; `None` when it stayed taken.
-    /// A lease held by a crashed engine is freed by the OS (files) or after `ttl` (Redis).
+    /// A lease held by a crashed engine is freed by the OS (files) or after `ttl` (Redis); a
+    /// Redis lease is renewed every `ttl / 3` until it is dropped.
     fn acquire_lease(&self, instance: &str, ttl: Duration, wait: Duration) -> Result<Option<Box<dyn Lease>>>;
     /// The context version a run has proven warm (a run on it changed nothing).
     fn warm_version(&self, instance: &str) -> Result<Option<i64>>;
@@ -141,7 +196,9 @@ pub struct Updated {
 ///
 /// The first attempt writes `new` if `base` is still current. On a conflict the stored context is
 /// re-read, the command's own [`Changes`] are applied to it and the result is written with the
-/// fresh version, after a random pause; this repeats up to `policy.attempts` times.
+/// fresh version, after a random pause; this repeats up to `policy.attempts` times. Every write
+/// is fenced by `lease` when the run holds one, and a context larger than [`CONTEXT_LIMIT`] is
+/// refused before it is written (what is stored stays as it was).
 pub fn update_with_retries(
     store: &dyn ContextStore,
     instance: &str,
@@ -149,6 +206,7 @@ pub fn update_with_retries(
     new: &Object,
     policy: RetryPolicy,
     pause: &dyn Fn(Duration),
+    lease: Option<&dyn Lease>,
 ) -> Result<Updated> {
     let changes = Changes::between(&base.context, new);
     if changes.is_empty() {
@@ -161,8 +219,18 @@ pub fn update_with_retries(
             // Another engine already stored exactly this change (e.g. the same token).
             return Ok(Updated { version: current.version, attempts: attempt - 1 });
         }
-        match store.compare_and_set(instance, current.version, &target)? {
+        let size = json_size(&target);
+        if size > CONTEXT_LIMIT {
+            return Err(EngineError::ContextTooLarge {
+                instance: instance.to_owned(),
+                size,
+                limit: CONTEXT_LIMIT,
+                kept: current.version,
+            });
+        }
+        match store.compare_and_set(instance, current.version, &target, lease)? {
             Cas::Stored(version) => return Ok(Updated { version, attempts: attempt }),
+            Cas::LeaseLost => return Err(EngineError::LeaseLost { instance: instance.to_owned() }),
             Cas::Conflict(_) => {
                 if attempt < policy.attempts {
                     let max = policy.max_pause.as_millis().max(1) as u64;
@@ -194,7 +262,8 @@ pub fn needs_lease(stored: &Versioned, warm_version: Option<i64>, now_epoch: i64
         .map(|(_, v)| epoch_of(v))
         .collect();
     if !expiries.is_empty() {
-        return expiries.iter().any(|e| e.is_none_or(|t| t - now_epoch <= TOKEN_MARGIN_SECS));
+        // Saturating: an expiry is whatever number the integration stored.
+        return expiries.iter().any(|e| e.is_none_or(|t| t.saturating_sub(now_epoch) <= TOKEN_MARGIN_SECS));
     }
     warm_version != Some(stored.version)
 }
@@ -259,6 +328,9 @@ mod tests {
                 "one expired",
             ),
             (v(json!({"valid_until": "soon"}), 2), Some(2), true, "unreadable expiry"),
+            (v(json!({"valid_until": i64::MIN}), 2), Some(2), true, "the smallest expiry"),
+            (v(json!({"valid_until": i64::MAX}), 2), Some(2), false, "the largest expiry"),
+            (v(json!({"valid_until": -1e300}), 2), Some(2), true, "a float far in the past"),
         ];
         for (stored, warm, want, why) in cases {
             assert_eq!(needs_lease(&stored, warm, now), want, "{why}");
@@ -277,7 +349,13 @@ mod tests {
         fn load(&self, _: &str) -> Result<Versioned> {
             Ok(self.state.lock().unwrap().0.clone())
         }
-        fn compare_and_set(&self, _: &str, expected: i64, context: &Object) -> Result<Cas> {
+        fn compare_and_set(
+            &self,
+            _: &str,
+            expected: i64,
+            context: &Object,
+            _: Option<&dyn Lease>,
+        ) -> Result<Cas> {
             let mut s = self.state.lock().unwrap();
             if s.1 > 0 {
                 // The other engine writes its own key first.
@@ -318,9 +396,15 @@ mod tests {
         let base = Versioned::default();
         let pauses = Mutex::new(0);
         let new = obj(json!({"token": "t"}));
-        let up = update_with_retries(&store, "i", &base, &new, RetryPolicy::default(), &|_| {
-            *pauses.lock().unwrap() += 1
-        })
+        let up = update_with_retries(
+            &store,
+            "i",
+            &base,
+            &new,
+            RetryPolicy::default(),
+            &|_| *pauses.lock().unwrap() += 1,
+            None,
+        )
         .unwrap();
         assert_eq!(up, Updated { version: 3, attempts: 3 });
         assert_eq!(*pauses.lock().unwrap(), 2);
@@ -332,19 +416,76 @@ mod tests {
     fn gives_up_after_the_last_attempt() {
         let store = Racy { state: Mutex::new((Versioned::default(), 100)) };
         let policy = RetryPolicy { attempts: 3, max_pause: Duration::from_millis(1) };
-        let err =
-            update_with_retries(&store, "i", &Versioned::default(), &obj(json!({"k": 1})), policy, &|_| {})
-                .unwrap_err();
+        let err = update_with_retries(
+            &store,
+            "i",
+            &Versioned::default(),
+            &obj(json!({"k": 1})),
+            policy,
+            &|_| {},
+            None,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("3 attempts"), "{err}");
+    }
+
+    #[test]
+    fn versions_never_wrap() {
+        assert_eq!(next_version("i", 41).unwrap(), 42);
+        let err = next_version("i", i64::MAX).unwrap_err();
+        assert!(matches!(err, EngineError::VersionExhausted { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_context_too_large_to_send_back_is_not_written() {
+        let store = Racy { state: Mutex::new((Versioned::default(), 0)) };
+        let huge = obj(json!({"pad": "x".repeat(CONTEXT_LIMIT)}));
+        assert_eq!(json_size(&huge), CONTEXT_LIMIT + r#"{"pad":""}"#.len());
+        let err = update_with_retries(
+            &store,
+            "i",
+            &Versioned::default(),
+            &huge,
+            RetryPolicy::default(),
+            &|_| {},
+            None,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("is {} bytes, over the {CONTEXT_LIMIT}-byte limit", json_size(&huge))),
+            "{text}"
+        );
+        assert_eq!(store.load("i").unwrap(), Versioned::default(), "nothing was written");
+        // At the limit exactly, it is written.
+        let fits = obj(json!({"pad": "x".repeat(CONTEXT_LIMIT - r#"{"pad":""}"#.len())}));
+        let up = update_with_retries(
+            &store,
+            "i",
+            &Versioned::default(),
+            &fits,
+            RetryPolicy::default(),
+            &|_| {},
+            None,
+        )
+        .unwrap();
+        assert_eq!(up.version, 1);
     }
 
     #[test]
     fn no_change_writes_nothing() {
         let store = Racy { state: Mutex::new((Versioned::default(), 100)) };
         let base = Versioned { version: 0, context: obj(json!({"a": 1})) };
-        let up =
-            update_with_retries(&store, "i", &base, &obj(json!({"a": 1})), RetryPolicy::default(), &|_| {})
-                .unwrap();
+        let up = update_with_retries(
+            &store,
+            "i",
+            &base,
+            &obj(json!({"a": 1})),
+            RetryPolicy::default(),
+            &|_| {},
+            None,
+        )
+        .unwrap();
         assert_eq!(up.attempts, 0);
     }
 }

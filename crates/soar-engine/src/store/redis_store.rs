@@ -1,28 +1,43 @@
 //! The Redis store: the same guarantees as the file store, shared by engines on many machines.
 //!
 //! Keys (prefix `soar` by default): `<prefix>:ctx:<instance>` is a hash `{version, context}`;
-//! the compare-and-set is one Lua script (read version, compare, write version+1 and context),
-//! which Redis runs atomically. `<prefix>:lease:<instance>` is the token lease, taken with
+//! the compare-and-set is one Lua script (check the fence, compare the version, write the new
+//! version and context), which Redis runs atomically. Versions are compared and written as
+//! decimal text and the new one is computed in Rust with checked arithmetic (Lua numbers are
+//! doubles, exact only up to 2^53). `<prefix>:lease:<instance>` is the token lease, taken with
 //! `SET NX PX <ttl>` and released by a script that deletes it only if it still holds our random
-//! token, so a lease held by a crashed engine frees itself after its short TTL.
+//! token, so a lease held by a crashed engine frees itself after its short TTL. While it is
+//! held, a thread renews it every TTL/3 (`PEXPIRE`, again only while it holds our token), so a
+//! run longer than the TTL keeps it; and a write made under it names the token, which the CAS
+//! script checks (fencing), so an engine that lost its lease (paused, or cut off from Redis
+//! past the TTL) cannot overwrite the update of the engine that took it over.
 //! `<prefix>:lastrun:<instance>` and `<prefix>:warm:<instance>` are plain strings.
 
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use redis::{Commands, Connection, Script};
 use soar_protocol::Object;
 
-use super::{Cas, ContextStore, Lease, Versioned};
+use super::{Cas, ContextStore, Lease, Versioned, next_version};
 use crate::error::{EngineError, Result};
 use crate::fsutil::check_name;
 
+// KEYS: context hash, lease. ARGV: expected version, context, new version, fence token ('' for
+// none). Returns {1, new} stored, {0, current} conflict, {2, current} lease lost.
 const CAS_SCRIPT: &str = r"
-local v = redis.call('HGET', KEYS[1], 'version')
-if v then v = tonumber(v) else v = 0 end
-if v ~= tonumber(ARGV[1]) then return {0, v} end
-redis.call('HSET', KEYS[1], 'version', v + 1, 'context', ARGV[2])
-return {1, v + 1}
+local v = redis.call('HGET', KEYS[1], 'version') or '0'
+if ARGV[4] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[4] then return {2, v} end
+if v ~= ARGV[1] then return {0, v} end
+redis.call('HSET', KEYS[1], 'version', ARGV[3], 'context', ARGV[2])
+return {1, ARGV[3]}
+";
+
+const RENEW_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
 ";
 
 const RELEASE_SCRIPT: &str = r"
@@ -44,15 +59,39 @@ impl std::fmt::Debug for RedisStore {
 }
 
 /// `redis://user:pass@host` without the password, for messages.
+///
+/// The URL is parsed as the `redis` crate parses it (the `url` crate: the userinfo ends at the
+/// *last* `@` of the authority, so a password may hold `@`); the user name is kept, the password
+/// (or a lone userinfo, which may be a password typed without `:`) and every query value become
+/// `***`. A URL that does not parse keeps only its scheme and what follows the last `@` of the
+/// whole text (or nothing, without one): it may hold a password whose `/` or `#` ended the
+/// authority early.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    match rest.split_once('@') {
-        Some((auth, host)) => match auth.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-            None => format!("{scheme}://***@{host}"),
-        },
-        None => url.to_owned(),
+    let Ok(parsed) = url::Url::parse(url) else {
+        let Some((scheme, rest)) = url.split_once("://") else { return "(unreadable URL)".to_owned() };
+        return match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://***@{host}"),
+            None if rest.contains([':', '/', '?', '#']) => format!("{scheme}://***"),
+            None => url.to_owned(),
+        };
+    };
+    let mut out = format!("{}://", parsed.scheme());
+    match (parsed.username(), parsed.password()) {
+        ("", None) => {}
+        // A lone userinfo may be a password typed without the `:`.
+        (_, None) => out.push_str("***@"),
+        (user, Some(_)) => out.push_str(&format!("{user}:***@")),
     }
+    out.push_str(parsed.host_str().unwrap_or_default());
+    if let Some(port) = parsed.port() {
+        out.push_str(&format!(":{port}"));
+    }
+    out.push_str(parsed.path());
+    if parsed.query().is_some() {
+        let pairs: Vec<String> = parsed.query_pairs().map(|(k, _)| format!("{k}=***")).collect();
+        out.push_str(&format!("?{}", pairs.join("&")));
+    }
+    out
 }
 
 impl RedisStore {
@@ -97,12 +136,54 @@ struct RedisLease {
     conn: Arc<Mutex<Connection>>,
     key: String,
     token: String,
+    /// Dropped to stop the renewal thread.
+    stop: Option<mpsc::Sender<()>>,
+    renewer: Option<JoinHandle<()>>,
 }
 
-impl Lease for RedisLease {}
+impl RedisLease {
+    /// Holds the lease `key` = `token` and renews it every `ttl / 3` until dropped.
+    fn hold(conn: Arc<Mutex<Connection>>, key: String, token: String, ttl: Duration) -> RedisLease {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let renewer = {
+            let (conn, key, token) = (conn.clone(), key.clone(), token.clone());
+            let ttl_ms = ttl.as_millis().max(1) as u64;
+            let every = (ttl / 3).max(Duration::from_millis(1));
+            std::thread::spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    let Ok(mut conn) = conn.lock() else { return };
+                    let renewed: redis::RedisResult<i64> =
+                        Script::new(RENEW_SCRIPT).key(&key).arg(&token).arg(ttl_ms).invoke(&mut *conn);
+                    match renewed {
+                        Ok(1) => {}
+                        Ok(_) => {
+                            tracing::warn!(
+                                "the Redis lease {key} expired before it could be renewed; this run's \
+                                 context write will be refused"
+                            );
+                            return;
+                        }
+                        Err(e) => tracing::warn!("could not renew the Redis lease {key}: {e}; retrying"),
+                    }
+                }
+            })
+        };
+        RedisLease { conn, key, token, stop: Some(stop), renewer: Some(renewer) }
+    }
+}
+
+impl Lease for RedisLease {
+    fn fence(&self) -> Option<&str> {
+        Some(&self.token)
+    }
+}
 
 impl Drop for RedisLease {
     fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(renewer) = self.renewer.take() {
+            let _ = renewer.join();
+        }
         if let Ok(mut conn) = self.conn.lock() {
             let released: redis::RedisResult<i64> =
                 Script::new(RELEASE_SCRIPT).key(&self.key).arg(&self.token).invoke(&mut *conn);
@@ -141,13 +222,39 @@ impl ContextStore for RedisStore {
         Ok((self.parse(&key, version, context)?, warm))
     }
 
-    fn compare_and_set(&self, instance: &str, expected: i64, context: &Object) -> Result<Cas> {
+    fn compare_and_set(
+        &self,
+        instance: &str,
+        expected: i64,
+        context: &Object,
+        lease: Option<&dyn Lease>,
+    ) -> Result<Cas> {
         let key = self.key("ctx", instance)?;
+        let lease_key = self.key("lease", instance)?;
+        let next = next_version(instance, expected)?;
+        let fence = lease.and_then(|l| l.fence()).unwrap_or_default();
         let text = serde_json::to_string(context)
             .map_err(|e| EngineError::Other(format!("Could not serialize the context: {e}")))?;
-        let (stored, version): (i64, i64) =
-            self.with(|c| Script::new(CAS_SCRIPT).key(&key).arg(expected).arg(&text).invoke(c))?;
-        Ok(if stored == 1 { Cas::Stored(version) } else { Cas::Conflict(version) })
+        let (outcome, version): (i64, String) = self.with(|c| {
+            Script::new(CAS_SCRIPT)
+                .key(&key)
+                .key(&lease_key)
+                .arg(expected)
+                .arg(&text)
+                .arg(next)
+                .arg(fence)
+                .invoke(c)
+        })?;
+        let version = || {
+            version
+                .parse::<i64>()
+                .map_err(|_| self.err(format!("key {key} holds an invalid version {version:?}")))
+        };
+        Ok(match outcome {
+            1 => Cas::Stored(version()?),
+            2 => Cas::LeaseLost,
+            _ => Cas::Conflict(version()?),
+        })
     }
 
     fn remove(&self, instance: &str) -> Result<()> {
@@ -182,7 +289,7 @@ impl ContextStore for RedisStore {
             let taken: Option<String> = self
                 .with(|c| redis::cmd("SET").arg(&key).arg(&token).arg("NX").arg("PX").arg(ttl_ms).query(c))?;
             if taken.is_some() {
-                return Ok(Some(Box::new(RedisLease { conn: self.conn.clone(), key, token })));
+                return Ok(Some(Box::new(RedisLease::hold(self.conn.clone(), key, token, ttl))));
             }
             if Instant::now() >= deadline {
                 return Ok(None);
@@ -213,9 +320,18 @@ mod tests {
             ("redis://:hunter2@h:1/0", "redis://:***@h:1/0"),
             ("redis://u:hunter2@h:1", "redis://u:***@h:1"),
             ("redis://hunter2@h:1", "redis://***@h:1"),
+            // The password ends at the last `@` of the authority.
+            ("redis://user:p@ss@word@127.0.0.1:6379/0", "redis://user:***@127.0.0.1:6379/0"),
+            ("rediss://:a@b@c@h/2?protocol=resp3", "rediss://:***@h/2?protocol=***"),
+            // Unparseable (a `/` in the password ends the authority early): only the host shows.
+            ("redis://u:pa/ss@w@h:1", "redis://***@h:1"),
+            ("redis://u:pa ss", "redis://***"),
         ];
         for (url, want) in cases {
-            assert_eq!(redact_url(url), want);
+            assert_eq!(redact_url(url), want, "{url}");
+            for secret in ["hunter2", "p@ss", "ss@word", "word", "pa/ss", "pa ss", "a@b"] {
+                assert!(!redact_url(url).contains(secret), "{url}: {}", redact_url(url));
+            }
         }
     }
 }

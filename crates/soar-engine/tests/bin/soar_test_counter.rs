@@ -6,8 +6,10 @@
 //! write would be visible); `soar-test-counter-token [sleep_ms=N]` behaves like a token cache:
 //! with no valid `access_token`/`valid_until` it "fetches" one, appending a line to the file the
 //! `token_log` param names; `soar-test-counter-echo` returns its args and context as a table;
-//! `soar-test-counter-fail` returns an error entry; `fetch-incidents` returns one incident per
-//! run and counts runs in the last run.
+//! `soar-test-counter-fail` returns an error entry; `soar-test-counter-auth-reset` clears the
+//! context; `fetch-incidents` returns one incident per run and counts runs in the last run.
+//! Like the real runtime (`soar_core::MAX_REQUEST_BYTES`), it refuses a request over 16 MiB with
+//! an error entry and nothing else.
 
 #![allow(clippy::print_stdout)]
 
@@ -73,6 +75,7 @@ fn manifest() -> Manifest {
                 command("soar-test-counter-mark", &["id", "sleep_ms"]),
                 command("soar-test-counter-echo", &["text", "json", "must"]),
                 command("soar-test-counter-fail", &[]),
+                command("soar-test-counter-auth-reset", &[]),
                 command("fetch-incidents", &[]),
             ],
         },
@@ -151,6 +154,10 @@ fn handle(req: Request) -> Response {
             out.insert("Echo(val.ID == obj.ID)".into(), json!({"ID": 1, "Args": req.args}));
             response.entries.push(note(md, out));
         }
+        "soar-test-counter-auth-reset" => {
+            response.entries.push(note("Authorization was reset successfully.".into(), Object::new()));
+            response.integration_context = Some(Object::new());
+        }
         "soar-test-counter-fail" => {
             response.entries.push(Entry::error("Error in API call [404] - Not Found"))
         }
@@ -177,8 +184,15 @@ fn main() {
         println!("{}", serde_json::to_string(&manifest()).unwrap_or_default());
         return;
     }
+    const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
     let mut input = Vec::new();
     let response = match std::io::stdin().read_to_end(&mut input) {
+        Ok(n) if n > MAX_REQUEST_BYTES => Response {
+            entries: vec![Entry::error(format!(
+                "The request is larger than {MAX_REQUEST_BYTES} bytes (16 MiB) and was not read."
+            ))],
+            ..Response::default()
+        },
         Ok(_) => match serde_json::from_slice::<Request>(&input) {
             Ok(req) => handle(req),
             Err(e) => {

@@ -17,6 +17,7 @@ pub fn soar(data_dir: &Path, args: &[&str]) -> Command {
         .env("NO_COLOR", "1")
         .env_remove("SOAR_STORE")
         .env_remove("SOAR_LEASE_WAIT_MS")
+        .env_remove("SOAR_LEASE_TTL_MS")
         .env_remove("SOAR_BIN_DIR")
         .args(args)
         .stdin(Stdio::null());
