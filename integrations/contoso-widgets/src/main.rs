@@ -1,7 +1,0 @@
-//! The contoso-widgets integration binary: one request on stdin, one response on stdout.
-
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    soar_integration_kit::run(contoso_widgets::integration())
-}
