@@ -2,13 +2,13 @@
 //!
 //! [`crate::conformance_test!`] writes the test that runs an integration's conformance suite
 //! (`test-data/<name>/cases/`) with its real binary against the emulator, for the
-//! client-secret flow on the worldwide cloud, so `cargo test -p <name>` catches breakage
+//! client-secret flow (else the suite's first flow) on the worldwide cloud, so `cargo test -p <name>` catches breakage
 //! (`cargo xtask conformance --integration <name>` runs every flow and cloud). The runner is
 //! the `soar-conformance` crate, which the calling integration names as a dev-dependency; this
 //! crate itself never links the runner or the emulator (the macro's expansion names
 //! `::soar_conformance`, resolved in the calling test crate).
 
-/// Writes `#[test] fn suite_passes_for_client_credentials_against_the_emulator` for the
+/// Writes `#[test] fn suite_passes_for_one_flow_against_the_emulator` for the
 /// integration (package and binary) named `$name`. The calling crate needs
 /// `soar-conformance.workspace = true` under `[dev-dependencies]`; the test file is then:
 ///
@@ -16,7 +16,7 @@
 /// soar_integration_kit::conformance_test!("msgraph-user");
 /// ```
 ///
-/// The test passes when every case file that applies to the client-secret flow on the worldwide
+/// The test passes when every case file that applies to the chosen flow on the worldwide
 /// cloud ran and matched, and at least one did (`soar_conformance::Summary::verdict`: the count
 /// comes from the suite's data, so a 3-case integration passes and a case that silently does not
 /// run fails).
@@ -27,21 +27,32 @@
 #[macro_export]
 macro_rules! conformance_test {
     ($name:literal) => {
+        /// The suite for one flow (client secret when the suite has it, else its first flow) on
+        /// the worldwide cloud (or the suite's first cloud).
         #[test]
-        fn suite_passes_for_client_credentials_against_the_emulator() {
+        fn suite_passes_for_one_flow_against_the_emulator() {
             let bin = ::std::path::Path::new(env!(concat!("CARGO_BIN_EXE_", $name)));
             let bin_dir = bin.parent().expect("the binary has a folder");
+            let root = ::soar_conformance::workspace_root();
+            let suite = ::soar_conformance::load_suite(&root, $name).expect("the suite reads");
+            let pick = |keys: Vec<&String>, wanted: &str| -> String {
+                if keys.iter().any(|k| *k == wanted) {
+                    wanted.to_owned()
+                } else {
+                    keys.first().map(|k| (*k).clone()).expect("the suite declares one at least")
+                }
+            };
+            let flow = pick(suite.flows.keys().collect(), "client-secret");
+            let cloud = pick(suite.clouds.keys().collect(), "worldwide");
             let opts = ::soar_conformance::Options {
-                flow: Some("client-secret".into()),
-                cloud: Some("worldwide".into()),
+                flow: Some(flow.clone()),
+                cloud: Some(cloud.clone()),
                 bless: ::std::env::var("SOAR_CONFORMANCE_BLESS").is_ok_and(|v| v == "1"),
                 ..::soar_conformance::Options::default()
             };
             let summary =
-                ::soar_conformance::run_suite(&::soar_conformance::workspace_root(), $name, bin_dir, &opts)
-                    .expect("the suite runs");
-            if let Err(e) =
-                summary.verdict(concat!($name, " [client-secret/worldwide]"), "SOAR_CONFORMANCE_BLESS")
+                ::soar_conformance::run_suite(&root, $name, bin_dir, &opts).expect("the suite runs");
+            if let Err(e) = summary.verdict(&format!("{} [{flow}/{cloud}]", $name), "SOAR_CONFORMANCE_BLESS")
             {
                 panic!("{e}");
             }
