@@ -42,14 +42,9 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
-#[test]
-fn fifty_concurrent_runs_make_one_token_request() {
-    let Some(_) = binaries("fifty_concurrent_runs_make_one_token_request") else { return };
-    let rt = runtime();
-    let emulator = rt.block_on(Emulator::start(EmulatorConfig::default())).unwrap();
-    let env = soar_engine::demo::emulator_env(&emulator);
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path();
+/// Adds the instance `graph`: msgraph-user with the emulator's client-secret app, the secret
+/// given through the environment as a person would.
+fn add_graph_instance(data: &std::path::Path) {
     let mut add = soar(
         data,
         &[
@@ -70,6 +65,17 @@ fn fifty_concurrent_runs_make_one_token_request() {
     );
     let out = add.env("GRAPH_SECRET", emu::SECRET_APP_SECRET).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn fifty_concurrent_runs_make_one_token_request() {
+    let Some(_) = binaries("fifty_concurrent_runs_make_one_token_request") else { return };
+    let rt = runtime();
+    let emulator = rt.block_on(Emulator::start(EmulatorConfig::default())).unwrap();
+    let env = soar_engine::demo::emulator_env(&emulator);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    add_graph_instance(data);
 
     let line = format!("!msgraph-user-get user={} properties=displayName,mail", emu::TEST_USER_UPN);
     let children: Vec<_> = (0..50)
@@ -131,26 +137,7 @@ fn auth_reset_of_a_real_integration_clears_a_context_too_large_to_send() {
     use soar_engine::store::{Cas, ContextStore, FileStore};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let mut add = soar(
-        data,
-        &[
-            "instance",
-            "add",
-            "graph",
-            "--integration",
-            "msgraph-user",
-            "--param",
-            "self_deployed=true",
-            "--param",
-            &format!("creds_auth_id.password={}", emu::SECRET_APP_ID),
-            "--param",
-            &format!("creds_tenant_id.password={}", emu::DEFAULT_TENANT_ID),
-            "--param-env",
-            "creds_enc_key.password=GRAPH_SECRET",
-        ],
-    );
-    let out = add.env("GRAPH_SECRET", emu::SECRET_APP_SECRET).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    add_graph_instance(data);
     // A context over the binary's 16 MiB request limit, as the engine stored them before.
     let store = FileStore::open(data).unwrap();
     let mut huge = soar_protocol::Object::new();
