@@ -33,12 +33,22 @@
 //!   segment is put before relative paths only, never before absolute next links.
 //! - An empty answer body (202, 204) is `Value::Null`; a body that is not JSON is an error
 //!   with the reference's wording (`Failed to parse json object from response: ...`).
+//! - The kit sets the global allocator of every binary built on it to mimalloc (feature
+//!   `mimalloc`, on by default): a `--serve` process answering many listings at once spends
+//!   most of its time allocating and freeing `serde_json` values, and glibc's malloc, with
+//!   its per-thread arenas and consolidation of large frees, took about half of that CPU and
+//!   several times the memory (`cargo xtask bench` prints both). An integration that needs
+//!   its own allocator turns the feature off.
 //! - Every command builds its `MsClient` per request from that request's params (an instance
 //!   can change between requests of one `--serve` process); the process-wide `Shared` keeps
 //!   tokens and connections. The instance's errors come before the arguments'.
 //! - The conformance test is a macro, not a function: the runner (the `soar-conformance`
 //!   crate) links the emulator, which this crate must not depend on, so each integration names
 //!   the runner as a dev-dependency and the macro writes the test around it there.
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 // The derive macros name `::soar_integration_kit`; this lets the kit's own tests use them.
 #[cfg(test)]

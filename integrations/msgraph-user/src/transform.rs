@@ -58,10 +58,30 @@ fn python_title(s: &str) -> String {
 /// One Graph object in both shapes the reference uses: readable (titles as keys, for tables)
 /// and outputs (titles without spaces, for context). `@removed` becomes `Status: deleted`.
 pub fn parse_object(obj: &Map<String, Value>) -> (Map<String, Value>, Map<String, Value>) {
+    parse_object_with(obj, &mut Keys::default())
+}
+
+/// The readable title of each Graph key seen so far, so that a page of users titles each key
+/// once, not once per user.
+#[derive(Default)]
+struct Keys(Vec<(String, String)>);
+
+impl Keys {
+    fn title(&mut self, key: &str) -> String {
+        if let Some((_, title)) = self.0.iter().find(|(k, _)| k == key) {
+            return title.clone();
+        }
+        let title = readable_key(key);
+        self.0.push((key.to_owned(), title.clone()));
+        title
+    }
+}
+
+fn parse_object_with(obj: &Map<String, Value>, keys: &mut Keys) -> (Map<String, Value>, Map<String, Value>) {
     let mut readable = Map::new();
     for (k, v) in obj {
         if k != "@removed" {
-            readable.insert(readable_key(k), v.clone());
+            readable.insert(keys.title(k), v.clone());
         }
     }
     if obj.contains_key("@removed") {
@@ -73,11 +93,12 @@ pub fn parse_object(obj: &Map<String, Value>) -> (Map<String, Value>, Map<String
 
 /// [`parse_object`] over a list; non-object items are skipped.
 pub fn parse_list(items: &[Value]) -> (Vec<Value>, Vec<Value>) {
+    let mut keys = Keys::default();
     items
         .iter()
         .filter_map(Value::as_object)
         .map(|o| {
-            let (r, c) = parse_object(o);
+            let (r, c) = parse_object_with(o, &mut keys);
             (Value::Object(r), Value::Object(c))
         })
         .unzip()
