@@ -110,7 +110,11 @@ pub fn run(integration: impl Integration) -> ExitCode {
             });
             let dispatcher = Arc::new(dispatcher);
             let input = tokio::io::BufReader::with_capacity(64 * 1024, tokio::io::stdin());
-            let result = runtime.block_on(serve(dispatcher, input, tokio::io::stdout(), config));
+            // Buffered: tokio's stdout hands every write to a blocking thread, so a burst of
+            // responses is written per 64 KiB, not per line (`serve` flushes whenever no other
+            // response is waiting, so none waits in the buffer).
+            let output = tokio::io::BufWriter::with_capacity(64 * 1024, tokio::io::stdout());
+            let result = runtime.block_on(serve(dispatcher, input, output, config));
             runtime.shutdown_background();
             exit_code(result)
         }
