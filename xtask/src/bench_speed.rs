@@ -1,7 +1,8 @@
 //! `cargo xtask bench [all | one-shot | serve] [--rounds N] [--python-rounds N] [--binary PATH]`: the speed goals of the project
 //! (issue 12), measured in one run and printed as ratios.
 //!
-//! Builds `msgraph-user` and `soar-emulator` in release, starts the release emulator as a child
+//! Builds `msgraph-user` (twice: as by default, and with the kit's `mimalloc` feature, for the
+//! `--serve` rows) and `soar-emulator` in release, starts the release emulator as a child
 //! process on loopback (its own data dir under `target/peers/bench`; in the xtask it would run
 //! in the dev profile and be the bottleneck), gets one token with a first run, and measures:
 //!
@@ -24,7 +25,9 @@
 //!    read before its input is closed). Every response is checked to be a success, the
 //!    first fully (the user's id, 100 users), the others by their start (one Type 1 entry). Goals: 10,000 gets/s and 3,000 listings/s.
 //!
-//! `--binary` measures another `msgraph-user` build (a copy of an older one, for a before/after).
+//! `--binary` measures another `msgraph-user` build (a copy of an older one, for a before/after)
+//! in every row instead. The one-shot rows use the default build: mimalloc's start-up makes a
+//! one-shot run about 0.7 ms slower, which is why it is a feature for `--serve` deployments.
 //!
 //! Wall times are from spawn to exit as this process sees them (fork, exec and pipe included
 //! on every side). Figures are medians; the machine is shared, so the order of the sides
@@ -94,39 +97,69 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("workspace root")?.to_path_buf();
     let work = root.join("target/peers/bench");
     std::fs::create_dir_all(&work).context("creating target/peers/bench")?;
-    let (built, emulator_bin) = build(&root)?;
-    let binary = opts.binary.clone().unwrap_or(built);
+    let built = build(&root, &work)?;
+    let binary = opts.binary.clone().unwrap_or(built.default.clone());
+    // The serve rows: both allocators of this tree, or the one binary given.
+    let variants: Vec<(&str, PathBuf)> = match &opts.binary {
+        Some(b) => vec![("given binary", b.clone())],
+        None => vec![("default", built.default.clone()), ("mimalloc", built.mimalloc.clone())],
+    };
     let python = crate::peers_ms::ensure_venv(&root.join("target/peers/venv"))?;
-    let emu = EmulatorChild::start(&emulator_bin, &work.join("emulator"))?;
+    let emu = EmulatorChild::start(&built.emulator, &work.join("emulator"))?;
     let bench = Bench { root: &root, binary: &binary, python: &python, emu: &emu };
     let context = bench.first_token()?;
     let one_shot = if opts.one_shot { Some(bench.one_shot(&opts, &context)?) } else { None };
-    let serve = if opts.serve {
-        Some((bench.serve(&context, Load::Get, SERVE_GETS)?, bench.serve(&context, Load::List, SERVE_LISTS)?))
-    } else {
-        None
-    };
-    report(&opts, one_shot.as_deref(), serve.as_ref())
-}
-
-fn build(root: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
-    eprintln!("building msgraph-user and soar-emulator (release)");
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-p", "msgraph-user", "-p", "soar-emulator"])
-        .current_dir(root)
-        .status()
-        .context("running cargo build --release")?;
-    if !status.success() {
-        bail!("cargo build --release -p msgraph-user -p soar-emulator failed");
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
-    let bins = (target.join("release/msgraph-user"), target.join("release/soar-emulator"));
-    for b in [&bins.0, &bins.1] {
-        if !b.is_file() {
-            bail!("the build finished but {} is not there", b.display());
+    let mut serve = Vec::new();
+    if opts.serve {
+        for (label, bin) in &variants {
+            let gets = bench.serve(bin, &context, Load::Get, SERVE_GETS)?;
+            let lists = bench.serve(bin, &context, Load::List, SERVE_LISTS)?;
+            serve.push((*label, gets, lists));
         }
     }
-    Ok(bins)
+    report(&opts, one_shot.as_deref(), &serve)
+}
+
+/// The binaries measured: `msgraph-user` as built by default and with the kit's `mimalloc`
+/// feature (copied under `target/peers/bench`, since both builds write the same path), and the
+/// emulator.
+struct Built {
+    default: PathBuf,
+    mimalloc: PathBuf,
+    emulator: PathBuf,
+}
+
+fn build(root: &Path, work: &Path) -> anyhow::Result<Built> {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
+    let mut copies = Vec::new();
+    for (features, name) in
+        [(None, "msgraph-user"), (Some("soar-integration-kit/mimalloc"), "msgraph-user-mimalloc")]
+    {
+        eprintln!(
+            "building msgraph-user{} and soar-emulator (release)",
+            features.map(|f| format!(" with {f}")).unwrap_or_default()
+        );
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--release", "-p", "msgraph-user", "-p", "soar-emulator"]).current_dir(root);
+        if let Some(f) = features {
+            cmd.args(["--features", f]);
+        }
+        if !cmd.status().context("running cargo build --release")?.success() {
+            bail!("cargo build --release -p msgraph-user -p soar-emulator failed");
+        }
+        let built = target.join("release/msgraph-user");
+        let copy = work.join(name);
+        std::fs::copy(&built, &copy)
+            .with_context(|| format!("copying {} to {}", built.display(), copy.display()))?;
+        copies.push(copy);
+    }
+    let emulator = target.join("release/soar-emulator");
+    if !emulator.is_file() {
+        bail!("the build finished but {} is not there", emulator.display());
+    }
+    let mimalloc = copies.pop().context("two builds")?;
+    let default = copies.pop().context("two builds")?;
+    Ok(Built { default, mimalloc, emulator })
 }
 
 /// The release emulator as a child process; killed when dropped.
@@ -253,7 +286,11 @@ fn user_id(resp: &Value) -> Option<&str> {
 
 impl Bench<'_> {
     fn rust(&self) -> Command {
-        let mut c = Command::new(self.binary);
+        self.rust_binary(self.binary)
+    }
+
+    fn rust_binary(&self, binary: &Path) -> Command {
+        let mut c = Command::new(binary);
         c.env("SOAR_HOST_MAP", &self.emu.host_map)
             .env("SOAR_EXTRA_CA", &self.emu.ca)
             .env("NO_PROXY", "127.0.0.1,localhost")
@@ -389,7 +426,7 @@ impl Bench<'_> {
         Ok(samples)
     }
 
-    fn serve(&self, context: &Value, load: Load, n: usize) -> anyhow::Result<ServeFigures> {
+    fn serve(&self, binary: &Path, context: &Value, load: Load, n: usize) -> anyhow::Result<ServeFigures> {
         let mut request = match load {
             Load::Get => get_request(context),
             Load::List => json!({
@@ -408,7 +445,7 @@ impl Bench<'_> {
         }
         eprintln!("--serve: {n} {} requests", load.command());
         let mut child = self
-            .rust()
+            .rust_binary(binary)
             .arg("--serve")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -538,7 +575,7 @@ fn verdict(ok: bool) -> &'static str {
 fn report(
     opts: &Options,
     one_shot: Option<&[Vec<Duration>]>,
-    serve: Option<&(ServeFigures, ServeFigures)>,
+    serve: &[(&str, ServeFigures, ServeFigures)],
 ) -> anyhow::Result<()> {
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     let mut out = std::io::stdout().lock();
@@ -546,8 +583,8 @@ fn report(
     if let Some(one_shot) = one_shot {
         report_one_shot(&mut out, opts, one_shot)?;
     }
-    if let Some((gets, lists)) = serve {
-        report_serve(&mut out, gets, lists)?;
+    for (label, gets, lists) in serve {
+        report_serve(&mut out, label, gets, lists)?;
     }
     writeln!(out, "(the emulator shares the machine's CPUs with the integration and this process)")?;
     Ok(())
@@ -582,8 +619,13 @@ fn report_one_shot(out: &mut impl Write, opts: &Options, one_shot: &[Vec<Duratio
     Ok(())
 }
 
-fn report_serve(out: &mut impl Write, gets: &ServeFigures, lists: &ServeFigures) -> anyhow::Result<()> {
-    writeln!(out, "--serve, warm token, ids (up to 256 in flight), one process:")?;
+fn report_serve(
+    out: &mut impl Write,
+    label: &str,
+    gets: &ServeFigures,
+    lists: &ServeFigures,
+) -> anyhow::Result<()> {
+    writeln!(out, "--serve ({label} build), warm token, ids (up to 256 in flight), one process:")?;
     for (label, f, goal) in
         [("msgraph-user-get", gets, 10_000.0), ("msgraph-user-list (100 users)", lists, 3_000.0)]
     {
