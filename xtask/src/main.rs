@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's automation, written in Rust (see matklad/cargo-xtask).
 
 mod bench_cold;
+mod bench_speed;
 mod cases;
 mod codegen;
 mod conformance;
@@ -36,6 +37,7 @@ fn main() -> anyhow::Result<()> {
         }
         Some("bench") if args.get(1).map(String::as_str) == Some("emulator") => bench_emulator(),
         Some("bench") if args.get(1).map(String::as_str) == Some("cold-start") => bench_cold::run(&args[2..]),
+        Some("bench") => bench_speed::run(&args[1..]),
         Some(other) => bail!("unknown xtask command: {other}"),
         None => bail!(
             "usage: cargo xtask <test | codegen [--check] | validate-yaml | conformance | new-integration | scaffold-check | fuzz | peers | check-cases FILE | bench>"

@@ -248,7 +248,12 @@ pub fn parse_host_map(v: &str) -> Result<Vec<(String, SocketAddr)>, Error> {
             ))
         };
         let (host, addr) = item.split_once('=').ok_or_else(bad)?;
-        let addr = addr.trim().to_socket_addrs().map_err(|_| bad())?.next().ok_or_else(bad)?;
+        let addr = addr.trim();
+        // An `ip:port` parses without the resolver (a host map lists every cloud's hosts).
+        let addr = match addr.parse::<SocketAddr>() {
+            Ok(a) => a,
+            Err(_) => addr.to_socket_addrs().map_err(|_| bad())?.next().ok_or_else(bad)?,
+        };
         out.push((host.trim().to_ascii_lowercase(), addr));
     }
     Ok(out)

@@ -52,13 +52,23 @@ impl Dispatcher {
     /// Reads the integration's declarations once (calls `commands()` and `params()`).
     pub fn new<I: Integration + ?Sized>(integration: &I) -> Dispatcher {
         Dispatcher {
-            prefix: integration.prefix(),
-            display_name: integration.display_name(),
             about: crate::manifest::About {
                 description: integration.description(),
                 category: integration.category(),
                 detailed_description: integration.detailed_description(),
             },
+            ..Dispatcher::for_requests(integration)
+        }
+    }
+
+    /// [`Dispatcher::new`] without the manifest's texts (description, category, detailed
+    /// description), which only `--manifest` prints: the one-shot and serve modes of
+    /// [`crate::run`] use it, so a run does not write the instance help it never shows.
+    pub(crate) fn for_requests<I: Integration + ?Sized>(integration: &I) -> Dispatcher {
+        Dispatcher {
+            prefix: integration.prefix(),
+            display_name: integration.display_name(),
+            about: crate::manifest::About::default(),
             flows: integration.supported_flows(),
             params: integration.params(),
             registry: Registry::from_integration(integration),

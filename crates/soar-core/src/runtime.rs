@@ -6,7 +6,8 @@
 //!   requests in flight (see `logs`);
 //! - installs a panic hook that logs where a panic happened but not its message (the message
 //!   may quote a secret; it reaches the person masked, in the error entry);
-//! - reads the integration's declarations once ([`Dispatcher::new`]);
+//! - reads the integration's declarations once ([`Dispatcher::new`]; the manifest's texts only
+//!   for `--manifest`);
 //! - runs one mode, chosen by the first argument:
 //!   - none: one-shot, one request read from standard input to its end (at most 16 MiB), one
 //!     response line on standard output;
@@ -62,7 +63,10 @@ pub fn run(integration: impl Integration) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let dispatcher = Dispatcher::new(&integration);
+    let dispatcher = match mode {
+        Mode::Manifest => Dispatcher::new(&integration),
+        _ => Dispatcher::for_requests(&integration),
+    };
     match mode {
         Mode::Help => {
             eprintln!("{USAGE}");
@@ -70,6 +74,10 @@ pub fn run(integration: impl Integration) -> ExitCode {
         }
         Mode::Manifest => print_manifest(&dispatcher),
         Mode::OneShot => {
+            // Standard input and output are read and written here, synchronously: tokio's
+            // stdin/stdout would start a blocking thread for each, which costs a no-op run more
+            // than everything else it does. The runtime is only for the command itself.
+            let (bytes, read) = read_request(&mut std::io::stdin().lock());
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
                 Err(e) => {
@@ -78,10 +86,15 @@ pub fn run(integration: impl Integration) -> ExitCode {
                     return write_sync(&response);
                 }
             };
-            let result = runtime.block_on(one_shot(&dispatcher, tokio::io::stdin(), tokio::io::stdout()));
-            // Stdin is read on a blocking thread that may still wait for input; do not join it.
+            let too_large = bytes.len() > MAX_REQUEST_BYTES;
+            let response = runtime.block_on(respond(&dispatcher, bytes, read));
+            // A command may leave a blocking task (a DNS lookup) running; do not join it.
             runtime.shutdown_background();
-            exit_code(result)
+            let written = write_sync(&response);
+            if too_large {
+                let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+            }
+            written
         }
         Mode::Serve => {
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -97,7 +110,11 @@ pub fn run(integration: impl Integration) -> ExitCode {
             });
             let dispatcher = Arc::new(dispatcher);
             let input = tokio::io::BufReader::with_capacity(64 * 1024, tokio::io::stdin());
-            let result = runtime.block_on(serve(dispatcher, input, tokio::io::stdout(), config));
+            // Buffered: tokio's stdout hands every write to a blocking thread, so a burst of
+            // responses is written per 64 KiB, not per line (`serve` flushes whenever no other
+            // response is waiting, so none waits in the buffer).
+            let output = tokio::io::BufWriter::with_capacity(64 * 1024, tokio::io::stdout());
+            let result = runtime.block_on(serve(dispatcher, input, output, config));
             runtime.shutdown_background();
             exit_code(result)
         }
@@ -120,20 +137,34 @@ where
         let limit = MAX_REQUEST_BYTES as u64 + 1;
         let read = (&mut input).take(limit).read_to_end(&mut bytes).await;
         let too_large = bytes.len() > MAX_REQUEST_BYTES;
-        let response = match read {
-            Err(e) => error_response(Error::InvalidRequest(format!(
-                "Could not read the request from standard input: {e}. Send one JSON object and close the input."
-            ))),
-            Ok(_) if too_large => error_response(Error::RequestTooLarge { limit: MAX_REQUEST_BYTES }),
-            Ok(_) => dispatcher.handle_bytes(&bytes).await,
-        };
-        (response, too_large)
+        (respond(dispatcher, bytes, read).await, too_large)
     };
     write_response(&mut output, &response).await?;
     if too_large {
         let _ = tokio::io::copy(&mut input, &mut tokio::io::sink()).await;
     }
     Ok(())
+}
+
+/// Reads a one-shot request synchronously: at most 16 MiB and one byte, to tell a larger input.
+fn read_request(input: &mut impl std::io::Read) -> (Vec<u8>, std::io::Result<usize>) {
+    let mut bytes = Vec::new();
+    let read =
+        std::io::Read::read_to_end(&mut std::io::Read::take(input, MAX_REQUEST_BYTES as u64 + 1), &mut bytes);
+    (bytes, read)
+}
+
+/// The response to what one-shot mode read (at most 16 MiB and one byte of it in `bytes`).
+async fn respond(dispatcher: &Dispatcher, bytes: Vec<u8>, read: std::io::Result<usize>) -> Response {
+    match read {
+        Err(e) => error_response(Error::InvalidRequest(format!(
+            "Could not read the request from standard input: {e}. Send one JSON object and close the input."
+        ))),
+        Ok(_) if bytes.len() > MAX_REQUEST_BYTES => {
+            error_response(Error::RequestTooLarge { limit: MAX_REQUEST_BYTES })
+        }
+        Ok(_) => dispatcher.handle_bytes(&bytes).await,
+    }
 }
 
 /// Parses and runs one request given as bytes; always returns a response. Builds the registry
@@ -155,12 +186,15 @@ async fn write_response<W: AsyncWrite + Unpin>(output: &mut W, response: &Respon
     output.flush().await
 }
 
+/// Writes the response line with one `write_all` (standard output is line-buffered with a
+/// small buffer, so serializing into it would make a system call per kilobyte).
 fn write_sync(response: &Response) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    let written = serde_json::to_writer(&mut out, response)
-        .map_err(std::io::Error::from)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush());
+    let written = serde_json::to_vec(response).map_err(std::io::Error::from).and_then(|mut line| {
+        line.push(b'\n');
+        let mut out = std::io::stdout().lock();
+        out.write_all(&line)?;
+        out.flush()
+    });
     exit_code(written)
 }
 

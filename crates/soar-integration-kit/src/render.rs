@@ -98,7 +98,7 @@ impl Results {
             raw_response: self.raw,
             ..CommandResults::default()
         }
-        .to_entry()
+        .into_entry()
     }
 
     /// The outcome with this one entry.

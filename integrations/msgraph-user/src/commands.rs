@@ -92,6 +92,14 @@ fn values(reply: &Value) -> Vec<Value> {
     reply.get("value").and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
+/// [`values`] moved out of the reply (a page of users is not copied).
+fn take_values(reply: &mut Value) -> Vec<Value> {
+    match reply.get_mut("value") {
+        Some(Value::Array(items)) => std::mem::take(items),
+        _ => Vec::new(),
+    }
+}
+
 /// The path of a user.
 fn user_path(user: &str) -> String {
     format!("users/{}", quote(user))
@@ -515,9 +523,9 @@ impl Handler<Graph> for List {
                 req.query("$select", self.properties).query("$count", "true")
             }
         };
-        let reply = graph.json(ctx, req).await?;
-        let users = values(&reply);
+        let mut reply = graph.json(ctx, req).await?;
         let next = reply.get("@odata.nextLink").and_then(Value::as_str).map(str::to_owned);
+        let users = take_values(&mut reply);
         let (readable, mut outputs) = parse_list(&users);
         let accounts: Vec<Value> = outputs.iter().filter_map(Value::as_object).map(account).collect();
         let mut table = Table::new("All Graph Users", Value::Array(readable)).remove_null();

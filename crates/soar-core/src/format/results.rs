@@ -375,11 +375,21 @@ impl CommandResults {
 
     /// The entry as the reference's `to_context()` builds it, keys in the reference's order.
     pub fn to_context(&self) -> Result<Object, Error> {
+        self.clone().into_context()
+    }
+
+    /// [`CommandResults::to_context`] without copying the results: the raw response, the
+    /// readable text and the outputs move into the entry (a page of 100 users is not cloned).
+    pub fn into_context(mut self) -> Result<Object, Error> {
         self.check()?;
-        let raw = match &self.raw_response {
-            Some(r) if !r.is_null() => r.clone(),
-            _ => self.outputs.clone().unwrap_or(Value::Null),
+        let readable_output = self.readable_output.take();
+        let all_outputs = self.outputs.take();
+        let raw = match self.raw_response.take() {
+            Some(r) if !r.is_null() => r,
+            // The outputs are both the raw response and the context: one copy is needed.
+            _ => all_outputs.clone().unwrap_or(Value::Null),
         };
+        let outputs = all_outputs.filter(|o| !o.is_null() && *o != Value::Array(Vec::new()));
         let mut context = Map::new();
         for ind in &self.indicator_contexts {
             for (k, v) in ind {
@@ -389,16 +399,15 @@ impl CommandResults {
                 }
             }
         }
-        let mut human = match &self.readable_output {
-            Some(r) if py::truthy(r) => r.clone(),
+        let mut human = match readable_output {
+            Some(r) if py::truthy(&r) => r,
             _ => Value::Null,
         };
-        let outputs = self.outputs.as_ref().filter(|o| !o.is_null() && *o != &Value::Array(Vec::new()));
         if let Some(outputs) = outputs {
             if human.is_null() {
-                human = match outputs {
+                human = match &outputs {
                     Value::Object(_) | Value::Array(_) => {
-                        Value::String(table_to_markdown("Results", outputs, &TableOptions::default())?)
+                        Value::String(table_to_markdown("Results", &outputs, &TableOptions::default())?)
                     }
                     other => other.clone(),
                 };
@@ -411,16 +420,16 @@ impl CommandResults {
                         "outputs_prefix must be a nested path to replace an existing key.".into(),
                     ));
                 }
-                context.insert(format!("{parent}(true)"), py::object1(last, outputs.clone()));
+                context.insert(format!("{parent}(true)"), py::object1(last, outputs));
             } else if !prefix.is_empty() && !self.outputs_key_field.is_empty() {
                 let clauses: Vec<String> =
                     self.outputs_key_field.iter().map(|k| format!("val.{k} && val.{k} == obj.{k}")).collect();
-                context.insert(format!("{prefix}({})", clauses.join(" && ")), outputs.clone());
+                context.insert(format!("{prefix}({})", clauses.join(" && ")), outputs);
             } else if !prefix.is_empty() {
-                context.insert(prefix.to_owned(), outputs.clone());
+                context.insert(prefix.to_owned(), outputs);
             } else if let Value::Object(map) = outputs {
                 for (k, v) in map {
-                    context.insert(k.clone(), v.clone());
+                    context.insert(k, v);
                 }
             }
         }
@@ -466,6 +475,11 @@ impl CommandResults {
     pub fn to_entry(&self) -> Result<Entry, Error> {
         Ok(entry_from_object(self.to_context()?))
     }
+
+    /// [`CommandResults::to_entry`] without copying the results (see [`CommandResults::into_context`]).
+    pub fn into_entry(self) -> Result<Entry, Error> {
+        Ok(entry_from_object(self.into_context()?))
+    }
 }
 
 /// Converts a reference-shaped entry dict to the protocol's [`Entry`]: the five standard keys
@@ -489,7 +503,7 @@ impl From<CommandResults> for Outcome {
     /// One entry. A result the formatter cannot render (for example a list of scalars without
     /// a `readable_output`) becomes a Type 4 entry saying what went wrong.
     fn from(results: CommandResults) -> Self {
-        let entry = match results.to_entry() {
+        let entry = match results.into_entry() {
             Ok(e) => e,
             Err(e) => Entry::error(format!("Could not format the command results: {e}")),
         };
