@@ -319,7 +319,8 @@ impl Engine {
             .map_err(|e| EngineError::io("Could not write", &path, e))
     }
 
-    /// Spawns the binary in its own process group, writes the request and reads the response.
+    /// Spawns the binary in its own process group, writes the request and reads the response;
+    /// its standard error is forwarded line by line through [`crate::render::neutralize`].
     ///
     /// At the timeout, or [`LEFTOVER_GRACE`] after the binary exited while something it started
     /// still holds its standard output, the whole group is killed; a complete response read
@@ -333,7 +334,7 @@ impl Engine {
         let mut child = Command::new(binary)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .process_group(0)
             .spawn()
@@ -342,6 +343,15 @@ impl Engine {
         running.push(group);
         drop(running);
         let _running = RunningGroup(group);
+        // The integration's log lines reach the terminal neutralised, like its entries.
+        let stderr_done = child.stderr.take().map(|stderr| {
+            let (done, finished) = mpsc::channel::<()>();
+            std::thread::spawn(move || {
+                forward_stderr(stderr);
+                let _ = done.send(());
+            });
+            finished
+        });
         let (tx, events) = mpsc::channel::<Event>();
         // Write from a thread: a binary that answers before reading all input must not deadlock.
         if let Some(mut stdin) = child.stdin.take() {
@@ -379,6 +389,10 @@ impl Engine {
             kill_group(group);
             let until = Instant::now() + KILL_GRACE;
             run.collect(&events, |_| until);
+        }
+        // Let the last log lines out before the answer is printed (not longer than the grace).
+        if let Some(finished) = stderr_done {
+            let _ = finished.recv_timeout(KILL_GRACE);
         }
         let status = match &run.status {
             Some(Ok(status)) => status.to_string(),
@@ -558,5 +572,17 @@ fn kill_group(group: u32) {
         && e != rustix::io::Errno::SRCH
     {
         tracing::warn!("could not stop the process group {group}: {e}");
+    }
+}
+
+/// Copies an integration's standard error to ours, one line at a time, with control sequences
+/// shown rather than obeyed (API data can reach a log line).
+fn forward_stderr(stderr: impl Read) {
+    use std::io::BufRead;
+    for line in std::io::BufReader::new(stderr).split(b'\n') {
+        let Ok(line) = line else { break };
+        let text = String::from_utf8_lossy(&line);
+        let mut out = std::io::stderr().lock();
+        let _ = writeln!(out, "{}", crate::render::neutralize(&text));
     }
 }

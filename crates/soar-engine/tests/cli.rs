@@ -445,6 +445,35 @@ fn the_timeout_stops_what_holds_stdout_and_keeps_an_answer_that_came_in_time() {
 }
 
 #[test]
+fn an_integrations_log_lines_are_shown_not_obeyed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let answer = serde_json::to_string(&soar_protocol::Response {
+        entries: vec![soar_protocol::Entry::markdown("done")],
+        ..Default::default()
+    })
+    .unwrap();
+    // A log line carrying a window-title sequence and a clipboard write, then the answer.
+    script_integration(
+        &bin,
+        "logs",
+        &format!("printf 'WARN \\033]0;owned\\007 and \\033]52;c;AAAA\\007 end\\n' >&2\necho '{answer}'"),
+    );
+    let data = dir.path().join("data");
+    let ok = soar(&data, &["instance", "add", "logs", "--integration", "logs"])
+        .env("SOAR_BIN_DIR", &bin)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    let out = soar(&data, &["run", "-i", "logs", "!logs-x"]).env("SOAR_BIN_DIR", &bin).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!((out.status.code(), stdout.as_ref()), (Some(0), "done\n"), "{stderr}");
+    assert!(!stderr.contains('\x1b') && !stderr.contains('\x07'), "{stderr:?}");
+    assert!(stderr.contains("WARN ␛]0;owned␇ and ␛]52;c;AAAA␇ end"), "{stderr:?}");
+}
+
+#[test]
 fn redis_passwords_with_at_signs_are_not_printed() {
     let dir = tempfile::tempdir().unwrap();
     // Port 1 refuses the connection, so the error names the store.
