@@ -160,21 +160,25 @@ class RealBinaries(unittest.TestCase):
                 p = dict(params)
                 if binary == "azure-storage":
                     p = {"auth_type": "Client Credentials", "app_id": "c-1", "tenant_id": "t-1",
-                         "credentials": {"identifier": "", "password": "s-1"}}
+                         "credentials": {"identifier": "", "password": "s-1"},
+                         "subscription_id": "sub-1", "resource_group_name": "rg-1"}
                 fake, _ = self.same_as_direct(binary, command, args=args, params=p)
                 self.assertTrue(fake.entries)
                 self.assertEqual(fake.entries[-1]["Type"], 4)
+                self.assertIn("connect", fake.entries[-1]["Contents"])
 
     def test_test_module_wording_is_the_binarys(self):
         fake, direct = self.same_as_direct("msgraph-user", "test-module")
-        self.assertTrue(fake.entries)
-        self.assertEqual(fake.entries[0]["Contents"], direct["entries"][0]["Contents"])
+        # Without credentials the binary answers with the reference's wording, unchanged.
+        self.assertEqual(fake.entries[0]["Type"], 4)
+        self.assertEqual(fake.entries[0]["Contents"], "ID must be provided.")
 
     def test_the_context_round_trips_with_its_version(self):
         fake = run_shim("msgraph-user", FakeDemisto(
             "msgraph-user-generate-login-url", args={"pkce": "true"},
             params={"self_deployed": True, "creds_auth_id": {"identifier": "", "password": "c-1"},
                     "creds_tenant_id": {"identifier": "", "password": "t-1"},
+                    "creds_auth_code": {"identifier": "", "password": "code-1"},
                     "redirect_uri": "https://localhost/cb"},
             context={"kept": "yes"}, version=41))
         writes = [c for c in fake.calls if c[0].startswith("setIntegrationContext")]
@@ -190,10 +194,17 @@ class RealBinaries(unittest.TestCase):
             "msgraph-user-generate-login-url", args={"pkce": "true"},
             params={"self_deployed": True, "creds_auth_id": {"identifier": "", "password": "c-1"},
                     "creds_tenant_id": {"identifier": "", "password": "t-1"},
+                    "creds_auth_code": {"identifier": "", "password": "code-1"},
                     "redirect_uri": "https://localhost/cb"},
             context={"kept": "yes"}, versioned=False))
         self.assertEqual([c[0] for c in fake.calls], ["setIntegrationContext"])
         self.assertEqual(fake.context.get("kept"), "yes")
+
+    def test_a_reset_context_is_written_back_empty(self):
+        fake, direct = self.same_as_direct("msgraph-user", "msgraph-user-auth-reset",
+                                           context={"access_token": "t"}, version=5)
+        self.assertEqual(direct["integration_context"], {})
+        self.assertEqual(fake.calls, [("setIntegrationContextVersioned", {}, 5)])
 
     def test_a_missing_binary_names_where_it_looked(self):
         empty = tempfile.mkdtemp()

@@ -116,7 +116,10 @@ fn write_pack(root: &Path, name: &str, out: &Path) -> anyhow::Result<PathBuf> {
     let write = |path: PathBuf, bytes: &[u8]| {
         std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
     };
-    write(pack.join("pack_metadata.json"), format!("{}\n", serde_json::to_string_pretty(&metadata)?).as_bytes())?;
+    write(
+        pack.join("pack_metadata.json"),
+        format!("{}\n", serde_json::to_string_pretty(&metadata)?).as_bytes(),
+    )?;
     write(integ.join(format!("{stem}.yml")), pack_yaml.as_bytes())?;
     let shim = SHIM.replace("{{NAME}}", &stem).replace("{{BINARY}}", name);
     write(integ.join(format!("{stem}.py")), shim.as_bytes())?;
@@ -134,13 +137,9 @@ fn write_pack(root: &Path, name: &str, out: &Path) -> anyhow::Result<PathBuf> {
 /// A PNG of one colour: 8-bit RGB, the image data in zlib "stored" (uncompressed) blocks.
 pub fn solid_png(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
     // Each scanline: filter byte 0 (none), then the pixels.
-    let mut raw = Vec::new();
-    for _ in 0..height {
-        raw.push(0);
-        for _ in 0..width {
-            raw.extend_from_slice(&rgb);
-        }
-    }
+    let pixels = usize::try_from(width).unwrap_or(0) * 3;
+    let row: Vec<u8> = std::iter::once(0).chain(rgb.iter().copied().cycle().take(pixels)).collect();
+    let raw = row.repeat(usize::try_from(height).unwrap_or(0));
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&width.to_be_bytes());
     ihdr.extend_from_slice(&height.to_be_bytes());
@@ -210,7 +209,8 @@ pub fn check() -> anyhow::Result<()> {
     main(&["--all".to_owned()])?;
     // The shim tests run the real binaries; building their manifests builds them (debug).
     crate::integrations::manifests(&root)?;
-    let bins = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from).join("debug");
+    let bins =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from).join("debug");
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let status = Command::new(&python)
         .arg(root.join("xtask/pack/test_shim.py"))

@@ -71,7 +71,7 @@ pub fn validate_files(root: &Path, files: &[PathBuf]) -> anyhow::Result<()> {
     }
     let (mut passed, mut failed) = (0, 0);
     for yaml in files {
-        let shown = yaml.strip_prefix(root).unwrap_or(&yaml).display().to_string();
+        let shown = yaml.strip_prefix(root).unwrap_or(yaml).display().to_string();
         let out = validate(yaml)?;
         if out.status.success() {
             passed += 1;
