@@ -294,6 +294,22 @@ class WrittenPacks(unittest.TestCase):
                 with open(os.path.join(folder, name + ".py"), encoding="utf-8") as f:
                     self.assertNotIn("{{", f.read())
 
+    def test_each_written_shim_runs_its_own_binary(self):
+        for pack, name in self.integrations():
+            with open(os.path.join(pack, "Integrations", name, name + ".py"), encoding="utf-8") as f:
+                source = f.read()
+            binary = source.split('BINARY = "', 1)[1].split('"', 1)[0]
+            fake = FakeDemisto("soar-rt-unknown-command")
+            os.environ["SOAR_BIN_DIR"] = BIN_DIR
+            try:
+                exec(compile(source, name + ".py", "exec"), {"__name__": "builtins", "demisto": fake})  # noqa: S102
+            finally:
+                del os.environ["SOAR_BIN_DIR"]
+            direct = run_direct(binary, {"command": "soar-rt-unknown-command", "args": {}, "params": {},
+                                         "integration_context": {}})
+            self.assertEqual(fake.entries, direct["entries"], name)
+            self.assertEqual(fake.entries[0]["Type"], 4)
+
     def test_the_image_is_a_valid_120x50_png(self):
         for pack, name in self.integrations():
             with open(os.path.join(pack, "Integrations", name, name + "_image.png"), "rb") as f:
