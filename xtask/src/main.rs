@@ -7,6 +7,7 @@ mod codegen;
 mod conformance;
 mod fuzz;
 mod integrations;
+mod pack;
 mod peers_ms;
 mod peers_oidc;
 mod scaffold;
@@ -25,6 +26,8 @@ fn main() -> anyhow::Result<()> {
         Some("codegen") => codegen::run(args.iter().skip(1).any(|a| a == "--check")),
         Some("conformance") => conformance::main(&args[1..]),
         Some("validate-yaml") => validate_yaml::run(),
+        Some("pack") => pack::main(&args[1..]),
+        Some("pack-check") => pack::check(),
         Some("new-integration") => scaffold::main(&args[1..]),
         Some("scaffold-check") => scaffold::check(),
         Some("fuzz") => fuzz::run(&args[1..]),
@@ -40,7 +43,7 @@ fn main() -> anyhow::Result<()> {
         Some("bench") => bench_speed::run(&args[1..]),
         Some(other) => bail!("unknown xtask command: {other}"),
         None => bail!(
-            "usage: cargo xtask <test | codegen [--check] | validate-yaml | conformance | new-integration | scaffold-check | fuzz | peers | check-cases FILE | bench>"
+            "usage: cargo xtask <test | codegen [--check] | validate-yaml | pack <integration>... | pack --all | pack-check | conformance | new-integration | scaffold-check | fuzz | peers | check-cases FILE | bench>"
         ),
     }
 }

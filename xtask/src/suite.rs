@@ -2,7 +2,7 @@
 //!
 //! Order: `cargo test --workspace` (with a throw-away loopback `redis-server` when one is installed,
 //! so the Redis store tests run against a real server), the generated-files staleness check
-//! (schemas, integration YAML and README), a bounded fuzzing run (`fuzz`), the YAML against demisto-sdk's schema, the golden
+//! (schemas, integration YAML and README), a bounded fuzzing run (`fuzz`), the YAML against demisto-sdk's schema, the content packs and their shim tests (`pack-check`), the golden
 //! War Room cases, the conformance suites against the emulator, the scaffold in a throw-away copy
 //! of the workspace (`scaffold-check`), then the real third-party peers.
 //! Each stage runs this same xtask binary as a child so that it behaves exactly as when a person
@@ -29,10 +29,11 @@ pub(crate) fn run() -> anyhow::Result<()> {
     drop(redis);
 
     let me = std::env::current_exe().context("finding the xtask binary")?;
-    let stages: [&[&str]; 7] = [
+    let stages: [&[&str]; 8] = [
         &["codegen", "--check"],
         &["fuzz", "--seconds", "40"],
         &["validate-yaml"],
+        &["pack-check"],
         &["check-cases", "test-data/war-room/war-room-cases.json"],
         &["conformance"],
         &["scaffold-check"],

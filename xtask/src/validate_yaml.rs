@@ -25,9 +25,15 @@ pub const PYKWALIFY_VERSION: &str = "1.8.0";
 const SCHEMA_IN_WHEEL: &str = "demisto_sdk/commands/common/schemas/integration.yml";
 
 /// Validates every integration YAML; fails when one does not pass.
-#[allow(clippy::print_stdout)] // the count is for the person (and CI) reading stdout
 pub fn run() -> anyhow::Result<()> {
     let root = crate::codegen::workspace_root();
+    let files = yaml_files(&root)?;
+    validate_files(&root, &files)
+}
+
+/// Validates the given YAML files (the integrations' own, or the packs' of `pack-check`).
+#[allow(clippy::print_stdout)] // the count is for the person (and CI) reading stdout
+pub fn validate_files(root: &Path, files: &[PathBuf]) -> anyhow::Result<()> {
     let work = root.join("target/validate-yaml");
     let python = crate::peers_ms::python_venv(
         &work.join("venv"),
@@ -52,7 +58,6 @@ pub fn run() -> anyhow::Result<()> {
             .output()
             .context("running pykwalify")
     };
-    let files = yaml_files(&root)?;
     // The validator must refuse a YAML without a required key, or a pass means nothing.
     if let Some(first) = files.first() {
         let broken = work.join("broken-check.yml");
@@ -66,8 +71,8 @@ pub fn run() -> anyhow::Result<()> {
     }
     let (mut passed, mut failed) = (0, 0);
     for yaml in files {
-        let shown = yaml.strip_prefix(&root).unwrap_or(&yaml).display().to_string();
-        let out = validate(&yaml)?;
+        let shown = yaml.strip_prefix(root).unwrap_or(yaml).display().to_string();
+        let out = validate(yaml)?;
         if out.status.success() {
             passed += 1;
             eprintln!("ok      {shown}");
