@@ -6,10 +6,9 @@
 
 mod common;
 
-use axum::body::Body;
 use common::*;
-use http::Request;
-use serde_json::{Value, json};
+
+use serde_json::json;
 use soar_emulator::config::{AppConfig, LIMITED_APP_ID, LIMITED_APP_SECRET, SecretConfig};
 
 const GRAPH: &str = "graph.microsoft.com";
@@ -22,18 +21,6 @@ fn check(r: &Resp, status: u16, code: Option<&str>) {
     if let Some(c) = code {
         assert_eq!(r.json()["error"]["code"], c, "{}", r.text);
     }
-}
-
-async fn send(t: &T, method: &str, host: &str, path: &str, token: &str, body: Option<Value>) -> Resp {
-    let mut b = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", host)
-        .header("authorization", format!("Bearer {token}"));
-    if body.is_some() {
-        b = b.header("content-type", "application/json");
-    }
-    t.send(b.body(body.map_or_else(Body::empty, |v| Body::from(v.to_string()))).unwrap()).await
 }
 
 #[tokio::test]

@@ -66,18 +66,6 @@ fn config() -> EmulatorConfig {
     cfg
 }
 
-async fn send(t: &T, method: &str, host: &str, path: &str, token: &str, body: Option<Value>) -> Resp {
-    let mut b = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", host)
-        .header("authorization", format!("Bearer {token}"));
-    if body.is_some() {
-        b = b.header("content-type", "application/json");
-    }
-    t.send(b.body(body.map_or_else(Body::empty, |v| Body::from(v.to_string()))).unwrap()).await
-}
-
 /// Status, then the error code when there is one.
 fn check(r: &Resp, status: u16, code: Option<&str>) {
     assert_eq!(r.status.as_u16(), status, "{}", r.text);

@@ -176,3 +176,16 @@ pub fn check_aad(r: &Resp, status: u16, error: &str, code: u64) {
     let ts = body["timestamp"].as_str().unwrap();
     assert!(ts.len() == 20 && ts.ends_with('Z') && &ts[10..11] == " ", "{ts}");
 }
+
+/// An API request to `host` with a bearer token and an optional JSON body.
+pub async fn send(t: &T, method: &str, host: &str, path: &str, token: &str, body: Option<Value>) -> Resp {
+    let mut b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", host)
+        .header("authorization", format!("Bearer {token}"));
+    if body.is_some() {
+        b = b.header("content-type", "application/json");
+    }
+    t.send(b.body(body.map_or_else(Body::empty, |v| Body::from(v.to_string()))).unwrap()).await
+}
