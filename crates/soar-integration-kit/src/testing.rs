@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use http::Method;
 use serde_json::Value;
-use soar_core::{ApiFailure, Error};
+use soar_core::Error;
 use soar_protocol::IntegrationContext;
 
 use crate::api::{Api, Reply, Request, check_next_link};
@@ -81,13 +81,10 @@ impl FakeApi {
     }
 }
 
-/// The error the real client gives for an error answer (`Error in API call [..] - ..`).
+/// The error the real client gives for an error answer (`Error in API call [..] - ..`), made
+/// by the same code: soar-auth's `api_error` and the one conversion, `core_error`.
 pub fn api_failure(status: u16, body: &Value) -> Error {
-    let reason =
-        http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("Unknown");
-    let body = soar_pyjson::json_dumps(body, true);
-    let text = format!("Error in API call [{status}] - {reason}\n{body}");
-    Error::Api(ApiFailure { status, headers: Vec::new(), body, text })
+    soar_auth_commands::core_error(soar_auth::api_error(&soar_auth::http::HttpResponse::json(status, body)))
 }
 
 #[async_trait]
