@@ -139,6 +139,14 @@ pub struct RunArgs {
     /// Seconds the integration may run before it is stopped.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
+    /// Seconds between the runs of a polling command, instead of the `NextRun` it asks for
+    /// (fractions allowed; for tests and demos).
+    #[arg(long, env = "SOAR_POLL_INTERVAL", value_name = "SECONDS", value_parser = crate::polling::parse_seconds)]
+    pub poll_interval: Option<Duration>,
+    /// How long a polling command may poll, from its first run, instead of the `Timeout` it
+    /// gives (600 s when it gives none).
+    #[arg(long, value_name = "SECONDS", value_parser = crate::polling::parse_seconds)]
+    pub poll_timeout: Option<Duration>,
     /// The War Room command line, e.g. '!msgraph-user-list properties=id,mail'.
     #[arg(required = true, num_args = 1.., value_name = "COMMAND LINE")]
     pub line: Vec<String>,
@@ -238,8 +246,7 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
         Cmd::Instance(cmd) => instance_cmd(&engine, cmd, io),
         Cmd::Run(args) => {
             engine.timeout = Duration::from_secs(args.timeout.max(1));
-            let outcome = engine.run_line(args.instance.as_deref(), &args.line.join(" "))?;
-            print_outcome(&outcome, args.json, args.context, io)
+            run_cmd(&engine, &args, io)
         }
         Cmd::Fetch(args) => {
             let outcome = engine.fetch(&args.name)?;
@@ -258,6 +265,42 @@ pub fn dispatch(cli: Cli, io: &mut Io<'_>) -> Result<u8> {
         }
         Cmd::Demo(_) => Ok(0),
     }
+}
+
+/// `soar run`: one run, then the runs its schedule asks for (polling commands), each printed as
+/// it ends, with one progress line per wait on standard error.
+fn run_cmd(engine: &Engine, args: &RunArgs, io: &mut Io<'_>) -> Result<u8> {
+    let started = std::time::Instant::now();
+    let first = engine.run_line(args.instance.as_deref(), &args.line.join(" "))?;
+    let mut code = print_outcome(&first, args.json, args.context, io)?;
+    if crate::polling::response_schedule(&first.response).is_none() {
+        return Ok(code);
+    }
+    let opts = crate::polling::PollOptions { interval: args.poll_interval, timeout: args.poll_timeout };
+    engine.follow_schedule(first, opts, started, &mut |event| {
+        match event {
+            crate::polling::PollEvent::Waiting { command, run, wait, items_remaining, timeout, elapsed } => {
+                let items = items_remaining.map_or_else(String::new, |n| format!(", {n} items remaining"));
+                let line = format!(
+                    "Polling !{command}: run {run} in {:.1} s ({:.0} s of {:.0} s used{items})",
+                    wait.as_secs_f64(),
+                    elapsed.as_secs_f64(),
+                    timeout.as_secs_f64()
+                );
+                let _ = io.out.flush();
+                let _ = writeln!(io.err, "{}", io.err_style.dim(&crate::render::neutralize(&line)));
+            }
+            crate::polling::PollEvent::Ran(outcome) => {
+                // A blank line between one run's War Room and the next, as between entries.
+                if !args.json && !args.context {
+                    write_out(io.out, "\n")?;
+                }
+                code = print_outcome(outcome, args.json, args.context, io)?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(code)
 }
 
 fn write_out(w: &mut dyn Write, text: &str) -> Result<()> {

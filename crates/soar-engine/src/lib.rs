@@ -47,6 +47,7 @@ pub mod flows;
 pub mod fsutil;
 pub mod instance;
 pub mod manifest;
+pub mod polling;
 pub mod render;
 pub mod runner;
 pub mod store;

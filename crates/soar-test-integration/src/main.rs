@@ -74,6 +74,7 @@ impl Integration for TestIntegration {
             Box::new(Counter(AtomicU64::new(0))),
             Box::new(Hold),
             Box::new(EchoContext),
+            Box::new(Poll),
         ]
     }
 }
@@ -319,6 +320,96 @@ impl Command for EchoContext {
             "Error in API call [401] - Unauthorized\n{{\"sent\": [{}]}}",
             echoed.join(", ")
         )))
+    }
+}
+
+/// A number argument, or a clear error naming it.
+fn num_arg(ctx: &CommandContext, name: &str) -> Result<u64, Error> {
+    str_arg(ctx, name).trim().parse().map_err(|_| Error::InvalidArg {
+        name: name.into(),
+        reason: "expected a whole number, e.g. 3.".into(),
+    })
+}
+
+struct Poll;
+
+#[async_trait]
+impl Command for Poll {
+    fn name(&self) -> &str {
+        "soar-test-poll"
+    }
+    fn description(&self) -> &str {
+        "Starts an action that finishes after a number of polls (a scheduled command)."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        vec![
+            ArgSpec {
+                name: "polls",
+                description: "Runs until done.",
+                default: Some("3"),
+                ..ArgSpec::default()
+            },
+            ArgSpec {
+                name: "outcome",
+                description: "How the action ends.",
+                default: Some("succeed"),
+                options: &["succeed", "fail"],
+                ..ArgSpec::default()
+            },
+            ArgSpec {
+                name: "next_run",
+                description: "NextRun seconds.",
+                default: Some("10"),
+                ..ArgSpec::default()
+            },
+            ArgSpec {
+                name: "timeout",
+                description: "Timeout seconds (0: none).",
+                default: Some("0"),
+                ..ArgSpec::default()
+            },
+            ArgSpec { name: "action_id", description: "Set by the schedule.", ..ArgSpec::default() },
+            ArgSpec { name: "polling", description: "Set by the schedule.", ..ArgSpec::default() },
+        ]
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let polls = num_arg(ctx, "polls")?;
+        let next_run = num_arg(ctx, "next_run")?;
+        let timeout = num_arg(ctx, "timeout")?;
+        // The action's progress lives in the integration context, so it only finishes when the
+        // engine carries the context from one poll to the next.
+        let mut action = str_arg(ctx, "action_id");
+        let key = |id: &str| format!("poll:{id}");
+        if action.is_empty() {
+            action = format!("A{}", ctx.integration_context.data().len() + 1);
+            ctx.integration_context.set(&key(&action), json!(0));
+        }
+        let done =
+            ctx.integration_context.data().get(&key(&action)).and_then(Value::as_u64).ok_or_else(|| {
+                Error::InvalidArg {
+                    name: "action_id".into(),
+                    reason: format!("no action {action} was started."),
+                }
+            })? + 1;
+        ctx.integration_context.set(&key(&action), json!(done));
+        if done > polls {
+            return match str_arg(ctx, "outcome").as_str() {
+                "fail" => Err(Error::Command(format!("Action {action} failed after {polls} polls."))),
+                _ => Ok(Entry::markdown(format!("Action {action} succeeded after {polls} polls.")).into()),
+            };
+        }
+        let mut entry = Entry::markdown(format!("Action {action} is in progress ({done} of {polls})."));
+        let mut args = ctx.args.clone();
+        args.insert("action_id".into(), json!(action));
+        args.insert("polling".into(), json!("true"));
+        entry.extra.insert("PollingCommand".into(), json!(self.name()));
+        entry.extra.insert("NextRun".into(), json!(next_run.to_string()));
+        entry.extra.insert("PollingArgs".into(), Value::Object(args));
+        if timeout > 0 {
+            entry.extra.insert("Timeout".into(), json!(timeout.to_string()));
+        }
+        entry.extra.insert("PollingItemsRemaining".into(), json!(polls + 1 - done));
+        Ok(entry.into())
     }
 }
 

@@ -46,3 +46,35 @@ pub fn add_counter(data_dir: &Path, name: &str, extra: &[&str]) {
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{:08x}", rand::random::<u32>())
 }
+
+/// Whether `soar-test-integration` (another package's binary) is built next to `soar`, as
+/// `cargo test --workspace` builds it; outside CI a missing one skips the test with a note
+/// (`cargo build -p soar-test-integration` builds it), under CI it fails.
+pub fn test_integration_built(test: &str) -> bool {
+    let path = soar_bin().parent().unwrap().join("soar-test-integration");
+    if path.is_file() {
+        return true;
+    }
+    let msg = format!("{test}: {} is not built (cargo build -p soar-test-integration)", path.display());
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}");
+    }
+    eprintln!("SKIPPED {msg}");
+    false
+}
+
+/// Adds an instance of `soar-test-integration`, with extra `args`.
+pub fn add_test_integration(data_dir: &Path, name: &str, extra: &[&str]) {
+    let mut args = vec![
+        "instance",
+        "add",
+        name,
+        "--integration",
+        "soar-test-integration",
+        "--param",
+        "url=https://t.test",
+    ];
+    args.extend_from_slice(extra);
+    let (code, out, err) = run(data_dir, &args);
+    assert_eq!(code, 0, "instance add failed: {out}{err}");
+}
