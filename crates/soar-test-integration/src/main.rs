@@ -56,6 +56,11 @@ impl Integration for TestIntegration {
             },
             ParamSpec { name: "api_key", display: "API key", secret: true, ..ParamSpec::default() },
             ParamSpec {
+                name: "state_file",
+                display: "The remote side's state (a JSON file the fetch and mirroring tests control)",
+                ..ParamSpec::default()
+            },
+            ParamSpec {
                 name: "insecure",
                 display: "Trust any certificate",
                 default: Some("false"),
@@ -75,6 +80,7 @@ impl Integration for TestIntegration {
             Box::new(Hold),
             Box::new(EchoContext),
             Box::new(Poll),
+            Box::new(FetchIncidents),
         ]
     }
 }
@@ -410,6 +416,136 @@ impl Command for Poll {
         }
         entry.extra.insert("PollingItemsRemaining".into(), json!(polls + 1 - done));
         Ok(entry.into())
+    }
+}
+
+/// The remote side of the fetch and mirroring commands: a JSON file named by the `state_file`
+/// param, which the tests write and `update-remote-system` records into.
+///
+/// `{"total": N, "page": P, "direction": "Both", "fetch_sleep_ms": 0, "sleep_at_offset": K,
+///   "remote": {"INC-00001": {field overrides, "modified": ISO}}, "updates": [...]}`: incidents
+/// `INC-00001`..`INC-<N>` are made on the fly (created one second apart), so 10,000 cost nothing
+/// until fetched; `remote` holds the ones changed since (the tests' "remote changes").
+mod remote {
+    use serde_json::{Value, json};
+    use soar_core::{CommandContext, Error};
+
+    pub fn path(ctx: &CommandContext) -> Result<std::path::PathBuf, Error> {
+        match ctx.params.str("state_file") {
+            Some(p) if !p.is_empty() => Ok(p.into()),
+            _ => Err(Error::InvalidArg {
+                name: "state_file".into(),
+                reason:
+                    "this command needs the state_file param: soar instance add ... --param state_file=PATH."
+                        .into(),
+            }),
+        }
+    }
+
+    pub fn load(ctx: &CommandContext) -> Result<Value, Error> {
+        let path = path(ctx)?;
+        let text = std::fs::read(&path)
+            .map_err(|e| Error::Command(format!("Could not read the state file {}: {e}", path.display())))?;
+        serde_json::from_slice(&text)
+            .map_err(|e| Error::Command(format!("The state file {} is not JSON: {e}", path.display())))
+    }
+
+    pub fn save(ctx: &CommandContext, state: &Value) -> Result<(), Error> {
+        let path = path(ctx)?;
+        let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+        std::fs::write(&tmp, state.to_string())
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| Error::Command(format!("Could not write the state file {}: {e}", path.display())))
+    }
+
+    /// Appends a line to `<state file>.<suffix>`.
+    pub fn log(ctx: &CommandContext, suffix: &str, line: &Value) {
+        use std::io::Write;
+        let Ok(path) = path(ctx) else { return };
+        let log = path.with_extension(suffix);
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+
+    pub fn id(i: u64) -> String {
+        format!("INC-{i:05}")
+    }
+
+    pub fn number(id: &str) -> Option<u64> {
+        id.strip_prefix("INC-")?.parse().ok()
+    }
+
+    /// Seconds after 2026-01-01T00:00:00Z as ISO 8601 (a day at most is enough here).
+    pub fn time(secs: u64) -> String {
+        let secs = secs % 86_400;
+        format!("2026-01-01T{:02}:{:02}:{:02}.000Z", secs / 3600, secs / 60 % 60, secs % 60)
+    }
+
+    /// Remote incident `i` as it is now.
+    pub fn object(state: &Value, i: u64) -> Value {
+        let id = id(i);
+        let mut o = json!({
+            "id": id, "title": format!("Incident {i}"), "severity": 2, "status": "Active",
+            "created": time(i), "modified": time(i),
+        });
+        if let (Some(o), Some(Value::Object(over))) = (o.as_object_mut(), state["remote"].get(&id)) {
+            for (k, v) in over {
+                o.insert(k.clone(), v.clone());
+            }
+        }
+        o
+    }
+
+    pub fn millis() -> u128 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())
+    }
+}
+
+struct FetchIncidents;
+
+#[async_trait]
+impl Command for FetchIncidents {
+    fn name(&self) -> &str {
+        "fetch-incidents"
+    }
+    fn description(&self) -> &str {
+        "Fetches the next page of the state file's incidents after the last run's offset."
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let state = remote::load(ctx)?;
+        let offset = ctx.last_run.as_ref().and_then(|l| l.get("offset")).and_then(Value::as_u64).unwrap_or(0);
+        let total = state["total"].as_u64().unwrap_or(0);
+        let page = state["page"].as_u64().unwrap_or(50).max(1);
+        let started = remote::millis();
+        let parent = std::os::unix::process::parent_id();
+        if state["sleep_at_offset"].as_u64() == Some(offset) {
+            // The crash tests kill the engine that runs this fetch while it sleeps.
+            remote::log(ctx, "holder", &json!({"engine": parent, "offset": offset}));
+            let ms = state["fetch_sleep_ms"].as_u64().unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        let end = (offset + page).min(total);
+        let direction = state["direction"].as_str().unwrap_or("Both");
+        let instance = ctx.instance.clone().unwrap_or_default();
+        let incidents: Vec<Value> = (offset + 1..=end)
+            .map(|i| {
+                let o = remote::object(&state, i);
+                json!({
+                    "name": o["title"], "occurred": o["created"], "severity": o["severity"],
+                    "rawJSON": o.to_string(), "dbotMirrorId": remote::id(i),
+                    "dbotMirrorDirection": direction, "dbotMirrorInstance": instance,
+                })
+            })
+            .collect();
+        remote::log(
+            ctx,
+            "fetchlog",
+            &json!({"engine": parent, "offset": offset, "end": end, "start_ms": started.to_string(), "end_ms": remote::millis().to_string()}),
+        );
+        let mut last_run = soar_core::Object::new();
+        last_run.insert("offset".into(), json!(end));
+        Ok(Outcome { last_run: Some(last_run), incidents: Some(incidents), ..Outcome::default() })
     }
 }
 
