@@ -1,0 +1,120 @@
+//! The fetch service on the file store with `soar-test-integration`'s remote side: pages with
+//! their last run, one engine per interval, `soar incidents`, and the mirroring cycle both ways.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
+
+mod common;
+
+use common::{add_test_integration, check_fetch_log, run, soar, test_integration_built, write_state};
+use serde_json::{Value, json};
+
+fn incidents(data: &std::path::Path) -> Vec<Value> {
+    let (code, out, err) = run(data, &["incidents", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn the_service_fetches_every_page_once_with_its_last_run() {
+    if !test_integration_built("the_service_fetches_every_page_once_with_its_last_run") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let state = write_state(dir.path(), &json!({"total": 12, "page": 5}));
+    add_test_integration(&data, "t", &["--param", &format!("state_file={}", state.display())]);
+    let (code, out, err) = run(&data, &["fetch", "--instance", "t", "--every", "0.2s", "--cycles", "4"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    for (line, want) in lines.iter().zip([
+        "fetched 5 incidents (5 new, 0 already stored)",
+        "fetched 5 incidents (5 new, 0 already stored)",
+        "fetched 2 incidents (2 new, 0 already stored)",
+        "fetched 0 incidents (0 new, 0 already stored)",
+    ]) {
+        assert!(line.contains(" t: ") && line.contains(want), "{line:?} should say {want:?}");
+    }
+    let stored = incidents(&data);
+    let ids: Vec<&str> = stored.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let want: Vec<String> = (1..=12).map(|i| format!("INC-{i:05}")).collect();
+    assert_eq!(ids, want);
+    // Raw JSON and the mirroring fields are kept.
+    assert_eq!(stored[0]["incident"]["dbotMirrorDirection"], "Both");
+    assert_eq!(stored[0]["incident"]["dbotMirrorInstance"], "t");
+    let raw: Value = serde_json::from_str(stored[0]["incident"]["rawJSON"].as_str().unwrap()).unwrap();
+    assert_eq!(raw["title"], "Incident 1");
+    let (_, show, _) = run(&data, &["instance", "show", "t"]);
+    assert!(show.contains("Last run:     {\"offset\":12}"), "{show}");
+    check_fetch_log(&state, None, 150);
+
+    // The one-shot fetch asks for the page after the stored last run, and a page stored again
+    // (the last run put back, as after a crash between the two writes) is not stored twice.
+    std::fs::write(data.join("lastrun/t.json"), r#"{"offset": 10}"#).unwrap();
+    let (code, out, err) = run(&data, &["fetch", "t"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Fetched incidents (2)") && out.contains("Last run: {\"offset\":12}"), "{out}");
+    assert_eq!(incidents(&data).len(), 12);
+
+    let (code, table, _) = run(&data, &["incidents"]);
+    assert_eq!(code, 0);
+    assert!(
+        table.contains("Incidents (12)") && table.contains("│ t        │ INC-00012 │ Incident 12 │ 2"),
+        "{table}"
+    );
+}
+
+#[test]
+fn two_engines_on_one_file_store_fetch_once_per_interval() {
+    if !test_integration_built("two_engines_on_one_file_store_fetch_once_per_interval") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let state = write_state(dir.path(), &json!({"total": 40, "page": 4}));
+    add_test_integration(&data, "t", &["--param", &format!("state_file={}", state.display())]);
+    let engines: Vec<_> = (0..2)
+        .map(|_| {
+            soar(&data, &["fetch", "--instance", "t", "--every", "0.3s", "--duration", "2.5s"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for e in engines {
+        let out = e.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    check_fetch_log(&state, None, 250);
+    let stored = incidents(&data);
+    let mut ids: Vec<&str> = stored.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "no incident stored twice");
+    assert!(n >= 12, "at least three cycles ran in 2.5 s: {n}");
+}
+
+#[test]
+fn bad_fetch_lines_say_what_to_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("fetch.json");
+    std::fs::write(&cfg, r#"{"instances": [{"instance": "a", "every": "1 week"}]}"#).unwrap();
+    // (arguments, exit status, the error)
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["fetch"], 2, "soar fetch needs an instance"),
+        (&["fetch", "--every", "1m"], 2, "soar fetch --every needs --instance NAME"),
+        (&["fetch", "--instance", "a", "--every", "soon"], 2, "use a number with ms, s, m or h"),
+        (
+            &["fetch", "--config", cfg.to_str().unwrap()],
+            2,
+            "instance a: \"1 week\": use a number with ms, s, m or h",
+        ),
+        (&["incident", "close", "INC-1"], 2, "No stored incident INC-1"),
+    ];
+    for (args, code, want) in cases {
+        let (got, out, err) = run(dir.path(), args);
+        assert_eq!(got, *code, "{args:?}: {out}{err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
