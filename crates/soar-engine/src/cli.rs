@@ -273,14 +273,22 @@ pub fn main() -> ExitCode {
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr();
     let mut io = Io { out: &mut out, err: &mut err, out_style, err_style };
-    match dispatch(cli, &mut io) {
+    let code = match dispatch(cli, &mut io) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             let text = format!("soar: {e}");
             let _ = writeln!(io.err, "{}", io.err_style.red(&crate::render::neutralize(&text)));
             ExitCode::from(e.exit_code())
         }
+    };
+    // The fetch benchmark reads the engine's peak resident set once everything is done.
+    if std::env::var_os("SOAR_REPORT_PEAK_RSS").is_some() {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+            let _ = writeln!(io.err, "soar peak-rss {line}");
+        }
     }
+    code
 }
 
 fn init_tracing() {

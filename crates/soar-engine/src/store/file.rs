@@ -388,6 +388,23 @@ impl ContextStore for FileStore {
         Ok(list)
     }
 
+    fn pending_out(&self, instance: &str) -> Result<Vec<StoredIncident>> {
+        // A fetched incident starts unchanged; only `put` lines can make one pending.
+        let mut pending: HashMap<String, StoredIncident> = HashMap::new();
+        scan_journal(&self.journal(instance)?, &mut |line| {
+            if let Some(inc) = line.put {
+                if inc.changed {
+                    pending.insert(inc.id.clone(), inc);
+                } else {
+                    pending.remove(&inc.id);
+                }
+            }
+        })?;
+        let mut list: Vec<StoredIncident> = pending.into_values().collect();
+        list.sort_by(|a, b| a.seq.cmp(&b.seq).then_with(|| a.id.cmp(&b.id)));
+        Ok(list)
+    }
+
     fn swap_incident(
         &self,
         instance: &str,

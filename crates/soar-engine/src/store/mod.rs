@@ -155,6 +155,9 @@ pub trait ContextStore: Send + Sync {
     fn incident(&self, instance: &str, id: &str) -> Result<Option<StoredIncident>>;
     /// Every stored incident of `instance`, in the order they were fetched.
     fn incidents(&self, instance: &str) -> Result<Vec<StoredIncident>>;
+    /// The stored incidents with local changes not yet mirrored out (`changed`), without
+    /// reading the others into memory.
+    fn pending_out(&self, instance: &str) -> Result<Vec<StoredIncident>>;
     /// Replaces the stored `expected` incident by `new` if it is still stored as `expected`
     /// (and, with a lease, the lease is still held).
     fn swap_incident(
@@ -481,6 +484,9 @@ mod tests {
             Ok(None)
         }
         fn incidents(&self, _: &str) -> Result<Vec<StoredIncident>> {
+            Ok(Vec::new())
+        }
+        fn pending_out(&self, _: &str) -> Result<Vec<StoredIncident>> {
             Ok(Vec::new())
         }
         fn swap_incident(

@@ -19,7 +19,9 @@
 //! run are written by one script (`HSETNX` per incident, so a key already stored is kept, then
 //! the last run), which Redis runs atomically and only while the writer still holds the fetch
 //! lease: an engine killed in the middle wrote all of it or nothing, and one that lost its lease
-//! writes nothing. Incident changes are a compare-and-set script on the incident's JSON text.
+//! writes nothing. Incident changes are a compare-and-set script on the incident's JSON text,
+//! which also keeps `<prefix>:pending:<instance>`, the set of incidents with local changes not
+//! yet mirrored out.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -57,13 +59,16 @@ if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2]) end
 return {1, added}
 ";
 
-// KEYS: incident hash, fetch lease. ARGV: fence, key, expected JSON, new JSON.
-// Returns {1, ''} stored, {0, current or ''} conflict, {2, ''} lease lost.
+// KEYS: incident hash, fetch lease, pending set. ARGV: fence, key, expected JSON, new JSON,
+// '1' when the new one has changes to mirror out. The pending set lists those keys, so a
+// mirroring cycle reads only them. Returns {1, ''} stored, {0, current or ''} conflict,
+// {2, ''} lease lost.
 const SWAP_SCRIPT: &str = r"
 if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[1] then return {2, ''} end
 local current = redis.call('HGET', KEYS[1], ARGV[2])
 if current ~= ARGV[3] then return {0, current or ''} end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[4])
+if ARGV[5] == '1' then redis.call('SADD', KEYS[3], ARGV[2]) else redis.call('SREM', KEYS[3], ARGV[2]) end
 return {1, ''}
 ";
 
@@ -420,6 +425,21 @@ impl ContextStore for RedisStore {
         Ok(list)
     }
 
+    fn pending_out(&self, instance: &str) -> Result<Vec<StoredIncident>> {
+        let key = self.key("inc", instance)?;
+        let pending_key = self.key("pending", instance)?;
+        let ids: Vec<String> = self.with(|c| c.smembers(&pending_key))?;
+        let mut list = Vec::new();
+        for id in ids {
+            let text: Option<String> = self.with(|c| c.hget(&key, &id))?;
+            if let Some(inc) = text.map(|t| self.parse_incident(&key, &t)).transpose()? {
+                list.push(inc);
+            }
+        }
+        list.sort_by(|a, b| a.seq.cmp(&b.seq).then_with(|| a.id.cmp(&b.id)));
+        Ok(list)
+    }
+
     fn swap_incident(
         &self,
         instance: &str,
@@ -430,14 +450,18 @@ impl ContextStore for RedisStore {
         let key = self.key("inc", instance)?;
         let lease_key = self.key("fetchlease", instance)?;
         let fence = lease.and_then(|l| l.fence()).unwrap_or_default();
+        let pending_key = self.key("pending", instance)?;
+        let (expected_text, new_text) = (Self::to_text(expected)?, Self::to_text(new)?);
         let (outcome, current): (i64, String) = self.with(|c| {
             Script::new(SWAP_SCRIPT)
                 .key(&key)
                 .key(&lease_key)
+                .key(&pending_key)
                 .arg(fence)
                 .arg(&expected.id)
-                .arg(Self::to_text(expected).unwrap_or_default())
-                .arg(Self::to_text(new).unwrap_or_default())
+                .arg(&expected_text)
+                .arg(&new_text)
+                .arg(if new.changed { "1" } else { "0" })
                 .invoke(c)
         })?;
         Ok(match outcome {
