@@ -55,7 +55,7 @@ pub fn parse_every(text: &str) -> std::result::Result<Duration, String> {
         .parse()
         .map_err(|_| format!("{text:?}: use a number with ms, s, m or h, e.g. 30s or 1m"))?;
     let secs = n * scale;
-    if !secs.is_finite() || secs < 0.0 || secs > 366.0 * 86_400.0 {
+    if !secs.is_finite() || !(0.0..=366.0 * 86_400.0).contains(&secs) {
         return Err(format!("{text:?}: the interval must be between 0 and a year"));
     }
     Ok(Duration::from_secs_f64(secs))
@@ -129,6 +129,9 @@ pub enum Cycle {
     NotDue,
 }
 
+/// A cycle as the service reports it: what it did, or the instance and why it failed.
+pub type CycleResult<'a> = std::result::Result<&'a CycleReport, (&'a str, &'a EngineError)>;
+
 /// When the service stops.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ServiceLimits {
@@ -189,7 +192,7 @@ impl Engine {
         &self,
         schedules: &[FetchSchedule],
         limits: ServiceLimits,
-        report: &mut dyn FnMut(std::result::Result<&CycleReport, (&str, &EngineError)>),
+        report: &mut dyn FnMut(CycleResult<'_>),
     ) -> Result<u64> {
         let started = Instant::now();
         let shortest = schedules.iter().map(|s| s.every).min().unwrap_or(Duration::from_secs(1));

@@ -112,7 +112,7 @@ pub enum PollEvent<'a> {
 pub fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
     let secs: f64 =
         text.trim().parse().map_err(|_| format!("{text:?} is not a number of seconds, e.g. 0.5 or 10"))?;
-    if !secs.is_finite() || secs < 0.0 || secs > 1e9 {
+    if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
         return Err(format!("{text:?} must be between 0 and 1000000000 seconds"));
     }
     Ok(Duration::from_secs_f64(secs))

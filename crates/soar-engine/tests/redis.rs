@@ -428,3 +428,52 @@ fn three_engines_share_a_schedule_and_a_killed_holder_loses_nothing() {
         .query(&mut conn)
         .unwrap();
 }
+
+#[test]
+fn redis_pages_are_stored_with_their_last_run_only_under_the_fetch_lease() {
+    let Some(url) = redis_url("redis_pages_are_stored_with_their_last_run_only_under_the_fetch_lease") else {
+        return;
+    };
+    use soar_engine::store::{Committed, IncidentCas, StoredIncident};
+    let a = RedisStore::open(&url, "soar-test").unwrap();
+    let b = RedisStore::open(&url, "soar-test").unwrap();
+    let name = unique("page");
+    let inc = |id: &str| StoredIncident::fetched(json!({"dbotMirrorId": id}), 0, "t");
+    let ttl = Duration::from_secs(30);
+    let lease = a.acquire_fetch_lease(&name, ttl, Duration::ZERO).unwrap().expect("free");
+    // The token lease is another lease: a run inside the cycle can take it.
+    assert!(b.acquire_lease(&name, ttl, Duration::ZERO).unwrap().is_some());
+    assert!(b.acquire_fetch_lease(&name, ttl, Duration::ZERO).unwrap().is_none());
+    let lr = obj(json!({"offset": 2}));
+    assert_eq!(
+        a.commit_fetch(&name, &[inc("x"), inc("y")], Some(&lr), Some(&*lease)).unwrap(),
+        Committed::Stored { added: 2, duplicates: 0 }
+    );
+    assert_eq!(
+        a.commit_fetch(&name, &[inc("y"), inc("z")], Some(&lr), Some(&*lease)).unwrap(),
+        Committed::Stored { added: 1, duplicates: 1 }
+    );
+    // The lease is lost (as after a pause past its TTL) and another engine takes it: the old
+    // holder's page, last run, state and incident changes are all refused.
+    let _: () = redis::cmd("DEL").arg(format!("soar-test:fetchlease:{name}")).query(&mut raw(&url)).unwrap();
+    let other = b.acquire_fetch_lease(&name, ttl, Duration::ZERO).unwrap().expect("freed");
+    let lr2 = obj(json!({"offset": 9}));
+    assert_eq!(a.commit_fetch(&name, &[inc("w")], Some(&lr2), Some(&*lease)).unwrap(), Committed::LeaseLost);
+    assert!(!a.set_fetch_state(&name, &Default::default(), Some(&*lease)).unwrap());
+    let x = a.incident(&name, "x").unwrap().unwrap();
+    let mut closed = x.clone();
+    closed.status = 2;
+    closed.changed = true;
+    assert_eq!(a.swap_incident(&name, &x, &closed, Some(&*lease)).unwrap(), IncidentCas::LeaseLost);
+    assert_eq!(a.last_run(&name).unwrap(), Some(lr));
+    assert_eq!(a.incidents(&name).unwrap().len(), 3);
+    // The holder's change goes through and marks the incident pending.
+    assert_eq!(b.swap_incident(&name, &x, &closed, Some(&*other)).unwrap(), IncidentCas::Stored);
+    assert_eq!(b.pending_out(&name).unwrap(), vec![closed]);
+    drop((lease, other));
+    let keys: Vec<String> = ["inc", "lastrun", "fetch", "pending", "lease"]
+        .iter()
+        .map(|k| format!("soar-test:{k}:{name}"))
+        .collect();
+    let _: () = redis::cmd("DEL").arg(keys).query(&mut raw(&url)).unwrap();
+}

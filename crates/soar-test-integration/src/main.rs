@@ -388,7 +388,7 @@ impl Command for Poll {
         let key = |id: &str| format!("poll:{id}");
         if action.is_empty() {
             action = format!("A{}", ctx.integration_context.data().len() + 1);
-            ctx.integration_context.set(&key(&action), json!(0));
+            ctx.integration_context.set(key(&action), json!(0));
         }
         let done =
             ctx.integration_context.data().get(&key(&action)).and_then(Value::as_u64).ok_or_else(|| {
@@ -397,7 +397,7 @@ impl Command for Poll {
                     reason: format!("no action {action} was started."),
                 }
             })? + 1;
-        ctx.integration_context.set(&key(&action), json!(done));
+        ctx.integration_context.set(key(&action), json!(done));
         if done > polls {
             return match str_arg(ctx, "outcome").as_str() {
                 "fail" => Err(Error::Command(format!("Action {action} failed after {polls} polls."))),
