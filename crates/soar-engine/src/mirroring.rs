@@ -4,7 +4,8 @@
 //!   mirroring, or of this cycle the first time) answers the ids of remote incidents changed
 //!   since; for each one stored here that mirrors in (`dbotMirrorDirection` `In` or `Both`),
 //!   `get-remote-data` with `id` and `lastUpdate` (when it was last mirrored in, else fetched)
-//!   answers the remote object and entries. The object is kept as the incident's `remote`; a
+//!   answers the remote object and entries. The object's fields are written to the incident's
+//!   fields (and the object kept whole as its `remote`; an empty object changes nothing); a
 //!   close entry (`dbotIncidentClose`) closes the incident with its `closeReason` and
 //!   `closeNotes`, a reopen entry (`dbotIncidentReopen`) makes it active again, and every entry
 //!   is kept. `lastUpdate` moves on only when `get-modified-remote-data` succeeded, so a failed
@@ -22,20 +23,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use soar_protocol::{Object, Response};
-
-// TEMPORARY until the lead's "protocol: mirroring and polling" lands (then soar_protocol::Mirror
-// and Response.mirror replace these).
-#[allow(missing_docs, dead_code)]
-#[derive(Debug, Clone)]
-pub enum Mirror {
-    ModifiedIds { ids: Vec<String> },
-    RemoteData { object: Object, entries: Vec<Value> },
-    Updated { id: String },
-}
-fn mirror_of(_r: &Response) -> Option<Mirror> {
-    None
-}
+use soar_protocol::{Mirror, Object, Response};
 
 use crate::error::{EngineError, Result};
 use crate::fetcher::iso;
@@ -93,7 +81,13 @@ fn error_text(response: &Response) -> Option<String> {
 
 /// Applies a `get-remote-data` answer to a stored incident.
 pub fn apply_remote(inc: &mut StoredIncident, object: &Object, entries: &[Value], now: &str) {
-    inc.remote = Some(object.clone());
+    // An empty object means nothing changed remotely (the entries may still close or reopen).
+    if !object.is_empty() {
+        for (k, v) in object {
+            inc.fields.insert(k.clone(), v.clone());
+        }
+        inc.remote = Some(object.clone());
+    }
     for entry in entries {
         let contents = entry.get("Contents");
         let flag = |k: &str| contents.and_then(|c| c.get(k)).is_some_and(|v| v == &json!(true));
@@ -182,7 +176,7 @@ impl Engine {
             report.errors.push(format!("{GET_MODIFIED} failed: {e}"));
             return Ok(());
         }
-        let ids = match mirror_of(&run.response) {
+        let ids = match run.response.mirror {
             Some(Mirror::ModifiedIds { ids }) => ids,
             _ => {
                 report.errors.push(format!("{GET_MODIFIED} answered no modified ids"));
@@ -203,7 +197,7 @@ impl Engine {
                 report.errors.push(format!("{GET_REMOTE} {id} failed: {e}"));
                 continue;
             }
-            let Some(Mirror::RemoteData { object, entries }) = mirror_of(&run.response) else {
+            let Some(Mirror::RemoteData { object, entries }) = run.response.mirror else {
                 report.errors.push(format!("{GET_REMOTE} {id} answered no remote data"));
                 continue;
             };

@@ -17,12 +17,12 @@
 //! - `--poll-interval SECONDS` (or `SOAR_POLL_INTERVAL`) replaces every `NextRun`, so tests and
 //!   the demo poll fast; fractions are allowed. Without it `NextRun` is obeyed as it is (XSOAR
 //!   raises it to 10 s on the integration's side).
-//! - The schedule is read from the last entry of the answer that carries one.
+//! - The schedule is read from the last entry of the answer that carries one
+//!   (`soar_protocol::Entry::schedule`).
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use soar_protocol::{Entry, Object, Response};
+use soar_protocol::{Entry, Response, Schedule};
 
 use crate::error::{EngineError, Result};
 use crate::runner::{Engine, RunOutcome};
@@ -30,51 +30,9 @@ use crate::runner::{Engine, RunOutcome};
 /// The polling timeout when the schedule names none (XSOAR's default for scheduled commands).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// A schedule: what to run next and when.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Schedule {
-    /// The command to run next (normally the same command).
-    pub command: String,
-    /// Seconds until the next run.
-    pub next_run_seconds: u64,
-    /// The next run's arguments.
-    pub args: Object,
-    /// Seconds the whole polling may take, when the integration says.
-    pub timeout_seconds: Option<u64>,
-    /// Items still to be polled, when the integration says.
-    pub items_remaining: Option<u64>,
-}
-
-/// A number that XSOAR carries as a string (`"10"`) or an integration may write as a number.
-fn seconds(v: Option<&Value>) -> Option<u64> {
-    match v? {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| *f >= 0.0).map(|f| f as u64),
-        _ => None,
-    }
-}
-
-/// The schedule an entry carries, if any (the keys XSOAR's `ScheduledCommand` writes).
-pub fn entry_schedule(entry: &Entry) -> Option<Schedule> {
-    let command = entry.extra.get("PollingCommand")?.as_str()?.trim();
-    if command.is_empty() {
-        return None;
-    }
-    Some(Schedule {
-        command: command.to_owned(),
-        next_run_seconds: seconds(entry.extra.get("NextRun")).unwrap_or(10),
-        args: match entry.extra.get("PollingArgs") {
-            Some(Value::Object(o)) => o.clone(),
-            _ => Object::new(),
-        },
-        timeout_seconds: seconds(entry.extra.get("Timeout")).filter(|t| *t > 0),
-        items_remaining: seconds(entry.extra.get("PollingItemsRemaining")),
-    })
-}
-
 /// The schedule of a response: that of its last entry carrying one.
 pub fn response_schedule(response: &Response) -> Option<Schedule> {
-    response.entries.iter().rev().find_map(entry_schedule)
+    response.entries.iter().rev().find_map(Entry::schedule)
 }
 
 /// How `soar run` polls.
@@ -167,55 +125,33 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn entry(extra: Value) -> Entry {
-        let mut e = Entry::markdown("x");
-        if let Value::Object(o) = extra {
-            e.extra = o;
-        }
-        e
-    }
+    use soar_protocol::Object;
 
     #[test]
-    fn schedules_are_read_as_xsoar_writes_them() {
-        // (entry keys, the schedule read)
+    fn the_last_scheduled_entry_of_a_response_wins() {
+        let sched = |c: &str| Schedule {
+            command: c.into(),
+            next_run_seconds: 10,
+            args: Object::new(),
+            timeout_seconds: None,
+            items_remaining: None,
+        };
+        let response = |entries: Vec<Entry>| Response { entries, ..Response::default() };
+        // (entries, the schedule followed)
         let cases = [
-            (json!({}), None),
-            (json!({"PollingCommand": ""}), None),
+            (vec![Entry::markdown("a")], None),
+            (vec![Entry::markdown("a").with_schedule(&sched("x")), Entry::markdown("b")], Some("x")),
             (
-                json!({"PollingCommand": "c", "NextRun": "30", "PollingArgs": {"id": "1"}, "Timeout": "600"}),
-                Some(Schedule {
-                    command: "c".into(),
-                    next_run_seconds: 30,
-                    args: json!({"id": "1"}).as_object().cloned().unwrap_or_default(),
-                    timeout_seconds: Some(600),
-                    items_remaining: None,
-                }),
-            ),
-            (
-                json!({"PollingCommand": "c", "NextRun": 12, "Timeout": "0", "PollingItemsRemaining": 0}),
-                Some(Schedule {
-                    command: "c".into(),
-                    next_run_seconds: 12,
-                    args: Object::new(),
-                    timeout_seconds: None,
-                    items_remaining: Some(0),
-                }),
-            ),
-            (
-                json!({"PollingCommand": "c", "NextRun": "soon"}),
-                Some(Schedule {
-                    command: "c".into(),
-                    next_run_seconds: 10,
-                    args: Object::new(),
-                    timeout_seconds: None,
-                    items_remaining: None,
-                }),
+                vec![
+                    Entry::markdown("a").with_schedule(&sched("x")),
+                    Entry::markdown("b").with_schedule(&sched("y")),
+                ],
+                Some("y"),
             ),
         ];
-        for (keys, want) in cases {
-            assert_eq!(entry_schedule(&entry(keys.clone())), want, "{keys}");
+        for (entries, want) in cases {
+            let got = response_schedule(&response(entries.clone())).map(|s| s.command);
+            assert_eq!(got.as_deref(), want, "{entries:?}");
         }
     }
 

@@ -46,7 +46,7 @@ fn the_service_fetches_every_page_once_with_its_last_run() {
     assert_eq!(raw["title"], "Incident 1");
     let (_, show, _) = run(&data, &["instance", "show", "t"]);
     assert!(show.contains("Last run:     {\"offset\":12}"), "{show}");
-    check_fetch_log(&state, None, 150);
+    check_fetch_log(&state, None, 100);
 
     // The one-shot fetch asks for the page after the stored last run, and a page stored again
     // (the last run put back, as after a crash between the two writes) is not stored twice.
@@ -86,7 +86,7 @@ fn two_engines_on_one_file_store_fetch_once_per_interval() {
         let out = e.wait_with_output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
-    check_fetch_log(&state, None, 250);
+    check_fetch_log(&state, None, 200);
     let stored = incidents(&data);
     let mut ids: Vec<&str> = stored.iter().map(|i| i["id"].as_str().unwrap()).collect();
     let n = ids.len();
@@ -117,4 +117,116 @@ fn bad_fetch_lines_say_what_to_type() {
         assert_eq!(got, *code, "{args:?}: {out}{err}");
         assert!(err.contains(want), "{args:?}: {err}");
     }
+}
+
+/// Changes the test integration's remote side as a person in the remote system would.
+fn remote_change(state: &std::path::Path, change: &dyn Fn(&mut Value)) {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
+    change(&mut v);
+    std::fs::write(state, v.to_string()).unwrap();
+}
+
+fn now_iso() -> String {
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    soar_engine::fetcher::iso(ms as i64)
+}
+
+/// One cycle of the service on `t`; returns its line.
+fn cycle(data: &std::path::Path) -> String {
+    let (code, out, err) = run(data, &["fetch", "--instance", "t", "--every", "0s", "--cycles", "1"]);
+    assert_eq!(code, 0, "{out}{err}");
+    out
+}
+
+fn stored(data: &std::path::Path, id: &str) -> Value {
+    let (code, out, err) = run(data, &["incident", "show", id]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn mirroring_brings_remote_changes_in_and_sends_local_ones_out() {
+    if !test_integration_built("mirroring_brings_remote_changes_in_and_sends_local_ones_out") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let state = write_state(dir.path(), &json!({"total": 3, "page": 5}));
+    add_test_integration(&data, "t", &["--param", &format!("state_file={}", state.display())]);
+    let first = cycle(&data);
+    assert!(first.contains("fetched 3 incidents (3 new") && first.contains("0 changed remotely"), "{first}");
+
+    // A remote close and a remote rename; a local close and a local update.
+    let at = now_iso();
+    remote_change(&state, &|v| {
+        v["remote"] = json!({
+            "INC-00002": {"status": "Closed", "classification": "FalsePositive", "closeNotes": "benign", "modified": at},
+            "INC-00003": {"title": "Renamed", "modified": at},
+        });
+    });
+    let (code, out, err) =
+        run(&data, &["incident", "close", "INC-00001", "--reason", "Resolved", "--notes", "fixed here"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Incident INC-00001 of t closed; the next fetch cycle sends the change"), "{out}");
+    let (code, _, err) = run(&data, &["incident", "update", "INC-00003", "severity=4", "owner=alice"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, table, _) = run(&data, &["incidents"]);
+    assert!(table.contains("closeReason, closeNotes") && table.contains("severity, owner"), "{table}");
+
+    let second = cycle(&data);
+    assert!(second.contains("2 changed remotely, 2 mirrored in, 2 mirrored out"), "{second}");
+    let two = stored(&data, "INC-00002");
+    assert_eq!((two["status"].as_i64(), &two["fields"]["closeReason"]), (Some(2), &json!("FalsePositive")));
+    assert_eq!(two["entries"][0]["Contents"]["dbotIncidentClose"], true);
+    assert_eq!(stored(&data, "INC-00003")["fields"]["title"], "Renamed");
+
+    let remote: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let updates = remote["updates"].as_array().unwrap();
+    assert_eq!(updates.len(), 2, "{updates:?}");
+    let (closed, updated) = (&updates[0], &updates[1]);
+    assert_eq!(closed["remoteId"], "INC-00001");
+    assert_eq!(closed["status"], 2);
+    assert_eq!(closed["incidentChanged"], true);
+    assert_eq!(closed["delta"], json!({"closeReason": "Resolved", "closeNotes": "fixed here"}));
+    assert_eq!(closed["data"]["status"], 2);
+    assert_eq!(closed["data"]["name"], "Incident 1");
+    assert!(closed["data"].get("rawJSON").is_none());
+    assert_eq!(updated["remoteId"], "INC-00003");
+    assert_eq!(
+        (updated["status"].as_i64(), &updated["delta"]),
+        (Some(1), &json!({"severity": 4, "owner": "alice"}))
+    );
+    assert_eq!(remote["remote"]["INC-00001"]["status"], "Closed");
+    let one = stored(&data, "INC-00001");
+    assert_eq!((one["changed"].as_bool(), one["delta"].as_object().map(|d| d.len())), (Some(false), Some(0)));
+
+    // Nothing changed since: nothing to mirror, and lastUpdate moved on.
+    let third = cycle(&data);
+    assert!(third.contains("0 changed remotely, 0 mirrored in, 0 mirrored out"), "{third}");
+    let asked: Vec<Value> = common::state_log(&state, "mirrorlog")
+        .into_iter()
+        .filter(|l| l["command"] == "get-modified-remote-data")
+        .collect();
+    assert_eq!(asked.len(), 3);
+    assert!(asked[2]["lastUpdate"].as_str().unwrap() > at.as_str(), "{asked:?}");
+
+    // A refused update stays pending and is sent by a later cycle; a remote reopen comes in.
+    remote_change(&state, &|v| v["fail_updates"] = json!(true));
+    run(&data, &["incident", "update", "INC-00002", "severity=1"]);
+    let refused = cycle(&data);
+    assert!(
+        refused.contains("0 mirrored out; update-remote-system INC-00002 failed: The remote system refused the update of INC-00002."),
+        "{refused}"
+    );
+    assert_eq!(stored(&data, "INC-00002")["changed"], true);
+    let at = now_iso();
+    remote_change(&state, &|v| {
+        v["fail_updates"] = json!(false);
+        v["remote"]["INC-00002"] = json!({"status": "Active", "reopened": true, "modified": at});
+    });
+    let last = cycle(&data);
+    assert!(last.contains("1 changed remotely, 1 mirrored in, 1 mirrored out"), "{last}");
+    let two = stored(&data, "INC-00002");
+    assert_eq!((two["status"].as_i64(), two["changed"].as_bool()), (Some(1), Some(false)));
+    assert_eq!(two["entries"][1]["Contents"]["dbotIncidentReopen"], true);
 }

@@ -412,7 +412,7 @@ fn three_engines_share_a_schedule_and_a_killed_holder_loses_nothing() {
     ids.sort();
     let want: Vec<String> = (1..=30).map(|i| format!("INC-{i:05}")).collect();
     assert_eq!(ids, want, "every incident stored once");
-    let fetched_by = common::check_fetch_log(&state, Some(holder), 250);
+    let fetched_by = common::check_fetch_log(&state, Some(holder), 200);
     // The killed engine's page was fetched again by another engine.
     let offset10: Vec<u64> = common::state_log(&state, "fetchlog")
         .iter()

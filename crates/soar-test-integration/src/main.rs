@@ -81,6 +81,10 @@ impl Integration for TestIntegration {
             Box::new(EchoContext),
             Box::new(Poll),
             Box::new(FetchIncidents),
+            Box::new(GetModified),
+            Box::new(GetRemote),
+            Box::new(UpdateRemote),
+            Box::new(MappingFields),
         ]
     }
 }
@@ -404,18 +408,18 @@ impl Command for Poll {
                 _ => Ok(Entry::markdown(format!("Action {action} succeeded after {polls} polls.")).into()),
             };
         }
-        let mut entry = Entry::markdown(format!("Action {action} is in progress ({done} of {polls})."));
         let mut args = ctx.args.clone();
         args.insert("action_id".into(), json!(action));
         args.insert("polling".into(), json!("true"));
-        entry.extra.insert("PollingCommand".into(), json!(self.name()));
-        entry.extra.insert("NextRun".into(), json!(next_run.to_string()));
-        entry.extra.insert("PollingArgs".into(), Value::Object(args));
-        if timeout > 0 {
-            entry.extra.insert("Timeout".into(), json!(timeout.to_string()));
-        }
-        entry.extra.insert("PollingItemsRemaining".into(), json!(polls + 1 - done));
-        Ok(entry.into())
+        let schedule = soar_core::protocol::Schedule {
+            command: self.name().to_owned(),
+            next_run_seconds: next_run,
+            args,
+            timeout_seconds: Some(timeout).filter(|t| *t > 0),
+            items_remaining: Some(polls + 1 - done),
+        };
+        let entry = Entry::markdown(format!("Action {action} is in progress ({done} of {polls})."));
+        Ok(entry.with_schedule(&schedule).into())
     }
 }
 
@@ -546,6 +550,172 @@ impl Command for FetchIncidents {
         let mut last_run = soar_core::Object::new();
         last_run.insert("offset".into(), json!(end));
         Ok(Outcome { last_run: Some(last_run), incidents: Some(incidents), ..Outcome::default() })
+    }
+}
+
+/// Mirroring arguments read with the protocol's typed readers; a bad one names itself.
+fn mirror_args<T>(
+    ctx: &CommandContext,
+    read: fn(&soar_core::Object) -> Result<T, String>,
+) -> Result<T, Error> {
+    read(&ctx.args).map_err(Error::Command)
+}
+
+fn mirror_arg_specs(names: &[&'static str]) -> Vec<ArgSpec> {
+    names
+        .iter()
+        .map(|n| ArgSpec { name: n, description: "Sent by the engine.", ..ArgSpec::default() })
+        .collect()
+}
+
+struct GetModified;
+
+#[async_trait]
+impl Command for GetModified {
+    fn name(&self) -> &str {
+        "get-modified-remote-data"
+    }
+    fn description(&self) -> &str {
+        "The ids of the remote incidents modified after lastUpdate."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        mirror_arg_specs(&["lastUpdate"])
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let args = mirror_args(ctx, soar_core::protocol::mirror::ModifiedRemoteDataArgs::from_args)?;
+        let state = remote::load(ctx)?;
+        let mut ids: Vec<String> = state["remote"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, o)| o["modified"].as_str().is_some_and(|t| *t > *args.last_update.as_str()))
+                    .map(|(id, _)| id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        remote::log(
+            ctx,
+            "mirrorlog",
+            &json!({"command": self.name(), "lastUpdate": args.last_update, "ids": ids}),
+        );
+        Ok(Outcome { mirror: Some(soar_core::protocol::Mirror::ModifiedIds { ids }), ..Outcome::default() })
+    }
+}
+
+struct GetRemote;
+
+#[async_trait]
+impl Command for GetRemote {
+    fn name(&self) -> &str {
+        "get-remote-data"
+    }
+    fn description(&self) -> &str {
+        "One remote incident, with a close or reopen entry when its status says so."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        mirror_arg_specs(&["id", "lastUpdate"])
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let args = mirror_args(ctx, soar_core::protocol::mirror::RemoteDataArgs::from_args)?;
+        let state = remote::load(ctx)?;
+        let n = remote::number(&args.remote_id)
+            .filter(|n| *n >= 1 && *n <= state["total"].as_u64().unwrap_or(0))
+            .ok_or_else(|| Error::Command(format!("Incident {} was not found.", args.remote_id)))?;
+        let object = remote::object(&state, n);
+        let mut entries = Vec::new();
+        let over = &state["remote"][&args.remote_id];
+        if object["status"] == "Closed" {
+            entries.push(json!({"Type": 1, "ContentsFormat": "json", "Contents": {
+                "dbotIncidentClose": true,
+                "closeReason": object["classification"].as_str().unwrap_or("Other"),
+                "closeNotes": object["closeNotes"].as_str().unwrap_or(""),
+            }}));
+        } else if over["reopened"] == json!(true) {
+            entries
+                .push(json!({"Type": 1, "ContentsFormat": "json", "Contents": {"dbotIncidentReopen": true}}));
+        }
+        remote::log(
+            ctx,
+            "mirrorlog",
+            &json!({"command": self.name(), "id": args.remote_id, "lastUpdate": args.last_update}),
+        );
+        let object = object.as_object().cloned().unwrap_or_default();
+        Ok(Outcome {
+            mirror: Some(soar_core::protocol::Mirror::RemoteData { object, entries }),
+            ..Outcome::default()
+        })
+    }
+}
+
+struct UpdateRemote;
+
+#[async_trait]
+impl Command for UpdateRemote {
+    fn name(&self) -> &str {
+        "update-remote-system"
+    }
+    fn description(&self) -> &str {
+        "Records the local changes the engine sends and applies them to the remote incident."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        mirror_arg_specs(&["data", "entries", "incidentChanged", "remoteId", "status", "delta"])
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let args = mirror_args(ctx, soar_core::protocol::mirror::UpdateRemoteSystemArgs::from_args)?;
+        let mut state = remote::load(ctx)?;
+        if state["fail_updates"] == json!(true) {
+            return Err(Error::Command(format!(
+                "The remote system refused the update of {}.",
+                args.remote_id
+            )));
+        }
+        let now = remote::millis();
+        let over = &mut state["remote"][&args.remote_id];
+        for (k, v) in &args.delta {
+            over[k] = v.clone();
+        }
+        if args.closed() {
+            over["status"] = json!("Closed");
+            over["classification"] = args.delta.get("closeReason").cloned().unwrap_or(json!("Other"));
+        }
+        // `modified` stays: an update the engine made is not a remote change to mirror back in.
+        let update = json!({
+            "remoteId": args.remote_id, "data": args.data, "delta": args.delta, "status": args.status,
+            "incidentChanged": args.incident_changed, "entries": args.entries, "at_ms": now.to_string(),
+        });
+        match state.get_mut("updates").and_then(Value::as_array_mut) {
+            Some(list) => list.push(update),
+            None => state["updates"] = json!([update]),
+        }
+        remote::save(ctx, &state)?;
+        Ok(Outcome {
+            mirror: Some(soar_core::protocol::Mirror::Updated { id: args.remote_id }),
+            ..Outcome::default()
+        })
+    }
+}
+
+struct MappingFields;
+
+#[async_trait]
+impl Command for MappingFields {
+    fn name(&self) -> &str {
+        "get-mapping-fields"
+    }
+    fn description(&self) -> &str {
+        "The fields update-remote-system understands."
+    }
+    async fn run(&self, _ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let schemes = json!({"Soar Test Incident": {
+            "title": "The title.", "severity": "1-4.", "closeReason": "Why it was closed.", "closeNotes": "Notes.",
+        }});
+        Ok(Outcome {
+            mirror: Some(soar_core::protocol::Mirror::Mapping {
+                schemes: schemes.as_object().cloned().unwrap_or_default(),
+            }),
+            ..Outcome::default()
+        })
     }
 }
 

@@ -97,7 +97,8 @@ pub fn state_log(state: &Path, suffix: &str) -> Vec<serde_json::Value> {
 
 /// Checks the test integration's fetch log: no page was fetched twice, except by `killed`
 /// (an engine killed in the middle, whose page the next holder fetched again), and two fetches
-/// started at least `gap_ms` apart (one engine per interval). Returns the engines that fetched.
+/// started at least `gap_ms` apart (one engine per interval; the integration notes its own
+/// start, so give the interval less the spawn time's jitter). Returns the engines that fetched.
 pub fn check_fetch_log(state: &Path, killed: Option<u32>, gap_ms: u128) -> std::collections::BTreeSet<u64> {
     let log = state_log(state, "fetchlog");
     let mut live: Vec<&serde_json::Value> =
