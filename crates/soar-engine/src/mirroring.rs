@@ -158,6 +158,28 @@ impl Engine {
         Ok(report)
     }
 
+    /// Runs a mirroring command; a run that could not be made (the binary crashed, timed out)
+    /// is reported and the cycle goes on, but a lost lease ends it.
+    fn mirror_run(
+        &self,
+        inst: &Instance,
+        binary: &Path,
+        command: &str,
+        args: Object,
+        report: &mut MirrorReport,
+    ) -> Result<Option<crate::runner::RunOutcome>> {
+        match self.run_command_fenced(inst, binary, command, args, None) {
+            Ok(run) => Ok(Some(run)),
+            Err(e @ (EngineError::LeaseLost { .. } | EngineError::Redis { .. } | EngineError::Io { .. })) => {
+                Err(e)
+            }
+            Err(e) => {
+                report.errors.push(format!("{command} could not run: {e}"));
+                Ok(None)
+            }
+        }
+    }
+
     fn mirror_in(
         &self,
         inst: &Instance,
@@ -171,7 +193,7 @@ impl Engine {
         let asked_at = (self.now_ms)();
         let last_update = state.mirror_last_update.clone().unwrap_or_else(|| iso(cycle_start_ms));
         let args = Object::from_iter([("lastUpdate".to_owned(), json!(last_update))]);
-        let run = self.run_command_fenced(inst, binary, GET_MODIFIED, args, None)?;
+        let Some(run) = self.mirror_run(inst, binary, GET_MODIFIED, args, report)? else { return Ok(()) };
         if let Some(e) = error_text(&run.response) {
             report.errors.push(format!("{GET_MODIFIED} failed: {e}"));
             return Ok(());
@@ -192,7 +214,7 @@ impl Engine {
             let since = stored.mirrored_in_at.clone().unwrap_or_else(|| stored.fetched_at.clone());
             let args =
                 Object::from_iter([("id".to_owned(), json!(id)), ("lastUpdate".to_owned(), json!(since))]);
-            let run = self.run_command_fenced(inst, binary, GET_REMOTE, args, None)?;
+            let Some(run) = self.mirror_run(inst, binary, GET_REMOTE, args, report)? else { continue };
             if let Some(e) = error_text(&run.response) {
                 report.errors.push(format!("{GET_REMOTE} {id} failed: {e}"));
                 continue;
@@ -235,7 +257,7 @@ impl Engine {
                 ("incidentChanged".to_owned(), json!(!inc.delta.is_empty())),
                 ("entries".to_owned(), Value::Array(inc.pending_entries.clone())),
             ]);
-            let run = self.run_command_fenced(inst, binary, UPDATE_REMOTE, args, None)?;
+            let Some(run) = self.mirror_run(inst, binary, UPDATE_REMOTE, args, report)? else { continue };
             if let Some(e) = error_text(&run.response) {
                 report.errors.push(format!("{UPDATE_REMOTE} {remote_id} failed: {e}"));
                 continue;

@@ -170,6 +170,24 @@ impl FileStore {
     }
 }
 
+/// Takes the `flock` on `path` as a lease, trying for up to `wait`.
+fn flock_lease(path: &Path, wait: Duration) -> Result<Option<Box<dyn Lease>>> {
+    let file = open_lock_file(path)?;
+    let deadline = Instant::now() + wait;
+    loop {
+        match fs2::FileExt::try_lock_exclusive(&file) {
+            Ok(()) => return Ok(Some(Box::new(FlockLease(file)))),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.raw_os_error() == Some(11) => {
+                if Instant::now() >= deadline {
+                    return Ok(None);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => return Err(EngineError::io("Could not lock", path, e)),
+        }
+    }
+}
+
 /// A held `flock`; the kernel releases it when the file is closed or the process dies.
 struct FlockLease(#[allow(dead_code)] File);
 
@@ -258,21 +276,7 @@ impl ContextStore for FileStore {
         _ttl: Duration,
         wait: Duration,
     ) -> Result<Option<Box<dyn Lease>>> {
-        let path = self.path(instance, "lease")?;
-        let file = open_lock_file(&path)?;
-        let deadline = Instant::now() + wait;
-        loop {
-            match fs2::FileExt::try_lock_exclusive(&file) {
-                Ok(()) => return Ok(Some(Box::new(FlockLease(file)))),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.raw_os_error() == Some(11) => {
-                    if Instant::now() >= deadline {
-                        return Ok(None);
-                    }
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err(e) => return Err(EngineError::io("Could not lock", &path, e)),
-            }
-        }
+        flock_lease(&self.path(instance, "lease")?, wait)
     }
 
     fn warm_version(&self, instance: &str) -> Result<Option<i64>> {
@@ -287,18 +291,12 @@ impl ContextStore for FileStore {
     fn acquire_fetch_lease(
         &self,
         instance: &str,
-        ttl: Duration,
+        _ttl: Duration,
         wait: Duration,
     ) -> Result<Option<Box<dyn Lease>>> {
         // The same flock mechanism as the token lease, on its own file.
         check_name("instance", instance)?;
-        let fetch_store = FileStore {
-            contexts: self.fetch.clone(),
-            last_runs: self.last_runs.clone(),
-            incidents: self.incidents.clone(),
-            fetch: self.fetch.clone(),
-        };
-        fetch_store.acquire_lease(instance, ttl, wait)
+        flock_lease(&self.fetch.join(format!("{instance}.lease")), wait)
     }
 
     fn fetch_state(&self, instance: &str) -> Result<FetchState> {
