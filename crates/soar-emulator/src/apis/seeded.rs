@@ -871,7 +871,7 @@ impl SeedCall<'_> {
         if let Some(f) = &c.etag
             && let Some(o) = item.as_object_mut()
         {
-            o.insert(f.clone(), json!(format!("\"{}\"", uuid::Uuid::new_v4())));
+            o.insert(f.clone(), json!(new_etag(self.st.store())));
         }
         if let Some(p) = &c.server_fields.modified {
             set_path(item, p, json!(now));
@@ -986,6 +986,28 @@ impl SeedCall<'_> {
         }
         Ok(body)
     }
+}
+
+/// The next number of the instance's serial (1, 2, ...): new etags and generated names come
+/// from it, so a run's answers are the same every time (conformance cases compare them).
+pub fn next_serial(store: &Store) -> u64 {
+    const SERIAL: &str = "seed:serial";
+    let mut next = 0;
+    let bumped = store.modify(SERIAL, "n", "serial", |v| {
+        next = v.get("value").and_then(Value::as_u64).unwrap_or(0) + 1;
+        v["value"] = json!(next);
+    });
+    if bumped.is_none() {
+        // First use (two first uses at once both write 1; the etags still differ from the seed's).
+        next = 1;
+        store.replace(SERIAL, vec![json!({"n": "serial", "value": 1})]);
+    }
+    next
+}
+
+/// A new etag (`"0000002a-0000-0000-0000-000000000000"`, quotes included, as ARM's look).
+pub fn new_etag(store: &Store) -> String {
+    format!("\"{:08x}-0000-0000-0000-000000000000\"", next_serial(store))
 }
 
 /// A `/`-separated path into an item (`properties/createdTimeUtc`).
