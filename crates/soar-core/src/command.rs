@@ -187,6 +187,8 @@ pub struct Outcome {
     pub last_run: Option<Object>,
     /// The incidents a fetch created (`Some(vec![])` when it found none).
     pub incidents: Option<Vec<Value>>,
+    /// A mirroring command's answer (`soar_protocol::mirror`).
+    pub mirror: Option<soar_protocol::Mirror>,
 }
 
 impl From<Entry> for Outcome {

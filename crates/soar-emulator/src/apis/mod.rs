@@ -29,6 +29,7 @@
 
 pub mod arm;
 pub mod graph;
+pub mod odata;
 pub mod seeded;
 pub mod sentinel;
 
