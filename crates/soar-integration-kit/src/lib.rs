@@ -90,7 +90,7 @@ pub use soar_core::{
     Params, Secret, check_integration, format, run,
 };
 pub use soar_derive::{Args, Choice};
-pub use soar_protocol::ParamValue;
+pub use soar_protocol::{Mirror, ParamValue, mirror};
 
 /// What the derive macros' generated code names (not for direct use).
 #[doc(hidden)]

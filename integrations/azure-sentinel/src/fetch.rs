@@ -235,9 +235,9 @@ pub fn process(
     start: DateTime<Utc>,
     fresh: &[Value],
     page_full: bool,
+    seen_number: i64,
     min_severity: f64,
-    direction: &Value,
-    instance: &Value,
+    (direction, instance): (&Value, &Value),
 ) -> Result<(FetchState, Vec<Value>), Error> {
     let number_mode = state.number_mode();
     let before = state.last_fetch_time.unwrap_or(start);
@@ -278,10 +278,12 @@ pub fn process(
         // Time mode (see the module docs): skip everything fetched since the second last moved.
         let mut skip = if latest == before { state.last_fetch_ids.clone() } else { Vec::new() };
         skip.extend(ids);
+        // Every incident created since the start was seen when the page was not full, those
+        // fetched before included: the highest number among them is a safe high-water mark.
         FetchState {
             last_fetch_time: Some(latest),
             last_fetch_ids: skip,
-            last_incident_number: if page_full { 0 } else { number },
+            last_incident_number: if page_full { 0 } else { number.max(seen_number) },
         }
     };
     Ok((next, incidents))
@@ -318,9 +320,16 @@ impl Handler<Sentinel> for FetchIncidents {
         let state = FetchState::read(&ctx.last_run.clone().unwrap_or_default())?;
         let (filter, orderby) = fetch_query(&state, start);
         let mut page = incidents_page(s, ctx, top, Some(&filter), orderby).await?;
+        let mut seen_number = 0;
         let (fresh, page_full) = loop {
             let raw = page.get("value").and_then(Value::as_array).cloned().unwrap_or_default();
             let full = raw.len() as u32 >= top;
+            seen_number = raw
+                .iter()
+                .filter_map(|i| {
+                    i.get("properties").and_then(|p| p.get("incidentNumber")).and_then(Value::as_i64)
+                })
+                .fold(seen_number, i64::max);
             let fresh: Vec<Value> = raw
                 .iter()
                 .filter(|i| {
@@ -344,8 +353,15 @@ impl Handler<Sentinel> for FetchIncidents {
         }
         let direction = mirror_direction(param_str(ctx, "mirror_direction").as_deref());
         let instance = ctx.instance.clone().map_or(Value::Null, Value::String);
-        let (next, incidents) =
-            process(&state, start, &fresh, page_full, severity_level(&min_name), &direction, &instance)?;
+        let (next, incidents) = process(
+            &state,
+            start,
+            &fresh,
+            page_full,
+            seen_number,
+            severity_level(&min_name),
+            (&direction, &instance),
+        )?;
         Ok(Outcome { last_run: Some(next.to_object()), incidents: Some(incidents), ..Outcome::default() })
     }
 }
@@ -673,7 +689,7 @@ mod tests {
         let state = FetchState { last_fetch_time: None, last_fetch_ids: vec![], last_incident_number: 0 };
         let batch = [inc("a", 5, "2024-05-08T00:00:00Z", "Low"), inc("b", 6, "2024-05-09T00:00:00Z", "High")];
         let (next, incidents) =
-            process(&state, start, &batch, false, 2.0, &json!("Both"), &json!("inst")).unwrap();
+            process(&state, start, &batch, false, 0, 2.0, (&json!("Both"), &json!("inst"))).unwrap();
         assert_eq!(incidents.len(), 1, "Low is below Medium");
         assert_eq!(incidents[0]["name"], "[Azure Sentinel] b");
         assert_eq!(incidents[0]["severity"], 3);
@@ -685,7 +701,7 @@ mod tests {
         );
         assert_eq!(next.to_object(), json!({"last_fetch_time": "2024-05-09T00:00:00Z", "last_fetch_ids": ["a", "b"], "last_incident_number": 6}).as_object().cloned().unwrap_or_default());
         // A full time-mode page keeps the time mode (number 0) and the skipped IDs.
-        let (next, _) = process(&state, start, &batch, true, 0.0, &Value::Null, &Value::Null).unwrap();
+        let (next, _) = process(&state, start, &batch, true, 0, 0.0, (&Value::Null, &Value::Null)).unwrap();
         assert_eq!(next.last_incident_number, 0);
         assert!(!next.number_mode());
     }

@@ -32,6 +32,7 @@ pub mod client;
 pub mod commands;
 pub mod convert;
 pub mod fetch;
+pub mod mirror;
 pub mod tables;
 
 use soar_integration_kit::{
@@ -42,6 +43,7 @@ use soar_integration_kit::{
 use crate::client::Sentinel;
 use crate::commands::*;
 use crate::fetch::FetchIncidents;
+use crate::mirror::{GetMappingFields, GetModifiedRemoteData, GetRemoteData, UpdateRemoteSystem};
 
 /// The flows: its row of the flow table (client credentials with a secret or a certificate,
 /// Azure managed identities).
@@ -172,6 +174,10 @@ pub fn integration() -> MsIntegration<Sentinel> {
         .command::<ListSubscriptions>()
         .command::<ListResourceGroups>()
         .command::<FetchIncidents>()
+        .command::<GetModifiedRemoteData>()
+        .command::<GetRemoteData>()
+        .command::<UpdateRemoteSystem>()
+        .command::<GetMappingFields>()
         .around(AROUND)
 }
 

@@ -182,6 +182,8 @@ struct CollectionSeed {
     list_key: Option<String>,
     #[serde(default)]
     server_fields: ServerFields,
+    #[serde(default)]
+    query: bool,
 }
 
 /// The method that lists a collection.
@@ -242,6 +244,8 @@ pub struct Collection {
     pub server_fields: ServerFields,
     /// The index of the `{parent}` segment, for a collection under an item of another.
     pub parent_at: Option<usize>,
+    /// Lists honour OData `$filter` and `$orderby` (`apis::odata`).
+    pub query: bool,
     segments: Vec<String>,
 }
 
@@ -472,6 +476,7 @@ pub fn parse_seed(label: &str, text: &str) -> Result<Vec<(Collection, SeedItems)
             list_key: c.list_key.unwrap_or_else(|| "value".to_owned()),
             server_fields: c.server_fields,
             parent_at,
+            query: c.query,
             segments,
         };
         out.push((collection, items));
@@ -749,7 +754,10 @@ impl SeedCall<'_> {
         let name = c.store_name_of(parent);
         let key = key.unwrap_or_default();
         match op {
-            Op::List => Ok((StatusCode::OK, Some(self.list(store.list(&name))?))),
+            Op::List => {
+                let items = self.select(store.list(&name))?;
+                Ok((StatusCode::OK, Some(self.list(items)?)))
+            }
             Op::Get => {
                 let item = store.find(&name, &c.key, key).ok_or_else(|| not_found(c, key))?;
                 Ok((StatusCode::OK, Some(item)))
@@ -830,6 +838,32 @@ impl SeedCall<'_> {
                 (None, false) => Err(not_found(c, key)),
             },
         }
+    }
+
+    /// `$filter` and `$orderby` on a collection that declares `query` (others ignore them, as
+    /// before); a query that does not parse is the API's 400.
+    fn select(&self, items: Vec<Value>) -> Result<Vec<Value>, ApiError> {
+        if !self.c.query {
+            return Ok(items);
+        }
+        let (filter, orderby) = (self.q("$filter"), self.q("$orderby"));
+        if filter.is_none() && orderby.is_none() {
+            return Ok(items);
+        }
+        let query = super::odata::Query::parse(filter, orderby).map_err(|why| {
+            let (code, what) = if filter.is_some() {
+                ("InvalidFilterInQueryString", "$filter")
+            } else {
+                ("InvalidOrderByInQueryString", "$orderby")
+            };
+            ApiError::new(
+                self.kind(),
+                StatusCode::BAD_REQUEST,
+                code,
+                format!("Invalid {what} in the query string: {why}"),
+            )
+        })?;
+        Ok(query.apply(items))
     }
 
     /// A collection under an item answers only while that item exists (404 in the parent

@@ -20,8 +20,9 @@
 //! | PATCH | `/__emulator/sentinel/incidents/{id}` | merges a JSON object into the incident's `properties` (a new etag and `lastModifiedTimeUtc`) |
 //! | POST | `/__emulator/sentinel/incidents/{id}/close` | closes it: `{"classification", "classificationReason", "classificationComment"}` (default `Undetermined`) |
 //!
-//! They act on the first seeded collection whose path ends in
-//! `Microsoft.SecurityInsights/incidents` (the seed's `soar-ws` workspace), number new incidents
+//! They act on the seeded collection whose path ends in `Microsoft.SecurityInsights/incidents`
+//! in the workspace the `?workspace=NAME` query names (default: the first, the seed's
+//! `soar-ws`), number new incidents
 //! after the highest `incidentNumber`, and stamp `createdTimeUtc` / `lastModifiedTimeUtc` with
 //! the emulator's clock unless given.
 
@@ -349,15 +350,24 @@ async fn replace_tags(
 
 // ---- control endpoints -------------------------------------------------------------------------
 
-/// The incidents collection the control endpoints act on.
-fn incidents(st: &EmulatorState) -> Option<Collection> {
+/// The incidents collection the control endpoints act on: the `workspace` query's, else the
+/// first seeded one.
+fn incidents(st: &EmulatorState, query: Option<&str>) -> Option<Collection> {
+    let workspace = query
+        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect::<Vec<(String, String)>>())
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(k, _)| k == "workspace")
+        .map(|(_, v)| format!("/workspaces/{}/", v.to_ascii_lowercase()));
     st.seeded()
         .collections()
         .iter()
         .find(|c| {
+            let path = c.path.to_ascii_lowercase();
             c.api == SeedApi::Arm
                 && c.parent_at.is_none()
-                && c.path.to_ascii_lowercase().ends_with("microsoft.securityinsights/incidents")
+                && path.ends_with("microsoft.securityinsights/incidents")
+                && workspace.as_ref().is_none_or(|w| path.contains(w.as_str()))
         })
         .cloned()
 }
@@ -405,8 +415,8 @@ fn new_incident(
     })
 }
 
-async fn control_add(State(st): State<EmulatorState>, body: Bytes) -> Response {
-    let Some(c) = incidents(&st) else {
+async fn control_add(State(st): State<EmulatorState>, RawQuery(q): RawQuery, body: Bytes) -> Response {
+    let Some(c) = incidents(&st, q.as_deref()) else {
         return control_error(StatusCode::NOT_FOUND, "No seeded Sentinel incidents collection.".into());
     };
     let mut obj = match serde_json::from_slice::<Value>(&body) {
@@ -460,8 +470,8 @@ async fn control_add(State(st): State<EmulatorState>, body: Bytes) -> Response {
     status_json(StatusCode::CREATED, &json!({"added": added, "count": n}))
 }
 
-fn change(st: &EmulatorState, id: &str, patch: &Map<String, Value>) -> Response {
-    let Some(c) = incidents(st) else {
+fn change(st: &EmulatorState, q: Option<&str>, id: &str, patch: &Map<String, Value>) -> Response {
+    let Some(c) = incidents(st, q) else {
         return control_error(StatusCode::NOT_FOUND, "No seeded Sentinel incidents collection.".into());
     };
     let now = now_text(st);
@@ -481,9 +491,14 @@ fn change(st: &EmulatorState, id: &str, patch: &Map<String, Value>) -> Response 
     }
 }
 
-async fn control_change(State(st): State<EmulatorState>, Path(id): Path<String>, body: Bytes) -> Response {
+async fn control_change(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
     match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(o)) => change(&st, &id, &o),
+        Ok(Value::Object(o)) => change(&st, q.as_deref(), &id, &o),
         _ => control_error(
             StatusCode::BAD_REQUEST,
             "The body must be a JSON object of incident properties to change.".into(),
@@ -491,7 +506,12 @@ async fn control_change(State(st): State<EmulatorState>, Path(id): Path<String>,
     }
 }
 
-async fn control_close(State(st): State<EmulatorState>, Path(id): Path<String>, body: Bytes) -> Response {
+async fn control_close(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
     let given = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(o)) => o,
         _ if body.is_empty() => Map::new(),
@@ -512,7 +532,7 @@ async fn control_close(State(st): State<EmulatorState>, Path(id): Path<String>, 
             patch.insert(k.into(), v.clone());
         }
     }
-    change(&st, &id, &patch)
+    change(&st, q.as_deref(), &id, &patch)
 }
 
 #[cfg(test)]
