@@ -230,6 +230,10 @@ pub enum IncidentCmd {
         /// The close notes.
         #[arg(long, default_value = "")]
         notes: String,
+        /// Other fields to send with the close, as the integration names them (e.g. Microsoft
+        /// Sentinel's classification=FalsePositive; the engine has no outgoing mapper).
+        #[arg(value_name = "FIELD=VALUE")]
+        fields: Vec<String>,
         /// The instance [default: the only one with this incident].
         #[arg(long, short)]
         instance: Option<String>,
@@ -484,6 +488,18 @@ fn incidents_cmd(engine: &Engine, args: &IncidentsArgs, io: &mut Io<'_>) -> Resu
     Ok(0)
 }
 
+/// `FIELD=VALUE` pairs; a value that parses as JSON (a number, `true`, a list) is that JSON.
+fn field_pairs(fields: &[String]) -> Result<Vec<(String, Value)>> {
+    fields
+        .iter()
+        .map(|f| {
+            let (k, v) = split_kv("FIELD=VALUE", f)?;
+            let value = serde_json::from_str::<Value>(&v).unwrap_or(Value::String(v));
+            Ok((k, value))
+        })
+        .collect()
+}
+
 /// `soar incident show|update|close`.
 fn incident_cmd(engine: &Engine, cmd: IncidentCmd, io: &mut Io<'_>) -> Result<u8> {
     let (name, inc, what) = match cmd {
@@ -492,20 +508,17 @@ fn incident_cmd(engine: &Engine, cmd: IncidentCmd, io: &mut Io<'_>) -> Result<u8
             (name, inc, None)
         }
         IncidentCmd::Update { id, fields, instance } => {
-            let mut pairs = Vec::new();
-            for f in &fields {
-                let (k, v) = split_kv("update", f)?;
-                let value = serde_json::from_str::<Value>(&v).unwrap_or(Value::String(v));
-                pairs.push((k, value));
-            }
+            let pairs = field_pairs(&fields)?;
             let (name, inc) = engine.change_incident(instance.as_deref(), &id, &mut |inc| {
                 crate::mirroring::set_fields(inc, &pairs);
             })?;
             (name, inc, Some("updated"))
         }
-        IncidentCmd::Close { id, reason, notes, instance } => {
+        IncidentCmd::Close { id, reason, notes, fields, instance } => {
+            let pairs = field_pairs(&fields)?;
             let (name, inc) = engine.change_incident(instance.as_deref(), &id, &mut |inc| {
                 crate::mirroring::close(inc, &reason, &notes);
+                crate::mirroring::set_fields(inc, &pairs);
             })?;
             (name, inc, Some("closed"))
         }

@@ -1,7 +1,8 @@
 //! What the fetch service keeps per instance besides the context: the fetched incidents (with
 //! their raw JSON, mirroring fields and local changes) and the fetch schedule's state.
 //!
-//! An incident's key is its `dbotMirrorId` (the remote id mirroring uses), else `h-` and a
+//! An incident's key is its `dbotMirrorId` (the remote id mirroring uses; filled from the raw
+//! JSON's `ID` when the integration left it there, see [`with_mirroring_fields`]), else `h-` and a
 //! 64-bit FNV-1a hash of the incident's compact JSON, so a page fetched twice (an engine killed
 //! after the integration answered, before the store had it) is stored once.
 
@@ -74,8 +75,10 @@ pub struct StoredIncident {
 }
 
 impl StoredIncident {
-    /// A freshly fetched incident.
+    /// A freshly fetched incident (its mirroring fields filled from its raw JSON, see
+    /// [`with_mirroring_fields`]).
     pub fn fetched(incident: Value, seq: i64, now: &str) -> StoredIncident {
+        let incident = with_mirroring_fields(incident);
         StoredIncident {
             id: incident_key(&incident),
             seq,
@@ -117,6 +120,35 @@ impl StoredIncident {
     pub fn mirrors_out(&self) -> bool {
         matches!(self.direction(), "Out" | "Both")
     }
+}
+
+/// Fills an incident's mirroring fields from its raw JSON when the integration left them
+/// there, as XSOAR's incoming mappers for these integrations do (the engine has no mappers):
+/// `dbotMirrorId` from `rawJSON`'s `dbotMirrorId`, `ID` or `id`; `dbotMirrorDirection` from
+/// `mirror_direction`; `dbotMirrorInstance` from `mirror_instance`. Fields the incident already
+/// has are kept.
+pub fn with_mirroring_fields(mut incident: Value) -> Value {
+    let raw: Option<Value> =
+        incident.get("rawJSON").and_then(Value::as_str).and_then(|t| serde_json::from_str(t).ok());
+    let (Some(raw), Some(o)) = (raw, incident.as_object_mut()) else { return incident };
+    let text = |keys: &[&str]| {
+        keys.iter().find_map(|k| match raw.get(*k) {
+            Some(Value::String(s)) if !s.is_empty() => Some(Value::String(s.clone())),
+            Some(Value::Number(n)) => Some(Value::String(n.to_string())),
+            _ => None,
+        })
+    };
+    for (field, keys) in [
+        ("dbotMirrorId", &["dbotMirrorId", "ID", "id"][..]),
+        ("dbotMirrorDirection", &["dbotMirrorDirection", "mirror_direction"][..]),
+        ("dbotMirrorInstance", &["dbotMirrorInstance", "mirror_instance"][..]),
+    ] {
+        let missing = o.get(field).is_none_or(|v| v.is_null() || v == "");
+        if missing && let Some(v) = text(keys) {
+            o.insert(field.to_owned(), v);
+        }
+    }
+    incident
 }
 
 /// The key of a fetched incident: its `dbotMirrorId`, else a hash of its JSON.
@@ -203,6 +235,40 @@ mod tests {
 
     fn fnv(bytes: &[u8]) -> u64 {
         bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    }
+
+    #[test]
+    fn mirroring_fields_come_from_the_raw_json_when_absent() {
+        let raw = |r: Value| json!({"name": "n", "rawJSON": r.to_string()});
+        // (incident, dbotMirrorId, dbotMirrorDirection, dbotMirrorInstance)
+        let cases = [
+            (
+                raw(json!({"ID": "inc-1", "mirror_direction": "Both", "mirror_instance": "s"})),
+                json!("inc-1"),
+                json!("Both"),
+                json!("s"),
+            ),
+            (raw(json!({"id": 7, "mirror_direction": null})), json!("7"), Value::Null, Value::Null),
+            (
+                json!({"dbotMirrorId": "kept", "rawJSON": json!({"ID": "other", "mirror_direction": "In"}).to_string()}),
+                json!("kept"),
+                json!("In"),
+                Value::Null,
+            ),
+            (json!({"name": "no raw"}), Value::Null, Value::Null, Value::Null),
+            (json!({"rawJSON": "not json"}), Value::Null, Value::Null, Value::Null),
+        ];
+        for (incident, id, direction, instance) in cases {
+            let got = with_mirroring_fields(incident.clone());
+            let field = |k: &str| got.get(k).cloned().unwrap_or(Value::Null);
+            assert_eq!(
+                (field("dbotMirrorId"), field("dbotMirrorDirection"), field("dbotMirrorInstance")),
+                (id, direction, instance),
+                "{incident}"
+            );
+        }
+        let inc = StoredIncident::fetched(raw(json!({"ID": "inc-1", "mirror_direction": "Both"})), 0, "t");
+        assert_eq!((inc.id.as_str(), inc.mirrors_in(), inc.mirrors_out()), ("inc-1", true, true));
     }
 
     #[test]
