@@ -543,8 +543,21 @@ fn fetch_and_mirror(
     }
     let _ = write(io, &incidents_table(engine, &name, io.out_style)?);
     let stored = engine.store.incidents(&name).map_err(|e| e.to_string())?;
-    let open: Vec<&str> =
-        stored.iter().filter(|i| i.status == 1 && i.mirrors_out()).map(|i| i.id.as_str()).collect();
+    // Incidents still open on Sentinel's side (a fetched incident is active here whatever its
+    // remote status).
+    let remote_status = |i: &crate::store::StoredIncident| {
+        i.incident
+            .get("rawJSON")
+            .and_then(Value::as_str)
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            .and_then(|r| r.get("Status").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let open: Vec<&str> = stored
+        .iter()
+        .filter(|i| i.status == 1 && i.mirrors_out() && remote_status(i) != "Closed")
+        .map(|i| i.id.as_str())
+        .collect();
     let [changed_remotely, closed_remotely, closed_here, ..] = open[..] else {
         return Err(format!("the demo needs three open incidents, the fetch stored {}", open.len()));
     };

@@ -11,8 +11,8 @@
 //!   is kept. `lastUpdate` moves on only when `get-modified-remote-data` succeeded, so a failed
 //!   cycle loses no change.
 //! - **Out**: each incident changed here (`soar incident update|close`) that mirrors out
-//!   (`Out` or `Both`) is sent with `update-remote-system`: `remoteId`, `data` (the incident's
-//!   fields with the local values), `delta` (the fields changed since the last push), `status`
+//!   (`Out` or `Both`) is sent with `update-remote-system`: `remoteId`, `data` (see
+//!   [`outgoing_data`]), `delta` (the fields changed since the last push), `status`
 //!   (0 pending, 1 active, 2 closed, 3 archived), `incidentChanged` (the delta is not empty) and
 //!   `entries` (local entries not yet sent). When it succeeds, what was sent is taken off the
 //!   pending changes (a change made meanwhile stays pending for the next cycle).
@@ -104,19 +104,35 @@ pub fn apply_remote(inc: &mut StoredIncident, object: &Object, entries: &[Value]
     inc.mirrored_in_at = Some(now.to_owned());
 }
 
-/// The `data` of `update-remote-system`: the fetched incident's fields (without `rawJSON`),
-/// the local values over them, and the status.
+/// A key with its first letter lower-cased (`Title` -> `title`).
+fn lower_first(key: &str) -> String {
+    let mut chars = key.chars();
+    chars.next().map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+}
+
+/// The `data` of `update-remote-system`. The engine has no outgoing mapper, so it sends what an
+/// identity mapper over the incident would: the raw JSON's fields and the last mirrored-in
+/// object's with their first letter lower-cased (`Title` -> `title`, as the integrations' own
+/// outgoing mappers name them), the fetched incident's fields (without `rawJSON`), and the
+/// values set here, each later one winning. The status travels in the `status` argument.
 pub fn outgoing_data(inc: &StoredIncident) -> Object {
-    let mut data: Object = match &inc.incident {
-        Value::Object(o) => {
-            o.iter().filter(|(k, _)| *k != "rawJSON").map(|(k, v)| (k.clone(), v.clone())).collect()
+    let mut data = Object::new();
+    let raw: Option<Object> =
+        inc.incident.get("rawJSON").and_then(Value::as_str).and_then(|t| serde_json::from_str(t).ok());
+    for (k, v) in raw.iter().flatten() {
+        data.insert(lower_first(k), v.clone());
+    }
+    if let Value::Object(o) = &inc.incident {
+        for (k, v) in o.iter().filter(|(k, _)| *k != "rawJSON") {
+            data.insert(k.clone(), v.clone());
         }
-        _ => Object::new(),
-    };
+    }
+    for (k, v) in inc.remote.iter().flatten() {
+        data.insert(lower_first(k), v.clone());
+    }
     for (k, v) in &inc.fields {
         data.insert(k.clone(), v.clone());
     }
-    data.insert("status".into(), json!(inc.status));
     data
 }
 
@@ -343,7 +359,7 @@ mod tests {
 
     fn inc() -> StoredIncident {
         StoredIncident::fetched(
-            json!({"name": "n", "severity": 2, "rawJSON": "{}", "dbotMirrorId": "r1", "dbotMirrorDirection": "Both"}),
+            json!({"name": "n", "severity": 2, "rawJSON": r#"{"Title": "T", "Status": "Active", "severity": 1}"#, "dbotMirrorId": "r1", "dbotMirrorDirection": "Both"}),
             1,
             "t0",
         )
@@ -377,9 +393,19 @@ mod tests {
         close(&mut i, "Resolved", "fixed");
         i.changed = true;
         let sent = i.delta.clone();
+        i.remote = Some(json!({"Severity": "High"}).as_object().cloned().unwrap_or_default());
         let data = outgoing_data(&i);
-        assert_eq!(data.get("status"), Some(&json!(2)));
-        assert_eq!(data.get("closeNotes"), Some(&json!("fixed")));
+        // (key, value): raw JSON lower-cased, fetched fields, the mirrored-in object, local values.
+        let cases = [
+            ("title", json!("T")),
+            ("status", json!("Active")),
+            ("name", json!("n")),
+            ("severity", json!("High")),
+            ("closeNotes", json!("fixed")),
+        ];
+        for (k, v) in cases {
+            assert_eq!(data.get(k), Some(&v), "{k}: {data:?}");
+        }
         assert!(!data.contains_key("rawJSON"));
         // A change made while the push ran stays pending.
         set_fields(&mut i, &[("severity".into(), json!(4))]);
