@@ -188,7 +188,10 @@ fn mirroring_brings_remote_changes_in_and_sends_local_ones_out() {
     assert_eq!(closed["status"], 2);
     assert_eq!(closed["incidentChanged"], true);
     assert_eq!(closed["delta"], json!({"closeReason": "Resolved", "closeNotes": "fixed here"}));
-    assert_eq!(closed["data"]["status"], 2);
+    // data: the raw JSON's fields (first letter lower-cased), the fetched fields, the local values.
+    assert_eq!(closed["data"]["status"], "Active");
+    assert_eq!(closed["data"]["title"], "Incident 1");
+    assert_eq!(closed["data"]["closeNotes"], "fixed here");
     assert_eq!(closed["data"]["name"], "Incident 1");
     assert!(closed["data"].get("rawJSON").is_none());
     assert_eq!(updated["remoteId"], "INC-00003");
