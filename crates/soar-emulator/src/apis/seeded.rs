@@ -211,6 +211,9 @@ pub struct ServerFields {
     /// Set to one more than the collection's highest value when an item is created.
     #[serde(default)]
     pub sequence: Option<String>,
+    /// Set to the item's key on every write (Sentinel's `properties/watchlistItemId`).
+    #[serde(default)]
+    pub key: Option<String>,
 }
 
 /// One served collection (its items live in the instance's [`Store`]).
@@ -850,7 +853,8 @@ impl SeedCall<'_> {
         if filter.is_none() && orderby.is_none() {
             return Ok(items);
         }
-        let query = super::odata::Query::parse(filter, orderby).map_err(|why| {
+        let filter = filter.map(search_in);
+        let query = super::odata::Query::parse(filter.as_deref(), orderby).map_err(|why| {
             let (code, what) = if filter.is_some() {
                 ("InvalidFilterInQueryString", "$filter")
             } else {
@@ -909,6 +913,11 @@ impl SeedCall<'_> {
         }
         if let Some(p) = &c.server_fields.modified {
             set_path(item, p, json!(now));
+        }
+        if let Some(p) = &c.server_fields.key
+            && let Some(k) = item.get(&c.key).cloned()
+        {
+            set_path(item, p, k);
         }
         match before {
             Some(old) => {
@@ -1020,6 +1029,48 @@ impl SeedCall<'_> {
         }
         Ok(body)
     }
+}
+
+/// Azure's `search.in(path, 'a,b', ',')` as the `or` of `eq`s the OData module reads (Sentinel's
+/// relation filter by entity kind); other text is left as it is.
+pub fn search_in(filter: &str) -> String {
+    let mut out = String::new();
+    let mut rest = filter;
+    while let Some(at) = rest.find("search.in(") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "search.in(".len()..];
+        let Some(end) = after.find(')') else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        let args = &after[..end];
+        let parts: Vec<&str> = args.splitn(3, ',').collect();
+        let (path, values, sep) = match parts.as_slice() {
+            [p, v] => (p.trim(), v.trim(), " ,".to_owned()),
+            [p, v, s] => (p.trim(), v.trim(), s.trim().trim_matches('\'').to_owned()),
+            _ => {
+                out.push_str(&rest[at..at + "search.in(".len() + end + 1]);
+                rest = &after[end + 1..];
+                continue;
+            }
+        };
+        let values = values.trim_matches('\'');
+        let seps: Vec<char> = if sep.is_empty() { vec![' ', ','] } else { sep.chars().collect() };
+        let terms: Vec<String> = values
+            .split(|c| seps.contains(&c))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{path} eq '{}'", v.replace('\'', "''")))
+            .collect();
+        if terms.is_empty() {
+            out.push_str("false eq true");
+        } else {
+            out.push_str(&format!("({})", terms.join(" or ")));
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The next number of the instance's serial (1, 2, ...): new etags and generated names come
