@@ -37,8 +37,15 @@
 //! | `page_size` | optional, default 100: the page size when `$top` is absent (small ones let tests page a small seed) |
 //! | `api_version` | optional: the `api-version` query every request must carry; `arm` requires one even without this field |
 //! | `items` | optional, default `[]`: the objects served |
+//! | `items_by_parent` | for a path with a `{parent}` segment (a collection under an item of another, `.../incidents/{parent}/comments`): `{"<parent key>": [items]}`; each parent's items are their own collection, and while the parent collection (the path before `/{parent}`) is seeded too, a request under a parent it does not hold is that collection's 404 |
+//! | `query` | optional, default `false`: lists honour OData `$filter` and `$orderby` (`apis::odata`; Azure's `search.in(path, 'a,b', ',')` is read as `or`ed `eq`s); a query that does not parse is the API's 400 `InvalidFilterInQueryString` |
+//! | `etag` | optional: the item field holding its etag. A write whose body has that field, or an `If-Match` header, with another value than the stored item's is 412 `PreconditionFailed` (`*` matches any; a PUT naming an etag for an item that does not exist too); every write sets a new one (`"0000002a-0000-0000-0000-000000000000"`, from the instance's serial, so runs repeat) |
+//! | `server_fields` | optional `{"created", "modified", "sequence", "key"}`: `/`-separated paths the server sets on writes: `created` (now, on create, unless given), `modified` (now, every write), `sequence` (one more than the highest, on create), `key` (the item's key, every write); `created` and `sequence` cannot be changed by a write |
+//! | `list_method` | optional, `GET` (default) or `POST`: `POST {path}` lists (Sentinel's incident alerts and entities), and the collection has no POST create |
+//! | `list_key` | optional, default `value`: the key of the list in a list answer (`entities`) |
 //!
-//! An unknown field, a wrong type, an empty path, an unknown `{placeholder}`, an item without
+//! An unknown field, a wrong type, an empty path, an unknown `{placeholder}` (or more than one
+//! `{parent}`), `items` on a `{parent}` path or `items_by_parent` without one, an item without
 //! its key, a duplicate key, or two collections of one API at one path make the emulator refuse
 //! to start, with a message naming the seed and the field (`collections[0].items[2].id`).
 //!
