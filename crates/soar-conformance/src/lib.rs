@@ -180,6 +180,9 @@ pub struct CaseRequest {
     /// Params merged over the flow's.
     #[serde(default)]
     pub params: Map<String, Value>,
+    /// The previous fetch run's state (`fetch-incidents`), sent as the request's `last_run`.
+    #[serde(default)]
+    pub last_run: Option<Map<String, Value>>,
 }
 
 /// Totals.
@@ -486,12 +489,15 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
                 context: format!("{label}: preparing the emulator"),
                 error: Box::new(e),
             })?;
-            let request = json!({
+            let mut request = json!({
                 "command": case.request.command,
                 "args": fill(&Value::Object(case.request.args.clone()), &ph, &label)?,
                 "params": params,
                 "integration_context": ctx,
             });
+            if let Some(last_run) = &case.request.last_run {
+                request["last_run"] = Value::Object(last_run.clone());
+            }
             let response = run.call(&request);
             emu.clear_faults();
             let response = response?;
@@ -740,11 +746,16 @@ fn merge(base: &mut Value, extra: &Value) {
     }
 }
 
-/// What is compared: the entries, and the names of the integration-context keys when the
-/// response carries a context.
+/// What is compared: the entries, the fetch state and incidents and the mirroring answer when the
+/// response carries them, and the names of the integration-context keys when it carries a context.
 fn normalise_response(response: &Value, ph: &Placeholders) -> Value {
     let mut out = Map::new();
     out.insert("entries".into(), response.get("entries").cloned().unwrap_or(Value::Null));
+    for key in ["last_run", "incidents", "mirror"] {
+        if let Some(v) = response.get(key).filter(|v| !v.is_null()) {
+            out.insert(key.into(), v.clone());
+        }
+    }
     if let Some(Value::Object(c)) = response.get("integration_context") {
         let mut keys: Vec<&String> = c.keys().collect();
         keys.sort();
