@@ -14,8 +14,13 @@
 //! `generate-login-url`, a sign-in at the emulator's `/authorize` and the code pasted into the
 //! instance), the test command, the demo commands, a token refresh (the demo moves the cached
 //! token's expiry into the past, as an hour passing would, and checks the next command made a
-//! token request), and `auth-reset`. It ends with a summary table and exits non-zero when a row
-//! failed.
+//! token request), and `auth-reset`. Then, when `azure-sentinel` is built with its mirroring
+//! commands, one more row shows fetching as a service: an instance with mirroring both ways, a
+//! fetch cycle (the same `Engine::fetch_cycle` as `soar fetch --every`), a change and a close
+//! made in the emulator's Sentinel (its control endpoints) and a local close (`soar incident
+//! close`), then a second cycle that mirrors both in and the local close out, checked on
+//! Sentinel's side with `!azure-sentinel-get-incident-by-id`. It ends with a summary table and
+//! exits non-zero when a row failed.
 //!
 //! The integration binaries must exist next to `soar` (or on `PATH` / in `SOAR_BIN_DIR`). When
 //! the demo runs through cargo (`cargo run --release -p soar-engine --bin soar -- demo`, which
