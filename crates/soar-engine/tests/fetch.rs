@@ -233,3 +233,39 @@ fn mirroring_brings_remote_changes_in_and_sends_local_ones_out() {
     assert_eq!((two["status"].as_i64(), two["changed"].as_bool()), (Some(1), Some(false)));
     assert_eq!(two["entries"][1]["Contents"]["dbotIncidentReopen"], true);
 }
+
+#[test]
+fn a_config_file_schedules_several_instances() {
+    if !test_integration_built("a_config_file_schedules_several_instances") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for (name, total) in [("a", 3), ("b", 4)] {
+        let sub = dir.path().join(name);
+        std::fs::create_dir_all(&sub).unwrap();
+        let state = write_state(&sub, &json!({"total": total, "page": 10, "direction": "In"}));
+        add_test_integration(&data, name, &["--param", &format!("state_file={}", state.display())]);
+    }
+    let cfg = dir.path().join("fetch.json");
+    std::fs::write(
+        &cfg,
+        r#"{"instances": [{"instance": "a", "every": "1h"}, {"instance": "b", "every": "1h"}]}"#,
+    )
+    .unwrap();
+    let (code, out, err) = run(&data, &["fetch", "--config", cfg.to_str().unwrap(), "--duration", "1s"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // Within the hour each instance has one cycle, whatever the ticks.
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].contains(" a: fetched 3 incidents") && lines[1].contains(" b: fetched 4 incidents"),
+        "{out}"
+    );
+    let (_, table, _) = run(&data, &["incidents", "--instance", "b"]);
+    assert!(table.contains("Incidents (4)"), "{table}");
+    // Mirrored in only: a local change is not sent, and says so.
+    let (code, said, _) = run(&data, &["incident", "update", "INC-00001", "severity=3", "--instance", "a"]);
+    assert_eq!(code, 0);
+    assert!(said.contains("it is not mirrored out (dbotMirrorDirection is not Out or Both)"), "{said}");
+}
