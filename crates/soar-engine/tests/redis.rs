@@ -330,6 +330,18 @@ fn redis_fifty_engines_lose_no_update_and_fetch_one_token() {
     store.remove(&name).unwrap();
 }
 
+/// Engine processes, killed when dropped (also when a check fails).
+struct Engines(Vec<std::process::Child>);
+
+impl Drop for Engines {
+    fn drop(&mut self) {
+        for e in &mut self.0 {
+            let _ = e.kill();
+            let _ = e.wait();
+        }
+    }
+}
+
 /// Three engines run one fetch schedule on Redis; the one fetching the third page is killed
 /// with SIGKILL while the integration sleeps in it. The next holder (after the lease's TTL)
 /// fetches that page again from the stored last run: every incident is stored exactly once,
@@ -348,36 +360,38 @@ fn three_engines_share_a_schedule_and_a_killed_holder_loses_nothing() {
         dir.path(),
         &json!({"total": 30, "page": 5, "sleep_at_offset": 10, "fetch_sleep_ms": 3000}),
     );
-    let mut engines: Vec<std::process::Child> = (0..3)
-        .map(|i| {
-            let data = dir.path().join(format!("engine{i}"));
-            common::add_test_integration(
-                &data,
-                &name,
-                &["--param", &format!("state_file={}", state.display())],
-            );
-            soar(
-                &data,
-                &[
-                    "--store",
-                    &url,
-                    "--lease-ttl-ms",
-                    "1000",
-                    "fetch",
-                    "--instance",
+    let mut engines = Engines(
+        (0..3)
+            .map(|i| {
+                let data = dir.path().join(format!("engine{i}"));
+                common::add_test_integration(
+                    &data,
                     &name,
-                    "--every",
-                    "0.3s",
-                    "--duration",
-                    "60s",
-                ],
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-        })
-        .collect();
+                    &["--param", &format!("state_file={}", state.display())],
+                );
+                soar(
+                    &data,
+                    &[
+                        "--store",
+                        &url,
+                        "--lease-ttl-ms",
+                        "1000",
+                        "fetch",
+                        "--instance",
+                        &name,
+                        "--every",
+                        "0.3s",
+                        "--duration",
+                        "60s",
+                    ],
+                )
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+            })
+            .collect(),
+    );
     // Wait for an engine to sleep inside the fetch at offset 10, then kill it.
     let deadline = Instant::now() + Duration::from_secs(30);
     let holder = loop {
@@ -387,8 +401,8 @@ fn three_engines_share_a_schedule_and_a_killed_holder_loses_nothing() {
         assert!(Instant::now() < deadline, "no engine reached the page at offset 10");
         std::thread::sleep(Duration::from_millis(20));
     };
-    let victim = engines.iter().position(|e| e.id() == holder).expect("the holder is one of the three");
-    let mut killed = engines.remove(victim);
+    let victim = engines.0.iter().position(|e| e.id() == holder).expect("the holder is one of the three");
+    let mut killed = engines.0.remove(victim);
     killed.kill().unwrap(); // SIGKILL
     killed.wait().unwrap();
     // The others finish the schedule.
@@ -403,10 +417,7 @@ fn three_engines_share_a_schedule_and_a_killed_holder_loses_nothing() {
         assert!(Instant::now() < deadline, "the schedule did not finish: last run {last:?}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    for mut e in engines {
-        e.kill().unwrap();
-        e.wait().unwrap();
-    }
+    drop(engines);
     let stored: Vec<String> = redis::cmd("HKEYS").arg(format!("soar:inc:{name}")).query(&mut conn).unwrap();
     let mut ids = stored.clone();
     ids.sort();
