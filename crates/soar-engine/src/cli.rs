@@ -363,9 +363,9 @@ fn run_cmd(engine: &Engine, args: &RunArgs, io: &mut Io<'_>) -> Result<u8> {
     engine.follow_schedule(first, opts, started, &mut |event| {
         match event {
             crate::polling::PollEvent::Waiting { command, run, wait, items_remaining, timeout, elapsed } => {
-                let items = items_remaining.map_or_else(String::new, |n| format!(", {n} items remaining"));
+                let items = items_remaining.map_or_else(String::new, |n| format!(", items remaining: {n}"));
                 let line = format!(
-                    "Polling !{command}: run {run} in {:.1} s ({:.0} s of {:.0} s used{items})",
+                    "Polling !{command}: run {run} in {:.1} s ({:.1} s of {:.0} s used{items})",
                     wait.as_secs_f64(),
                     elapsed.as_secs_f64(),
                     timeout.as_secs_f64()

@@ -54,7 +54,7 @@ fn a_polling_command_is_run_until_it_succeeds() {
             "Action A1 is in progress (3 of 3).",
             "Action A1 succeeded after 3 polls.",
         ],
-        &["Polling !soar-test-poll: run 2 in 0.1 s", "3 items remaining", "Polling !soar-test-poll: run 4"],
+        &["Polling !soar-test-poll: run 2 in 0.1 s", "items remaining: 3", "Polling !soar-test-poll: run 4"],
     );
     assert_eq!(err.lines().filter(|l| l.starts_with("Polling ")).count(), 3, "one line per wait: {err}");
     // The next action gets the next id: the context was stored after every poll.
