@@ -67,7 +67,8 @@ pub enum Cmd {
     Fetch(FetchArgs),
     /// List the stored incidents (fetched by soar fetch).
     Incidents(IncidentsArgs),
-    /// Show or change a stored incident; changes are mirrored out by the next fetch cycle.
+    /// Show, update, note or close a stored incident; changes are mirrored out by the next
+    /// fetch cycle.
     #[command(subcommand)]
     Incident(IncidentCmd),
     /// List the commands (and their arguments) of an integration or an instance.
@@ -216,6 +217,16 @@ pub enum IncidentCmd {
         /// FIELD=VALUE pairs (a value that parses as JSON is stored as that JSON).
         #[arg(required = true, value_name = "FIELD=VALUE")]
         fields: Vec<String>,
+        /// The instance [default: the only one with this incident].
+        #[arg(long, short)]
+        instance: Option<String>,
+    },
+    /// Add a note to an incident; the next cycle sends it in update-remote-system's entries.
+    Note {
+        /// The incident id.
+        id: String,
+        /// The note's text (markdown).
+        text: String,
         /// The instance [default: the only one with this incident].
         #[arg(long, short)]
         instance: Option<String>,
@@ -513,6 +524,12 @@ fn incident_cmd(engine: &Engine, cmd: IncidentCmd, io: &mut Io<'_>) -> Result<u8
                 crate::mirroring::set_fields(inc, &pairs);
             })?;
             (name, inc, Some("updated"))
+        }
+        IncidentCmd::Note { id, text, instance } => {
+            let (name, inc) = engine.change_incident(instance.as_deref(), &id, &mut |inc| {
+                crate::mirroring::add_note(inc, &text);
+            })?;
+            (name, inc, Some("noted"))
         }
         IncidentCmd::Close { id, reason, notes, fields, instance } => {
             let pairs = field_pairs(&fields)?;

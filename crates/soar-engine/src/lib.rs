@@ -51,7 +51,7 @@
 //!   commands, under a *fetch lease* (a second lease, so the token lease inside a run still
 //!   works) and a shared fetch state that makes it one cycle per interval whichever engine
 //!   holds the lease; every write of the cycle is fenced by it. Local changes (`soar incident
-//!   update|close`) wait in the incident's `delta` until `update-remote-system` accepts them.
+//!   update|note|close`) wait in the incident's `delta` until `update-remote-system` accepts them.
 
 pub mod cli;
 pub mod cmdline;

@@ -347,6 +347,16 @@ pub fn set_fields(inc: &mut StoredIncident, pairs: &[(String, Value)]) {
     }
 }
 
+/// Adds a note entry, sent with the next `update-remote-system` (`entries`) in the shape XSOAR
+/// gives mirrored entries (`type`, `contents`, `contentsFormat`, `note`, `user`, `tags`).
+pub fn add_note(inc: &mut StoredIncident, text: &str) {
+    let entry = json!({
+        "type": 1, "contents": text, "contentsFormat": "markdown", "note": true, "user": "soar", "tags": [],
+    });
+    inc.entries.push(entry.clone());
+    inc.pending_entries.push(entry);
+}
+
 /// Closes an incident here with a reason and notes.
 pub fn close(inc: &mut StoredIncident, reason: &str, notes: &str) {
     inc.status = status::DONE;

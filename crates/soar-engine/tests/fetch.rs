@@ -170,6 +170,8 @@ fn mirroring_brings_remote_changes_in_and_sends_local_ones_out() {
     assert!(out.contains("Incident INC-00001 of t closed; the next fetch cycle sends the change"), "{out}");
     let (code, _, err) = run(&data, &["incident", "update", "INC-00003", "severity=4", "owner=alice"]);
     assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&data, &["incident", "note", "INC-00003", "seen by **alice**"]);
+    assert_eq!(code, 0, "{err}");
     let (_, table, _) = run(&data, &["incidents"]);
     assert!(table.contains("closeReason, closeNotes") && table.contains("severity, owner"), "{table}");
 
@@ -199,6 +201,10 @@ fn mirroring_brings_remote_changes_in_and_sends_local_ones_out() {
         (updated["status"].as_i64(), &updated["delta"]),
         (Some(1), &json!({"severity": 4, "owner": "alice"}))
     );
+    assert_eq!(updated["entries"][0]["contents"], "seen by **alice**");
+    assert_eq!(updated["entries"].as_array().map(Vec::len), Some(1));
+    assert_eq!(closed["entries"], json!([]));
+    assert_eq!(stored(&data, "INC-00003")["pending_entries"], json!([]));
     assert_eq!(remote["remote"]["INC-00001"]["status"], "Closed");
     let one = stored(&data, "INC-00001");
     assert_eq!((one["changed"].as_bool(), one["delta"].as_object().map(|d| d.len())), (Some(false), Some(0)));
