@@ -34,6 +34,8 @@
 //!   runs the test command again.
 //! - A bad suite (unknown flow, unknown placeholder, unknown `setup`) stops the demo before the
 //!   first row with a message naming the file and the flow.
+//! - A demo line whose command polls (its answer carries a schedule) is followed to its end as
+//!   `soar run` follows it, every 0.5 s instead of the `NextRun` it asks for.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -81,6 +83,9 @@ enum SignIn {
     /// `generate-login-url`, the person signs in, the code goes into the instance.
     AuthCode,
 }
+
+/// The demo's interval between the runs of a polling command (instead of its `NextRun`).
+const DEMO_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// One row of the demo.
 #[derive(Debug, Clone)]
@@ -646,15 +651,37 @@ fn step(
     io: &mut Io<'_>,
 ) -> std::result::Result<RunOutcome, String> {
     let _ = write(io, &format!("\n{}\n", io.out_style.bold(&format!("» {line}"))));
-    let outcome = engine.run_line(Some(instance), line).map_err(|e| format!("{line}: {e}"))?;
-    for entry in &outcome.response.entries {
-        let text = if entry.is_error() {
-            neutralize(&entry_text(entry)).lines().map(|l| format!("{}\n", io.out_style.red(l))).collect()
-        } else {
-            crate::render::render_entry(entry, io.out_style).1
-        };
-        let _ = write(io, &text);
-    }
+    let started = Instant::now();
+    let first = engine.run_line(Some(instance), line).map_err(|e| format!("{line}: {e}"))?;
+    let show = |outcome: &RunOutcome, io: &mut Io<'_>| {
+        for entry in &outcome.response.entries {
+            let text = if entry.is_error() {
+                neutralize(&entry_text(entry)).lines().map(|l| format!("{}\n", io.out_style.red(l))).collect()
+            } else {
+                crate::render::render_entry(entry, io.out_style).1
+            };
+            let _ = write(io, &text);
+        }
+    };
+    show(&first, io);
+    // A polling command is followed as `soar run` follows it, with a short interval so the demo
+    // does not wait the NextRun a real action needs.
+    let outcome = if crate::polling::response_schedule(&first.response).is_some() {
+        let opts = crate::polling::PollOptions { interval: Some(DEMO_POLL_INTERVAL), timeout: None };
+        engine
+            .follow_schedule(first, opts, started, &mut |event| {
+                match event {
+                    crate::polling::PollEvent::Waiting { command, run, .. } => {
+                        note(io, &format!("polling !{command}: run {run}"));
+                    }
+                    crate::polling::PollEvent::Ran(outcome) => show(outcome, io),
+                }
+                Ok(())
+            })
+            .map_err(|e| format!("{line}: {e}"))?
+    } else {
+        first
+    };
     if let Some(e) = outcome.response.entries.iter().find(|e| e.is_error()) {
         return Err(format!("{line}: {}", entry_text(e).lines().next().unwrap_or_default()));
     }
