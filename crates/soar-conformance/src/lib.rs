@@ -230,6 +230,9 @@ pub struct CaseRequest {
     /// Params merged over the flow's.
     #[serde(default)]
     pub params: Map<String, Value>,
+    /// The previous fetch run's state (`fetch-incidents`), sent as the request's `last_run`.
+    #[serde(default)]
+    pub last_run: Option<Map<String, Value>>,
 }
 
 /// Totals.
@@ -553,8 +556,10 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
                 "params": params,
                 "integration_context": ctx,
             });
-            if let (Some(r), Some(lr)) = (request.as_object_mut(), &last_run) {
-                r.insert("last_run".into(), lr.clone());
+            // A case's own `last_run` wins; otherwise the previous fetch's, as an engine keeps it.
+            let last_run_sent = case.request.last_run.clone().map(Value::Object).or_else(|| last_run.clone());
+            if let (Some(r), Some(lr)) = (request.as_object_mut(), last_run_sent) {
+                r.insert("last_run".into(), lr);
             }
             let ctx_sent = ctx.clone();
             let t0 = epoch_now();
@@ -908,13 +913,10 @@ pub fn normalise_response(
         let expected = want.and_then(|w| w.get("integration_context")).and_then(Value::as_object);
         out.insert("integration_context".into(), Value::Object(mask_context(c, sent, w, expected)));
     }
-    for key in ["last_run", "incidents"] {
-        match response.get(key) {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(a)) if a.is_empty() => {}
-            Some(v) => {
-                out.insert(key.into(), v.clone());
-            }
+    // An empty `incidents` list is kept: "fetched, found none" differs from "not a fetch".
+    for key in ["last_run", "incidents", "mirror"] {
+        if let Some(v) = response.get(key).filter(|v| !v.is_null()) {
+            out.insert(key.into(), v.clone());
         }
     }
     let mut v = Value::Object(out);
@@ -1037,6 +1039,8 @@ fn regexes() -> &'static [(Regex, &'static str)] {
             ),
             // The device-code user code.
             (r"(?i)(enter the code\W+)[A-Z0-9-]{6,}", "${1}<USER-CODE>"),
+            // Random 128-bit decimal names (Sentinel comment IDs, as the reference makes them).
+            (r"\b\d{25,39}\b", "<RANDOM-ID>"),
         ]
         .into_iter()
         .filter_map(|(p, r)| Regex::new(p).ok().map(|re| (re, r)))

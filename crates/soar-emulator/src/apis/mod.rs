@@ -29,7 +29,9 @@
 
 pub mod arm;
 pub mod graph;
+pub mod odata;
 pub mod seeded;
+pub mod sentinel;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -49,7 +51,7 @@ use crate::state::EmulatorState;
 
 /// Every resource-API route.
 pub fn routes() -> Router<EmulatorState> {
-    Router::new().merge(graph::routes()).merge(arm::routes())
+    Router::new().merge(graph::routes()).merge(arm::routes()).merge(sentinel::routes())
 }
 
 /// A route's result as its response: `ok` renders the value, an error gets the service's body.
@@ -454,7 +456,14 @@ pub fn arm_authorize(st: &EmulatorState, p: &Principal, action: &str, scope: &st
             .collect()
     };
     let scope_l = scope.to_ascii_lowercase();
+    let reads = action.to_ascii_lowercase().ends_with("/read");
     let ok = scopes.iter().any(|s| {
+        // `reader:<scope>` is a Reader role assignment: read actions only.
+        let s = match s.strip_prefix("reader:") {
+            Some(_) if !reads => return false,
+            Some(rest) => rest,
+            None => s.as_str(),
+        };
         let s = s.trim_end_matches('/').to_ascii_lowercase();
         s.is_empty() || scope_l == s || scope_l.starts_with(&format!("{s}/"))
     });
