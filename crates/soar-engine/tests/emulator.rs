@@ -2,8 +2,8 @@
 //! processes fetch one token, and `soar demo` passes every row.
 //!
 //! The binaries (those of `test-data/*/conformance.json`) are found next to `soar`, as `cargo test
-//! --workspace` (what `cargo xtask test` runs) builds them. When they are missing the tests say
-//! so and stop, except under CI (`CI` set), where a missing binary is a failure.
+//! --workspace` (what `cargo xtask test` runs) builds them; the tests build missing ones
+//! themselves, and fail (never skip) when that fails.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
@@ -17,25 +17,30 @@ use soar_emulator::config as emu;
 use soar_emulator::{Emulator, EmulatorConfig};
 use soar_protocol::AuthFlow;
 
-/// The integration binaries next to `soar`, or `None` (outside CI) when one is not built.
-fn binaries(test: &str) -> Option<PathBuf> {
+/// The folder of the integration binaries next to `soar`. Missing ones are built first (`cargo
+/// build` with the profile of this test's binaries); if that fails the test fails: it never
+/// passes by skipping.
+fn binaries(test: &str) -> PathBuf {
     let dir = soar_bin().parent().unwrap().to_owned();
-    let missing: Vec<String> =
-        soar_engine::suites::integrations().into_iter().filter(|b| !dir.join(b).is_file()).collect();
-    if missing.is_empty() {
-        return Some(dir);
+    let missing = || -> Vec<String> {
+        soar_engine::suites::integrations().into_iter().filter(|b| !dir.join(b).is_file()).collect()
+    };
+    let absent = missing();
+    if !absent.is_empty() {
+        let mut build = std::process::Command::new(env!("CARGO"));
+        build.arg("build");
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        for b in &absent {
+            build.args(["-p", b]);
+        }
+        let status = build.status().unwrap_or_else(|e| panic!("{test}: cannot run cargo build: {e}"));
+        assert!(status.success(), "{test}: cargo build -p {} failed", absent.join(" -p "));
     }
-    let msg = format!(
-        "{test}: {} not built in {} (cargo test --workspace or cargo build -p {} builds them)",
-        missing.join(", "),
-        dir.display(),
-        missing.join(" -p ")
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED {msg}");
-    None
+    let still = missing();
+    assert!(still.is_empty(), "{test}: {} not found in {} after building", still.join(", "), dir.display());
+    dir
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -69,7 +74,7 @@ fn add_graph_instance(data: &std::path::Path) {
 
 #[test]
 fn fifty_concurrent_runs_make_one_token_request() {
-    let Some(_) = binaries("fifty_concurrent_runs_make_one_token_request") else { return };
+    binaries("fifty_concurrent_runs_make_one_token_request");
     let rt = runtime();
     let emulator = rt.block_on(Emulator::start(EmulatorConfig::default())).unwrap();
     let env = soar_engine::demo::emulator_env(&emulator);
@@ -100,7 +105,7 @@ fn fifty_concurrent_runs_make_one_token_request() {
 
 #[test]
 fn the_demo_passes_every_row() {
-    let Some(_) = binaries("the_demo_passes_every_row") else { return };
+    binaries("the_demo_passes_every_row");
     let dir = tempfile::tempdir().unwrap();
     let (code, out, err) = run(dir.path(), &["demo", "--no-build"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -141,9 +146,7 @@ fn the_demo_passes_every_row() {
 
 #[test]
 fn auth_reset_of_a_real_integration_clears_a_context_too_large_to_send() {
-    let Some(_) = binaries("auth_reset_of_a_real_integration_clears_a_context_too_large_to_send") else {
-        return;
-    };
+    binaries("auth_reset_of_a_real_integration_clears_a_context_too_large_to_send");
     use soar_engine::store::{Cas, ContextStore, FileStore};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();

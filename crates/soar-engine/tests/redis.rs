@@ -1,6 +1,7 @@
 //! The Redis store against a real `redis-server`: the store's guarantees directly, then many
-//! concurrent `soar run --store redis://...` processes. Skipped (with a message) only when
-//! `SOAR_REDIS_URL` is unset; `.ci/run` starts a server on loopback and sets it.
+//! concurrent `soar run --store redis://...` processes. Against `SOAR_REDIS_URL` when set (`.ci/run`
+//! starts a server and sets it), else each test starts its own `redis-server` on a free loopback
+//! port; without one the tests fail, never skip.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
@@ -15,16 +16,50 @@ use soar_engine::EngineError;
 use soar_engine::store::{Cas, ContextStore, RedisStore, RetryPolicy, Versioned, update_with_retries};
 use soar_protocol::Object;
 
-/// The server URL, or `None` (and a note on stderr) when the Redis tests are to be skipped.
-fn redis_url(test: &str) -> Option<String> {
-    match std::env::var("SOAR_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!(
-                "SKIPPED {test}: SOAR_REDIS_URL is not set (e.g. SOAR_REDIS_URL=redis://127.0.0.1:6379)"
-            );
-            None
+/// A `redis-server` this test started on a free loopback port; killed when dropped.
+struct Server(Option<std::process::Child>);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
         }
+    }
+}
+
+/// The server URL: `SOAR_REDIS_URL` when set, else a `redis-server` started for this test. A
+/// missing `redis-server` fails the test (it never passes by skipping).
+fn redis_url(test: &str) -> (String, Server) {
+    if let Ok(url) = std::env::var("SOAR_REDIS_URL")
+        && !url.is_empty()
+    {
+        return (url, Server(None));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{test}: cannot start redis-server ({e}); install it or set SOAR_REDIS_URL=redis://HOST:PORT"
+            )
+        });
+    let server = Server(Some(child));
+    let url = format!("redis://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ready = redis::Client::open(url.as_str())
+            .and_then(|c| c.get_connection())
+            .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+            .is_ok();
+        if ready {
+            return (url, server);
+        }
+        assert!(Instant::now() < deadline, "{test}: redis-server on port {port} did not answer PING in 10 s");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -37,7 +72,7 @@ fn obj(v: Value) -> Object {
 
 #[test]
 fn redis_store_is_versioned_and_compare_and_set() {
-    let Some(url) = redis_url("redis_store_is_versioned_and_compare_and_set") else { return };
+    let (url, _server) = redis_url("redis_store_is_versioned_and_compare_and_set");
     let store = RedisStore::open(&url, "soar-test").unwrap();
     let name = unique("cas");
     assert_eq!(store.load(&name).unwrap(), Versioned::default());
@@ -55,7 +90,7 @@ fn redis_store_is_versioned_and_compare_and_set() {
 
 #[test]
 fn redis_lease_is_exclusive_and_expires() {
-    let Some(url) = redis_url("redis_lease_is_exclusive_and_expires") else { return };
+    let (url, _server) = redis_url("redis_lease_is_exclusive_and_expires");
     let a = RedisStore::open(&url, "soar-test").unwrap();
     let b = RedisStore::open(&url, "soar-test").unwrap();
     let name = unique("lease");
@@ -91,7 +126,7 @@ fn raw(url: &str) -> redis::Connection {
 
 #[test]
 fn redis_lease_is_renewed_while_held() {
-    let Some(url) = redis_url("redis_lease_is_renewed_while_held") else { return };
+    let (url, _server) = redis_url("redis_lease_is_renewed_while_held");
     let a = RedisStore::open(&url, "soar-test").unwrap();
     let b = RedisStore::open(&url, "soar-test").unwrap();
     let name = unique("renew");
@@ -109,7 +144,7 @@ fn redis_lease_is_renewed_while_held() {
 
 #[test]
 fn redis_writes_under_a_lost_lease_are_refused() {
-    let Some(url) = redis_url("redis_writes_under_a_lost_lease_are_refused") else { return };
+    let (url, _server) = redis_url("redis_writes_under_a_lost_lease_are_refused");
     let a = RedisStore::open(&url, "soar-test").unwrap();
     let b = RedisStore::open(&url, "soar-test").unwrap();
     let name = unique("fence");
@@ -149,7 +184,7 @@ fn redis_writes_under_a_lost_lease_are_refused() {
 
 #[test]
 fn redis_the_last_version_is_refused_not_wrapped() {
-    let Some(url) = redis_url("redis_the_last_version_is_refused_not_wrapped") else { return };
+    let (url, _server) = redis_url("redis_the_last_version_is_refused_not_wrapped");
     let store = RedisStore::open(&url, "soar-test").unwrap();
     let name = unique("maxver");
     let key = format!("soar-test:ctx:{name}");
@@ -180,7 +215,7 @@ fn redis_the_last_version_is_refused_not_wrapped() {
 
 #[test]
 fn redis_runs_longer_than_the_lease_ttl_lose_no_update() {
-    let Some(url) = redis_url("redis_runs_longer_than_the_lease_ttl_lose_no_update") else { return };
+    let (url, _server) = redis_url("redis_runs_longer_than_the_lease_ttl_lose_no_update");
     // Two engines (two data directories, one Redis), a 1 s lease TTL and runs of 2.5 s: the
     // first run's lease must outlive the TTL, so the second run waits and then counts on top.
     let dir = tempfile::tempdir().unwrap();
@@ -227,7 +262,7 @@ fn redis_runs_longer_than_the_lease_ttl_lose_no_update() {
 
 #[test]
 fn redis_concurrent_writers_lose_no_update() {
-    let Some(url) = redis_url("redis_concurrent_writers_lose_no_update") else { return };
+    let (url, _server) = redis_url("redis_concurrent_writers_lose_no_update");
     let name = unique("threads");
     let handles: Vec<_> = (0..16)
         .map(|i| {
@@ -282,7 +317,7 @@ fn run_many(
 
 #[test]
 fn redis_fifty_engines_lose_no_update_and_fetch_one_token() {
-    let Some(url) = redis_url("redis_fifty_engines_lose_no_update_and_fetch_one_token") else { return };
+    let (url, _server) = redis_url("redis_fifty_engines_lose_no_update_and_fetch_one_token");
     // Two data directories stand for two machines that share only the Redis store; the
     // instance is named uniquely so runs of this test never share keys.
     let dir = tempfile::tempdir().unwrap();
