@@ -12,35 +12,15 @@ mod common;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use common::{run, soar, soar_bin};
+use common::{run, soar};
 use soar_emulator::config as emu;
 use soar_emulator::{Emulator, EmulatorConfig};
 use soar_protocol::AuthFlow;
 
-/// The folder of the integration binaries next to `soar`. Missing ones are built first (`cargo
-/// build` with the profile of this test's binaries); if that fails the test fails: it never
-/// passes by skipping.
+/// The folder of the integration binaries next to `soar`, built first when one is missing.
 fn binaries(test: &str) -> PathBuf {
-    let dir = soar_bin().parent().unwrap().to_owned();
-    let missing = || -> Vec<String> {
-        soar_engine::suites::integrations().into_iter().filter(|b| !dir.join(b).is_file()).collect()
-    };
-    let absent = missing();
-    if !absent.is_empty() {
-        let mut build = std::process::Command::new(env!("CARGO"));
-        build.arg("build");
-        if dir.ends_with("release") {
-            build.arg("--release");
-        }
-        for b in &absent {
-            build.args(["-p", b]);
-        }
-        let status = build.status().unwrap_or_else(|e| panic!("{test}: cannot run cargo build: {e}"));
-        assert!(status.success(), "{test}: cargo build -p {} failed", absent.join(" -p "));
-    }
-    let still = missing();
-    assert!(still.is_empty(), "{test}: {} not found in {} after building", still.join(", "), dir.display());
-    dir
+    let names = soar_engine::suites::integrations();
+    common::built(test, &names.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 fn runtime() -> tokio::runtime::Runtime {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{add_test_integration, check_fetch_log, run, soar, test_integration_built, write_state};
+use common::{add_test_integration, built, check_fetch_log, run, soar, write_state};
 use serde_json::{Value, json};
 
 fn incidents(data: &std::path::Path) -> Vec<Value> {
@@ -16,9 +16,7 @@ fn incidents(data: &std::path::Path) -> Vec<Value> {
 
 #[test]
 fn the_service_fetches_every_page_once_with_its_last_run() {
-    if !test_integration_built("the_service_fetches_every_page_once_with_its_last_run") {
-        return;
-    }
+    built("the_service_fetches_every_page_once_with_its_last_run", &["soar-test-integration"]);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let state = write_state(dir.path(), &json!({"total": 12, "page": 5}));
@@ -66,9 +64,7 @@ fn the_service_fetches_every_page_once_with_its_last_run() {
 
 #[test]
 fn two_engines_on_one_file_store_fetch_once_per_interval() {
-    if !test_integration_built("two_engines_on_one_file_store_fetch_once_per_interval") {
-        return;
-    }
+    built("two_engines_on_one_file_store_fetch_once_per_interval", &["soar-test-integration"]);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let state = write_state(dir.path(), &json!({"total": 40, "page": 4}));
@@ -146,9 +142,7 @@ fn stored(data: &std::path::Path, id: &str) -> Value {
 
 #[test]
 fn mirroring_brings_remote_changes_in_and_sends_local_ones_out() {
-    if !test_integration_built("mirroring_brings_remote_changes_in_and_sends_local_ones_out") {
-        return;
-    }
+    built("mirroring_brings_remote_changes_in_and_sends_local_ones_out", &["soar-test-integration"]);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let state = write_state(dir.path(), &json!({"total": 3, "page": 5}));
@@ -242,9 +236,7 @@ fn mirroring_brings_remote_changes_in_and_sends_local_ones_out() {
 
 #[test]
 fn a_config_file_schedules_several_instances() {
-    if !test_integration_built("a_config_file_schedules_several_instances") {
-        return;
-    }
+    built("a_config_file_schedules_several_instances", &["soar-test-integration"]);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     for (name, total) in [("a", 3), ("b", 4)] {

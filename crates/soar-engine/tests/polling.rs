@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{add_test_integration, run, test_integration_built};
+use common::{add_test_integration, built, run};
 
 /// The one check of a polling run: `line` with `flags` gives `code`, stdout with every text of
 /// `out` in order, and stderr containing every text of `err`; returns stderr.
@@ -38,9 +38,7 @@ fn check(
 
 #[test]
 fn a_polling_command_is_run_until_it_succeeds() {
-    if !test_integration_built("a_polling_command_is_run_until_it_succeeds") {
-        return;
-    }
+    built("a_polling_command_is_run_until_it_succeeds", &["soar-test-integration"]);
     let dir = tempfile::tempdir().unwrap();
     add_test_integration(dir.path(), "p", &[]);
     let err = check(
@@ -63,9 +61,7 @@ fn a_polling_command_is_run_until_it_succeeds() {
 
 #[test]
 fn a_failing_polling_command_stops_at_its_error() {
-    if !test_integration_built("a_failing_polling_command_stops_at_its_error") {
-        return;
-    }
+    built("a_failing_polling_command_stops_at_its_error", &["soar-test-integration"]);
     let dir = tempfile::tempdir().unwrap();
     add_test_integration(dir.path(), "p", &[]);
     check(
@@ -80,9 +76,7 @@ fn a_failing_polling_command_stops_at_its_error() {
 
 #[test]
 fn polling_stops_at_the_timeout_naming_the_command() {
-    if !test_integration_built("polling_stops_at_the_timeout_naming_the_command") {
-        return;
-    }
+    built("polling_stops_at_the_timeout_naming_the_command", &["soar-test-integration"]);
     let dir = tempfile::tempdir().unwrap();
     add_test_integration(dir.path(), "p", &[]);
     // The integration's own Timeout (1 s) ...

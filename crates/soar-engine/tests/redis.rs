@@ -386,9 +386,10 @@ fn three_engines_share_a_schedule_and_a_killed_holder_loses_nothing() {
     let Some(url) = redis_url("three_engines_share_a_schedule_and_a_killed_holder_loses_nothing") else {
         return;
     };
-    if !common::test_integration_built("three_engines_share_a_schedule_and_a_killed_holder_loses_nothing") {
-        return;
-    }
+    common::built(
+        "three_engines_share_a_schedule_and_a_killed_holder_loses_nothing",
+        &["soar-test-integration"],
+    );
     let dir = tempfile::tempdir().unwrap();
     let name = unique("fetch3");
     let state = common::write_state(

@@ -47,20 +47,28 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{:08x}", rand::random::<u32>())
 }
 
-/// Whether `soar-test-integration` (another package's binary) is built next to `soar`, as
-/// `cargo test --workspace` builds it; outside CI a missing one skips the test with a note
-/// (`cargo build -p soar-test-integration` builds it), under CI it fails.
-pub fn test_integration_built(test: &str) -> bool {
-    let path = soar_bin().parent().unwrap().join("soar-test-integration");
-    if path.is_file() {
-        return true;
+/// The folder of the binaries next to `soar`, with `packages`' binaries built first when one is
+/// missing (`cargo build` with the profile of this test's binaries). A failed build fails the
+/// test: it never passes by skipping.
+pub fn built(test: &str, packages: &[&str]) -> PathBuf {
+    let dir = soar_bin().parent().unwrap().to_owned();
+    let missing = || -> Vec<&str> { packages.iter().copied().filter(|b| !dir.join(b).is_file()).collect() };
+    let absent = missing();
+    if !absent.is_empty() {
+        let mut build = Command::new(env!("CARGO"));
+        build.arg("build");
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        for b in &absent {
+            build.args(["-p", b]);
+        }
+        let status = build.status().unwrap_or_else(|e| panic!("{test}: cannot run cargo build: {e}"));
+        assert!(status.success(), "{test}: cargo build -p {} failed", absent.join(" -p "));
     }
-    let msg = format!("{test}: {} is not built (cargo build -p soar-test-integration)", path.display());
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED {msg}");
-    false
+    let still = missing();
+    assert!(still.is_empty(), "{test}: {} not found in {} after building", still.join(", "), dir.display());
+    dir
 }
 
 /// Adds an instance of `soar-test-integration`, with extra `args`.
