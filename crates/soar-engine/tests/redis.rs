@@ -383,9 +383,7 @@ impl Drop for Engines {
 /// no page but the killed one is fetched twice, and fetches start one interval apart.
 #[test]
 fn three_engines_share_a_schedule_and_a_killed_holder_loses_nothing() {
-    let Some(url) = redis_url("three_engines_share_a_schedule_and_a_killed_holder_loses_nothing") else {
-        return;
-    };
+    let (url, _server) = redis_url("three_engines_share_a_schedule_and_a_killed_holder_loses_nothing");
     common::built(
         "three_engines_share_a_schedule_and_a_killed_holder_loses_nothing",
         &["soar-test-integration"],
@@ -478,9 +476,7 @@ fn three_engines_share_a_schedule_and_a_killed_holder_loses_nothing() {
 
 #[test]
 fn redis_pages_are_stored_with_their_last_run_only_under_the_fetch_lease() {
-    let Some(url) = redis_url("redis_pages_are_stored_with_their_last_run_only_under_the_fetch_lease") else {
-        return;
-    };
+    let (url, _server) = redis_url("redis_pages_are_stored_with_their_last_run_only_under_the_fetch_lease");
     use soar_engine::store::{Committed, IncidentCas, StoredIncident};
     let a = RedisStore::open(&url, "soar-test").unwrap();
     let b = RedisStore::open(&url, "soar-test").unwrap();
