@@ -27,22 +27,26 @@ pub struct Graph {
     pub self_deployed: bool,
     /// The instance uses the authorization code flow.
     pub auth_code_flow: bool,
+    /// The instance's flow (messages that name the flow a command needs).
+    pub flow: AuthFlow,
 }
 
 impl Graph {
     /// The environment of one request.
     pub fn from_client(ms: MsClient, ctx: &CommandContext) -> Result<Graph, Error> {
         let auth_code_flow = ms.flow() == AuthFlow::AuthorizationCode;
+        let flow = ms.flow();
         Ok(Graph {
             api: Box::new(MsApi::new(ms, ApiKind::Graph, Some(GRAPH_VERSION))),
             handle_error: ctx.params.bool("handle_error", true),
             // The reference's test reads the checkbox itself, not the effective self-deployed mode.
             self_deployed: ctx.params.bool("self_deployed", false),
             auth_code_flow,
+            flow,
         })
     }
 
-    async fn json(&self, ctx: &mut CommandContext, req: Request) -> Result<Value, Error> {
+    pub(crate) async fn json(&self, ctx: &mut CommandContext, req: Request) -> Result<Value, Error> {
         self.api.json(&mut ctx.integration_context, req).await
     }
 
@@ -74,26 +78,26 @@ impl Graph {
 }
 
 /// A readable-only result.
-fn note(text: String) -> Result<Outcome, Error> {
+pub(crate) fn note(text: String) -> Result<Outcome, Error> {
     Results::readable(text).outcome()
 }
 
-fn drop_key(v: &mut Value, key: &str) {
+pub(crate) fn drop_key(v: &mut Value, key: &str) {
     if let Some(o) = v.as_object_mut() {
         o.shift_remove(key);
     }
 }
 
-fn as_object(v: &Value) -> Map<String, Value> {
+pub(crate) fn as_object(v: &Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
-fn values(reply: &Value) -> Vec<Value> {
+pub(crate) fn values(reply: &Value) -> Vec<Value> {
     reply.get("value").and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
 /// [`values`] moved out of the reply (a page of users is not copied).
-fn take_values(reply: &mut Value) -> Vec<Value> {
+pub(crate) fn take_values(reply: &mut Value) -> Vec<Value> {
     match reply.get_mut("value") {
         Some(Value::Array(items)) => std::mem::take(items),
         _ => Vec::new(),
@@ -101,7 +105,7 @@ fn take_values(reply: &mut Value) -> Vec<Value> {
 }
 
 /// The path of a user.
-fn user_path(user: &str) -> String {
+pub(crate) fn user_path(user: &str) -> String {
     format!("users/{}", quote(user))
 }
 
@@ -945,7 +949,13 @@ mod tests {
     const BASE: &str = "https://graph.microsoft.com/v1.0/";
 
     fn graph(api: &Arc<FakeApi>, handle_error: bool) -> Graph {
-        Graph { api: Box::new(api.clone()), handle_error, self_deployed: true, auth_code_flow: false }
+        Graph {
+            api: Box::new(api.clone()),
+            handle_error,
+            self_deployed: true,
+            auth_code_flow: false,
+            flow: AuthFlow::ClientSecret,
+        }
     }
 
     /// The arguments decoded at 2026-03-01T12:00:00Z.

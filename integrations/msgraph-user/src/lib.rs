@@ -30,6 +30,8 @@
 
 pub mod commands;
 pub mod dates;
+pub mod directory;
+pub mod methods;
 pub mod tables;
 pub mod tap;
 pub mod transform;
@@ -40,6 +42,8 @@ use soar_integration_kit::{
 };
 
 use crate::commands::*;
+use crate::directory::*;
+use crate::methods::*;
 
 /// The flows this integration supports: its row of the flow table (Cortex application, client
 /// credentials with a secret or a certificate, authorization code, managed identities).
@@ -116,6 +120,24 @@ pub fn integration() -> MsIntegration<Graph> {
         .command::<TapList>()
         .command::<TapCreate>()
         .command::<TapDelete>()
+        // The current reference's commands.
+        .command::<ForceResetPassword>()
+        .command::<GetGroups>()
+        .command::<GetAuthMethods>()
+        .command::<OwnedDevicesList>()
+        .command::<GetUserDefaultAuthMethod>()
+        .command::<AuthenticatorMethodList>()
+        .command::<AuthenticatorMethodDelete>()
+        .command::<EmailMethodList>()
+        .command::<EmailMethodDelete>()
+        .command::<PhoneMethodList>()
+        .command::<PhoneMethodDelete>()
+        .command::<SoftwareOathMethodList>()
+        .command::<SoftwareOathMethodDelete>()
+        .command::<TempAccessPassMethodList>()
+        .command::<TempAccessPassMethodDelete>()
+        .command::<WindowsHelloMethodList>()
+        .command::<WindowsHelloMethodDelete>()
         // The reference has only these two generic commands (its own test is msgraph-user-test).
         .auth_commands(AuthCommands::Only(&["generate-login-url", "auth-reset"]))
 }
