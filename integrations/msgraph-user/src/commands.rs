@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use soar_integration_kit::format::py;
 use soar_integration_kit::{
     Api, ApiKind, ArgDateTime, Args, AuthFlow, BOOL, CommandContext, Error, Handler, MsApi, MsClient,
-    Outcome, OutputSpec, Request, Results, Secret, Table, async_trait, file_entry, value_text,
+    Outcome, OutputSpec, PlainHttp, Request, Results, Secret, Table, async_trait, file_entry, value_text,
 };
 
 use crate::tables::{ACCOUNT, DIRECT_REPORTS, MANAGER, NEXT_PAGE, TAP_POLICY, USER};
@@ -29,6 +29,12 @@ pub struct Graph {
     pub auth_code_flow: bool,
     /// The instance's flow (messages that name the flow a command needs).
     pub flow: AuthFlow,
+    /// Plain requests through the instance's transport (the MFA connector), when there is one.
+    pub plain: Option<PlainHttp>,
+    /// The instance's login host, e.g. `https://login.microsoftonline.com`.
+    pub login: String,
+    /// The instance's tenant, when its flow names one.
+    pub tenant: Option<String>,
 }
 
 impl Graph {
@@ -36,6 +42,8 @@ impl Graph {
     pub fn from_client(ms: MsClient, ctx: &CommandContext) -> Result<Graph, Error> {
         let auth_code_flow = ms.flow() == AuthFlow::AuthorizationCode;
         let flow = ms.flow();
+        let (plain, login, tenant) =
+            (Some(ms.plain()), ms.endpoints().login.clone(), ms.tenant().map(str::to_owned));
         Ok(Graph {
             api: Box::new(MsApi::new(ms, ApiKind::Graph, Some(GRAPH_VERSION))),
             handle_error: ctx.params.bool("handle_error", true),
@@ -43,6 +51,9 @@ impl Graph {
             self_deployed: ctx.params.bool("self_deployed", false),
             auth_code_flow,
             flow,
+            plain,
+            login,
+            tenant,
         })
     }
 
@@ -693,7 +704,10 @@ impl Handler<Graph> for ChangePassword {
                 "forceChangePasswordNextSignInWithMfa": self.force_change_password_with_mfa,
                 "password": self.password.expose(),
             }});
-            graph.json(ctx, Request::patch(user_path(&user)).json(&body)).await?;
+            graph
+                .json(ctx, Request::patch(user_path(&user)).json(&body))
+                .await
+                .map_err(|e| crate::directory::password_flow_hint(graph, Self::NAME, e))?;
             note(format!("User {user} password was changed successfully."))
         }
         .await;
@@ -701,7 +715,10 @@ impl Handler<Graph> for ChangePassword {
     }
 }
 
-/// Resets the password of a user synchronised from on-premises.
+/// Resets the password of a user synchronised from on-premises, then polls the reset until it
+/// has succeeded or failed. Needs the authorization code flow (a self-deployed application with
+/// the delegated UserAuthenticationMethod.ReadWrite.All and User.Read.All permissions, signed in
+/// as an administrator allowed to reset the user's password).
 #[derive(Args)]
 pub struct ChangePasswordOnPremise {
     #[arg(flatten)]
@@ -711,22 +728,19 @@ pub struct ChangePasswordOnPremise {
     password: Option<Secret>,
     /// The new password, shown in the War Room. Give this or password; if both, they must match.
     nonsensitive_password: Option<String>,
+    /// The status URL of a reset already started (the command sets it when it polls).
+    polling_url: Option<String>,
+    /// How long to poll the reset, in seconds.
+    #[arg(default = "600")]
+    timeout_in_seconds: u64,
 }
 
 #[async_trait]
 impl Handler<Graph> for ChangePasswordOnPremise {
-    const NAME: &'static str = "msgraph-user-change-password-on-premise";
+    const NAME: &'static str = crate::onprem::NAME;
 
     async fn run(self, graph: &Graph, ctx: &mut CommandContext) -> Result<Outcome, Error> {
-        let user = self.user.user;
         let password = match (self.password, self.nonsensitive_password) {
-            (None, None) => {
-                return Err(Error::Command(
-                    "Password is required. Please provide either 'password' (sensitive) or 'nonsensitive_password' \
-                     argument."
-                        .to_owned(),
-                ));
-            }
             (Some(s), Some(p)) if s.expose() != p => {
                 return Err(Error::Command(
                     "Conflicting passwords provided. The 'password' and 'nonsensitive_password' arguments must have \
@@ -734,22 +748,16 @@ impl Handler<Graph> for ChangePasswordOnPremise {
                         .to_owned(),
                 ));
             }
-            (Some(s), _) => s,
-            (None, Some(p)) => Secret::new(p),
+            (Some(s), _) => Some(s),
+            (None, p) => p.map(Secret::new),
         };
-        let methods = graph
-            .json(ctx, Request::get(format!("{}/authentication/passwordMethods", user_path(&user))))
-            .await?;
-        let method_id = methods
-            .get("value")
-            .and_then(|v| v.get(0))
-            .and_then(|m| m.get("id"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::Command(format!("Failed getting passwordMethod id\n{methods}")))?
-            .to_owned();
-        let path = format!("{}/authentication/methods/{method_id}/resetPassword", user_path(&user));
-        graph.json(ctx, Request::post(path).json(&json!({"newPassword": password.expose()}))).await?;
-        note(format!("The password of user {user} has been changed successfully."))
+        let args = crate::onprem::OnPremArgs {
+            user: self.user.user,
+            password,
+            polling_url: self.polling_url,
+            timeout_secs: self.timeout_in_seconds,
+        };
+        crate::onprem::run(graph, ctx, args).await
     }
 }
 
@@ -955,6 +963,9 @@ mod tests {
             self_deployed: true,
             auth_code_flow: false,
             flow: AuthFlow::ClientSecret,
+            plain: None,
+            login: "https://login.microsoftonline.com".to_owned(),
+            tenant: None,
         }
     }
 

@@ -32,6 +32,8 @@ pub mod commands;
 pub mod dates;
 pub mod directory;
 pub mod methods;
+pub mod mfa;
+pub mod onprem;
 pub mod tables;
 pub mod tap;
 pub mod transform;
@@ -44,6 +46,7 @@ use soar_integration_kit::{
 use crate::commands::*;
 use crate::directory::*;
 use crate::methods::*;
+use crate::mfa::*;
 
 /// The flows this integration supports: its row of the flow table (Cortex application, client
 /// credentials with a secret or a certificate, authorization code, managed identities).
@@ -90,6 +93,13 @@ pub static ABOUT: About = About {
             hidden: true,
             checkbox: true,
             ..ParamSpec::new("handle_error", "Suppress Errors for Non Found Users")
+        },
+        ParamSpec {
+            default: Some("false"),
+            checkbox: true,
+            help: "Lets msgraph-user-create-mfa-client-secret and msgraph-user-create-mfa-client-access-token run: \
+                   they create credentials of Microsoft's MFA connector application. Restrict who may run them.",
+            ..ParamSpec::new("allow_secret_generators", "Allow secret generators commands execution")
         },
     ],
     // The reference's name, kept so playbooks that call it keep working.
@@ -138,6 +148,9 @@ pub fn integration() -> MsIntegration<Graph> {
         .command::<TempAccessPassMethodDelete>()
         .command::<WindowsHelloMethodList>()
         .command::<WindowsHelloMethodDelete>()
+        .command::<RequestMfa>()
+        .command::<CreateMfaClientSecret>()
+        .command::<CreateMfaClientAccessToken>()
         // The reference has only these two generic commands (its own test is msgraph-user-test).
         .auth_commands(AuthCommands::Only(&["generate-login-url", "auth-reset"]))
 }
