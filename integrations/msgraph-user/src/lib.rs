@@ -27,6 +27,24 @@
 //!   kit's rule for every next link): the bearer token goes nowhere else.
 //! - The instance form is generated from the flows, with the reference's spellings and labels
 //!   ([`AUTH_SPEC`]'s `param_names`); the optional PEM certificate is not on it.
+//!
+//! The current reference's commands (groups, owned devices, authentication methods, sign-in
+//! preferences, forced reset, MFA push; `directory.rs`, `methods.rs`, `mfa.rs`, `onprem.rs`)
+//! follow its arguments, outputs, tables and texts, with these decisions:
+//! - `temp-access-pass-method-list` says "No Temporary Access Pass authentication methods found"
+//!   and titles one method "Temporary Access Pass Method ..." (the reference reuses the Windows
+//!   Hello text and has a stray "W"); `temp-access-pass-method-delete` deletes by `user` and
+//!   `method_id` (the reference reads `user_id`, which that command does not have, and fails).
+//! - The outputs keep the reference's quirks playbooks may read: the phone methods' key field is
+//!   `Id`, owned devices sit under `MSGraphUser.OwnedDevice` with the user under `MSGraphUser.Id`.
+//! - `owned-devices-list` checks `limit` (1 to 999) before any call and sends `$filter` only
+//!   when given (the reference sends an empty one).
+//! - Password changes under an application-only flow: Graph answers 403 "Insufficient
+//!   privileges"; `change-password`, `force-reset-password` and `change-password-on-premise` then
+//!   say they need the authorization code flow, name the instance's flow and the next steps
+//!   (`password_flow_hint`), and keep Graph's error below.
+//! - `change-password-on-premise` polls (see `onprem.rs`); the MFA secret and token stay in the
+//!   integration context (see `mfa.rs`).
 
 pub mod commands;
 pub mod dates;

@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use soar_integration_kit::{
-    Args, CommandContext, Error, Handler, Outcome, OutputSpec, Request, Results, Secret, async_trait, out,
+    Args, AuthFlow, CommandContext, Error, Handler, Outcome, OutputSpec, Request, Results, Secret,
+    async_trait, out,
 };
 
 use crate::commands::{Graph, values};
@@ -143,7 +144,7 @@ impl Handler<Graph> for CreateMfaClientAccessToken {
     const EXAMPLES: &'static [&'static str] = &["!msgraph-user-create-mfa-client-access-token"];
 
     fn outputs() -> Vec<OutputSpec> {
-        vec![out("MSGraphUser.MFAAccessToken.ValidUntil", "String", "When the token expires (Unix seconds).")]
+        vec![out("MSGraphUser.MFAAccessToken.ValidUntil", "Date", "When the token expires (UTC, ISO 8601).")]
     }
 
     async fn run(self, graph: &Graph, ctx: &mut CommandContext) -> Result<Outcome, Error> {
@@ -154,14 +155,19 @@ impl Handler<Graph> for CreateMfaClientAccessToken {
                      client_secret."
                 .to_owned(),
         })?;
+        // The connector's token comes from the instance's own tenant: the Cortex XSOAR
+        // application's "token" and a managed identity name none.
+        let own_tenant = !matches!(graph.flow, AuthFlow::CortexApp | AuthFlow::ManagedIdentity);
         let (plain, tenant) = match (&graph.plain, &graph.tenant) {
-            (Some(p), Some(t)) => (p, t),
+            (Some(p), Some(t)) if own_tenant => (p, t),
             _ => {
-                return Err(Error::Command(
-                    "The MFA connector's token is issued by this instance's tenant: configure the tenant ID \
-                     (a self-deployed application) to use the MFA commands."
-                        .to_owned(),
-                ));
+                return Err(Error::Command(format!(
+                    "{} needs a self-deployed application with its tenant ID (client credentials or the \
+                     authorization code flow): the MFA connector's token is issued by the instance's own \
+                     tenant, which this instance ({}) does not name.",
+                    Self::NAME,
+                    graph.flow.display_name()
+                )));
             }
         };
         let form = url::form_urlencoded::Serializer::new(String::new())
@@ -180,8 +186,8 @@ impl Handler<Graph> for CreateMfaClientAccessToken {
         let text = String::from_utf8_lossy(&resp.body).into_owned();
         if !(200..300).contains(&resp.status) {
             return Err(Error::Command(format!(
-                "Error obtaining access token: {}\nResponse: {text}",
-                resp.status
+                "Error obtaining access token: {}",
+                token_error(resp.status, &text)
             )));
         }
         let body: Value = serde_json::from_str(&text).map_err(|_| {
@@ -191,7 +197,12 @@ impl Handler<Graph> for CreateMfaClientAccessToken {
             body.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty()).ok_or_else(|| {
                 Error::Command("Error obtaining access token: the answer has no access_token.".to_owned())
             })?;
-        let valid_until = body.get("expires_on").cloned().unwrap_or(Value::Null);
+        // v1 token answers give `expires_on` as Unix seconds in a string; shown as a UTC date.
+        let valid_until = match body.get("expires_on") {
+            Some(Value::String(t)) => t.parse::<i64>().map_or_else(|_| json!(t), |secs| json!(iso_utc(secs))),
+            Some(Value::Number(n)) => n.as_i64().map_or(Value::Null, |secs| json!(iso_utc(secs))),
+            _ => Value::Null,
+        };
         ctx.integration_context.set(TOKEN_KEY, json!(token));
         let outputs = json!({"ValidUntil": valid_until});
         Results {
@@ -221,6 +232,37 @@ pub struct RequestMfa {
     /// msgraph-user-create-mfa-client-access-token stored.
     #[arg(secret)]
     access_token: Option<Secret>,
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` of Unix seconds (the proleptic Gregorian calendar, days to civil).
+fn iso_utc(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// A token endpoint's refusal as a person reads it: the status, Entra's error code and the
+/// first line of its description (the trace and correlation ids and the time are left out).
+fn token_error(status: u16, body: &str) -> String {
+    let parsed: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let code = parsed.get("error").and_then(Value::as_str);
+    let description = parsed
+        .get("error_description")
+        .and_then(Value::as_str)
+        .map(|d| d.split(['\r', '\n']).next().unwrap_or_default().trim().to_owned());
+    match (code, description) {
+        (Some(code), Some(d)) => format!("{status} {code}: {d}"),
+        (Some(code), None) => format!("{status} {code}"),
+        _ => format!("{status}\nResponse: {body}"),
+    }
 }
 
 fn xml_escape(s: &str) -> String {
@@ -356,6 +398,19 @@ mod tests {
         ];
         for (xml, want) in cases {
             assert_eq!(mfa_outcome(&xml).as_deref().map_err(String::as_str), want, "{xml}");
+        }
+    }
+
+    /// (Unix seconds, UTC date): epoch, a leap day, the end of a century, before 1970.
+    #[test]
+    fn token_expiry_is_shown_as_a_utc_date() {
+        for (secs, want) in [
+            (0, "1970-01-01T00:00:00Z"),
+            (1_709_210_096, "2024-02-29T12:34:56Z"),
+            (4_102_444_799, "2099-12-31T23:59:59Z"),
+            (-1, "1969-12-31T23:59:59Z"),
+        ] {
+            assert_eq!(iso_utc(secs), want);
         }
     }
 

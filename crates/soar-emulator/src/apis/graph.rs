@@ -1,7 +1,17 @@
 //! Microsoft Graph `v1.0` users routes (what `msgraph-user` calls), on the framework in
 //! `apis/mod.rs`: users (list with `$filter`/`$select`/`$top`/`$count` and next-link paging,
 //! get, create, update, delete, delta), manager and direct reports, sign-in session
-//! revocation, password methods (reset) and Temporary Access Pass methods.
+//! revocation, password methods (reset) and Temporary Access Pass methods; `graph/current.rs`
+//! the routes of the current reference's commands (memberOf, ownedDevices, authentication
+//! methods, signInPreferences, reset operations, the MFA connector's service principal and
+//! endpoint).
+//!
+//! Password changes (`passwordProfile` in a PATCH, `resetPassword`) are refused to
+//! application-only tokens with 403 `Authorization_RequestDenied` "Insufficient privileges to
+//! complete the operation.", as Graph does, unless the app holds
+//! `User-PasswordProfile.ReadWrite.All`; a `passwordProfile` with only
+//! `forceChangePasswordNextSignIn` forces a change without setting a password. `resetPassword`
+//! answers 202 with the status URL of a long-running operation (`graph/current.rs`).
 //!
 //! Data: `test-data/msgraph-user/graph-seed.json` (plain data, compiled in) is loaded into the
 //! store the first time a Graph route runs, unless a seed file already filled `graph.users`.

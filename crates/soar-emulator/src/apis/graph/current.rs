@@ -516,9 +516,9 @@ pub(super) async fn add_password(call: Call, Path(id): Path<String>, body: Bytes
         let now = st.now_secs();
         let n = sp.get("_secrets").and_then(Value::as_array).map_or(0, Vec::len);
         let key_id = derived_guid(&format!("secret:{id}:{n}"));
-        // Reproducible like every id here, and shaped like Entra's (40 characters, `~` inside).
+        // Reproducible like every id here, and shaped like an Entra secret (`~` inside).
         let tail: String = derived_guid(&format!("value:{key_id}")).replace('-', "");
-        let secret = format!("MFA8Q~{}", &tail[..34]);
+        let secret = format!("MFA8Q~{tail}");
         let start = super::iso_secs(now);
         let end = super::iso_secs(now + 2 * 365 * 24 * 3600);
         st.store().modify(SERVICE_PRINCIPALS, "id", &id, |sp| {
