@@ -768,6 +768,8 @@ fn regexes() -> &'static [(Regex, &'static str)] {
             (r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?", "<TIME>"),
             // The device-code user code.
             (r"(?i)(enter the code\W+)[A-Z0-9-]{6,}", "${1}<USER-CODE>"),
+            // Random 128-bit decimal names (Sentinel comment IDs, as the reference makes them).
+            (r"\b\d{25,39}\b", "<RANDOM-ID>"),
             // National-cloud hosts: the same case answers with its cloud's host.
             (
                 r"https://(?:graph\.microsoft\.com|graph\.microsoft\.us|dod-graph\.microsoft\.us|graph\.microsoft\.de|microsoftgraph\.chinacloudapi\.cn)",

@@ -224,6 +224,10 @@ impl Command for Wrapped {
         self.inner.examples()
     }
 
+    fn polling(&self) -> bool {
+        self.inner.polling()
+    }
+
     async fn run(&self, ctx: &mut CommandContext) -> Result<soar_core::Outcome, Error> {
         (self.around.prepare)(ctx);
         let result = self.inner.run(ctx).await;

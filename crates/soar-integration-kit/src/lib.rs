@@ -70,7 +70,7 @@ pub mod render;
 pub mod test_util;
 pub mod testing;
 
-pub use api::{Api, Reply, Request};
+pub use api::{Api, Reply, Request, check_next_link};
 pub use async_trait::async_trait;
 pub use client::MsApi;
 pub use command::{ApiClient, BOOL, EnvFn, Handler, arg_or_param, out};
@@ -86,11 +86,11 @@ pub use soar_auth_commands::ok_outcome;
 pub use soar_core::args::typed::value_text;
 pub use soar_core::args::{ArgDateTime, Args, Choice, Clock, FixedClock, Json, SystemClock};
 pub use soar_core::{
-    ArgSpec, CommandContext, Entry, Error, IntegrationContext, Object, Outcome, OutputSpec, ParamSpec,
+    ApiFailure, ArgSpec, CommandContext, Entry, Error, IntegrationContext, Object, Outcome, OutputSpec, ParamSpec,
     Params, Secret, check_integration, format, run,
 };
 pub use soar_derive::{Args, Choice};
-pub use soar_protocol::ParamValue;
+pub use soar_protocol::{Mirror, ParamValue, Schedule, mirror};
 
 /// What the derive macros' generated code names (not for direct use).
 #[doc(hidden)]
