@@ -738,6 +738,7 @@ pub struct ChangePasswordOnPremise {
 #[async_trait]
 impl Handler<Graph> for ChangePasswordOnPremise {
     const NAME: &'static str = crate::onprem::NAME;
+    const POLLING: bool = true;
 
     async fn run(self, graph: &Graph, ctx: &mut CommandContext) -> Result<Outcome, Error> {
         let password = match (self.password, self.nonsensitive_password) {

@@ -16,7 +16,7 @@
 
 use serde_json::{Map, Value, json};
 use soar_integration_kit::api::check_next_link;
-use soar_integration_kit::{CommandContext, Entry, Error, Outcome, Request, Results, Secret};
+use soar_integration_kit::{CommandContext, Entry, Error, Outcome, Request, Results, Schedule, Secret};
 
 use crate::commands::{Graph, user_path};
 use crate::directory::password_flow_hint;
@@ -40,17 +40,17 @@ pub struct OnPremArgs {
     pub timeout_secs: u64,
 }
 
-/// Writes XSOAR's scheduled-command keys on `entry` (war-room.md §3.5): the engine re-runs
-/// `NAME` with `args` after `NextRun` seconds.
-fn schedule(mut entry: Entry, args: Map<String, Value>, timeout_secs: u64) -> Entry {
-    entry.extra.insert("PollingCommand".into(), json!(NAME));
-    entry.extra.insert("NextRun".into(), json!(INTERVAL_SECS.max(10).to_string()));
-    entry.extra.insert("PollingArgs".into(), Value::Object(args));
-    if timeout_secs > 0 {
-        entry.extra.insert("Timeout".into(), json!(timeout_secs.to_string()));
-    }
-    entry.extra.insert("PollingItemsRemaining".into(), json!(0));
-    entry
+/// The schedule of a pending reset: the engine re-runs [`NAME`] with `args` after
+/// [`INTERVAL_SECS`] until an answer carries none or `timeout_secs` pass.
+fn schedule(entry: Entry, args: Map<String, Value>, timeout_secs: u64) -> Entry {
+    entry.with_schedule(&Schedule {
+        command: NAME.to_owned(),
+        next_run_seconds: INTERVAL_SECS,
+        args,
+        timeout_seconds: Some(timeout_secs),
+        // XSOAR's ScheduledCommand writes 0 when the command counts no items.
+        items_remaining: Some(0),
+    })
 }
 
 fn next_args(user: &str, polling_url: &str, timeout_secs: u64) -> Map<String, Value> {
@@ -156,5 +156,86 @@ async fn poll(
             .entry()?;
             Ok(vec![schedule(entry, next_args(user, url, timeout_secs), timeout_secs)].into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use soar_integration_kit::testing::FakeApi;
+    use soar_integration_kit::{AuthFlow, Method};
+
+    use super::*;
+
+    const BASE: &str = "https://graph.microsoft.com/v1.0/";
+    const STATUS: &str = "https://graph.microsoft.com/v1.0/users/dan%40x/authentication/operations/op1";
+
+    fn graph(api: &Arc<FakeApi>) -> Graph {
+        Graph {
+            api: Box::new(api.clone()),
+            handle_error: true,
+            self_deployed: true,
+            auth_code_flow: true,
+            flow: AuthFlow::AuthorizationCode,
+            plain: None,
+            login: "https://login.microsoftonline.com".to_owned(),
+            tenant: None,
+        }
+    }
+
+    fn args(polling_url: Option<&str>) -> OnPremArgs {
+        OnPremArgs {
+            user: "dan@x".to_owned(),
+            password: Some(Secret::new("0nPrem-Passw0rd".to_owned())),
+            polling_url: polling_url.map(str::to_owned),
+            timeout_secs: 600,
+        }
+    }
+
+    /// The first run starts the reset and schedules a status read of the `Location` URL; a
+    /// status read schedules again while Graph says `running` and ends on `succeeded`.
+    #[tokio::test]
+    async fn a_reset_is_started_then_polled_until_it_succeeds() {
+        let api = Arc::new(FakeApi::new(BASE));
+        api.on_get(
+            "users/dan%40x/authentication/passwordMethods",
+            json!({"value": [{"id": "28c10230-6103-485e-b985-444c60001490"}]}),
+        );
+        api.on_with_headers(
+            Method::POST,
+            "users/dan%40x/authentication/methods/28c10230-6103-485e-b985-444c60001490/resetPassword",
+            202,
+            Value::Null,
+            &[("Location", STATUS)],
+        );
+        api.on_get(STATUS, json!({"status": "running"}));
+        api.on_get(STATUS, json!({"status": "succeeded"}));
+        let mut ctx = CommandContext::new(NAME, Map::new(), Default::default());
+        let g = graph(&api);
+        let first = run(&g, &mut ctx, args(None)).await.unwrap();
+        let schedule = first.entries[0].schedule().expect("the first run schedules a status read");
+        assert_eq!(schedule.command, NAME);
+        assert_eq!(schedule.args.get("polling_url"), Some(&json!(STATUS)));
+        assert_eq!(schedule.args.get("user"), Some(&json!("dan@x")));
+        assert_eq!(schedule.timeout_seconds, Some(600));
+        let second = run(&g, &mut ctx, args(Some(STATUS))).await.unwrap();
+        assert!(second.entries[0].schedule().is_some(), "running: polled again");
+        let third = run(&g, &mut ctx, args(Some(STATUS))).await.unwrap();
+        assert!(third.entries[0].schedule().is_none(), "succeeded: polling ends");
+        assert_eq!(
+            third.entries[0].human_readable,
+            json!("Password reset **succeeded** for user **dan@x**.")
+        );
+    }
+
+    /// A status URL off the instance's Graph origin is refused before any call.
+    #[tokio::test]
+    async fn a_foreign_status_url_gets_no_token() {
+        let api = Arc::new(FakeApi::new(BASE));
+        let mut ctx = CommandContext::new(NAME, Map::new(), Default::default());
+        let err = run(&graph(&api), &mut ctx, args(Some("https://evil.example/op"))).await.unwrap_err();
+        assert!(err.to_string().contains("polling_url"), "{err}");
+        assert!(api.requests().is_empty());
     }
 }
