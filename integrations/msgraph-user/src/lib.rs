@@ -166,6 +166,8 @@ pub fn integration() -> MsIntegration<Graph> {
         .command::<TempAccessPassMethodDelete>()
         .command::<WindowsHelloMethodList>()
         .command::<WindowsHelloMethodDelete>()
+        .command::<Fido2MethodList>()
+        .command::<Fido2MethodDelete>()
         .command::<RequestMfa>()
         .command::<CreateMfaClientSecret>()
         .command::<CreateMfaClientAccessToken>()

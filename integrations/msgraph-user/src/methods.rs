@@ -96,6 +96,21 @@ pub const TEMP_ACCESS_PASS: Kind = Kind {
     key_field: "ID",
 };
 
+/// FIDO2 security keys (`fido2Methods`).
+pub const FIDO2: Kind = Kind {
+    segment: "fido2Methods",
+    title: "FIDO2",
+    none: "No FIDO2 authentication methods found for user",
+    mapping: Some(&[
+        ("id", "Authentication method ID"),
+        ("displayName", "The display name of the key"),
+        ("aaGuid", "Authenticator Attestation GUID"),
+    ]),
+    headers: &["Authentication method ID", "The display name of the key", "Authenticator Attestation GUID"],
+    prefix: "MSGraphUser.FIDO2Method",
+    key_field: "ID",
+};
+
 /// Windows Hello for Business (`windowsHelloForBusinessMethods`).
 pub const WINDOWS_HELLO: Kind = Kind {
     segment: "windowsHelloForBusinessMethods",
@@ -151,6 +166,8 @@ enum Paging {
     Next,
     /// `next_page` and `$top` = `limit`.
     TopAndNext,
+    /// `$top` = `limit` only (the reference shows no next page).
+    Top,
 }
 
 /// What a list command was given.
@@ -196,7 +213,7 @@ async fn list(
     } else {
         let req = match (paging, next_page) {
             (Paging::Next | Paging::TopAndNext, Some(url)) => Request::get(url),
-            (Paging::TopAndNext, None) => {
+            (Paging::TopAndNext, None) | (Paging::Top, _) => {
                 let req = Request::get(methods_path(kind, &user));
                 match limit {
                     Some(n) if n > 0 => req.query("$top", n.to_string()),
@@ -207,7 +224,7 @@ async fn list(
         };
         let mut reply = graph.json(ctx, req).await?;
         let next = match paging {
-            Paging::None => None,
+            Paging::None | Paging::Top => None,
             _ => reply.get("@odata.nextLink").and_then(Value::as_str).map(str::to_owned),
         };
         (Value::Array(take_values(&mut reply)), next)
@@ -451,4 +468,29 @@ method_commands! {
     done: |_u, m| format!("The Windows Hello For Business Authentication Method object id {m} has been successfully deleted."),
     extra_args: {},
     limit: |_s| None, next: |_s| None
+}
+
+method_commands! {
+    FIDO2, Paging::Top,
+    list: Fido2MethodList, "msgraph-user-fido2-method-list",
+    "Lists a user's FIDO2 security keys, or gets one by ID. Permission: UserAuthenticationMethod.Read.All (delegated or application).",
+    "!msgraph-user-fido2-method-list user=alice@soar.example",
+    fields: [
+        ("MSGraphUser.FIDO2Method.ID", "String", "The ID of the FIDO2 method."),
+        ("MSGraphUser.FIDO2Method.DisplayName", "String", "The key's name, as the user gave it."),
+        ("MSGraphUser.FIDO2Method.CreatedDateTime", "String", "When the key was registered."),
+        ("MSGraphUser.FIDO2Method.AaGuid", "String", "The Authenticator Attestation GUID (the kind of key)."),
+        ("MSGraphUser.FIDO2Method.Model", "String", "The key's model, as its maker names it."),
+        ("MSGraphUser.FIDO2Method.AttestationCertificates", "String", "The key's attestation certificates."),
+        ("MSGraphUser.FIDO2Method.AttestationLevel", "String", "The key's attestation level."),
+    ],
+    delete: Fido2MethodDelete, "msgraph-user-fido2-method-delete",
+    "Deletes a FIDO2 security key of a user. Permission: UserAuthenticationMethod.ReadWrite.All (delegated or application).",
+    "!msgraph-user-fido2-method-delete user=alice@soar.example method_id=<method id>",
+    done: |_u, m| format!("The user's FIDO2 Security Key Authentication Method {m} has been successfully deleted."),
+    extra_args: {
+        /// The most keys to return (Graph's $top).
+        limit: Option<u32>,
+    },
+    limit: |s| s.limit, next: |_s| None
 }
