@@ -1885,3 +1885,156 @@ impl Handler<Sentinel> for ListResourceGroups {
         results(md, Some("AzureSentinel.ResourceGroup"), &["name"], groups, reply)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use soar_integration_kit::__private::{ArgContext, Object};
+    use soar_integration_kit::testing::FakeApi;
+
+    use super::*;
+
+    const BASE: &str = "subscriptions/s1/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/ws/providers/Microsoft.SecurityInsights";
+
+    fn decode<A: Args>(args: Value) -> Result<A, Error> {
+        let clock = soar_integration_kit::SystemClock;
+        let args: Object = args.as_object().cloned().unwrap_or_default();
+        A::decode(&args, &ArgContext { clock: &clock })
+    }
+
+    fn sentinel(api: std::sync::Arc<FakeApi>) -> Sentinel {
+        Sentinel { api: Box::new(api), base: BASE.to_owned(), subscription_id: "s1".to_owned() }
+    }
+
+    fn incident(etag: &str, title: &str) -> Value {
+        json!({"name": "i1", "etag": etag, "properties": {"title": title, "severity": "Low", "status": "New",
+               "owner": {"email": "old@x"}, "labels": [{"labelName": "keep", "labelType": "User"}]}})
+    }
+
+    async fn update(api: std::sync::Arc<FakeApi>, args: Value) -> Result<Outcome, Error> {
+        let cmd = decode::<UpdateIncident>(args)?;
+        let mut ctx = CommandContext::new(UpdateIncident::NAME, Object::new(), Default::default());
+        cmd.run(&sentinel(api), &mut ctx).await
+    }
+
+    /// The update reads the incident, sends its etag with the values not given; a 412 (changed
+    /// meanwhile) is retried once after reading it again.
+    #[tokio::test]
+    async fn a_stale_etag_is_retried_once_after_a_re_read() {
+        let api = std::sync::Arc::new(FakeApi::new("https://management.azure.com/"));
+        let key = format!("{BASE}/incidents/i1?api-version=2024-03-01");
+        api.on_get(&key, incident("\"e1\"", "T")).on_get(&key, incident("\"e2\"", "T2"));
+        api.fail_with(
+            Method::PUT,
+            &key,
+            412,
+            json!({"error": {"code": "PreconditionFailed", "message": "stale"}}),
+        );
+        api.on(Method::PUT, &key, 200, incident("\"e3\"", "T2"));
+        let out = update(api.clone(), json!({"incident_id": "i1", "severity": "High"})).await;
+        assert!(out.is_ok(), "{:?}", out.err());
+        let puts: Vec<Value> =
+            api.requests().iter().filter(|r| r.method == Method::PUT).filter_map(|r| r.json_body()).collect();
+        assert_eq!(puts.len(), 2);
+        assert_eq!(puts[0]["etag"], "\"e1\"");
+        assert_eq!(puts[1]["etag"], "\"e2\"", "the retry sends the re-read etag");
+        assert_eq!(
+            puts[1]["properties"],
+            json!({"title": "T2", "severity": "High", "status": "New",
+                   "labels": [{"labelName": "keep", "labelType": "User"}], "owner": {"email": "old@x"}})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_second_412_is_reported_clearly() {
+        let api = std::sync::Arc::new(FakeApi::new("https://management.azure.com/"));
+        let key = format!("{BASE}/incidents/i1?api-version=2024-03-01");
+        api.on_get(&key, incident("\"e1\"", "T"));
+        api.fail_with(
+            Method::PUT,
+            &key,
+            412,
+            json!({"error": {"code": "PreconditionFailed", "message": "stale"}}),
+        );
+        let err = update(api.clone(), json!({"incident_id": "i1", "title": "x"}))
+            .await
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            err.as_deref().is_some_and(|e| e.contains("412") && e.contains("run the command again")),
+            "{err:?}"
+        );
+        assert_eq!(api.requests().iter().filter(|r| r.method == Method::PUT).count(), 2);
+    }
+
+    /// (arguments, the owner sent): unassign, object id, UPN and email as the reference.
+    #[test]
+    fn owners_follow_the_reference() {
+        let current = incident("\"e\"", "T");
+        let cases = [
+            (json!({"incident_id": "i1", "unassign": "true"}), json!({})),
+            (json!({"incident_id": "i1", "assignee_objectid": "o1"}), json!({"objectId": "o1"})),
+            (
+                json!({"incident_id": "i1", "user_principal_name": "u@x", "assignee_email": "e@x"}),
+                json!({"userPrincipalName": "u@x", "email": "e@x"}),
+            ),
+            (json!({"incident_id": "i1", "assignee_email": "e@x"}), json!({"email": "e@x"})),
+        ];
+        for (args, owner) in cases {
+            let body =
+                decode::<UpdateIncident>(args.clone()).map(|c| c.body(&current)).map_err(|e| e.to_string());
+            let got = body.map(|b| b["properties"].get("owner").cloned().unwrap_or(json!({})));
+            assert_eq!(got, Ok(owner), "{args}");
+        }
+    }
+
+    /// (arguments, body): the reference's `create_data_for_alert_rule`.
+    #[test]
+    fn alert_rule_bodies_follow_the_reference() {
+        let rule = decode::<RuleArgs>(
+            json!({"rule_name": "r", "kind": "microsoft_security_incident_creation", "displayName": "D",
+            "enabled": "yes", "product_filter": "microsoft_cloud_app_security"}),
+        );
+        let body = rule.and_then(|r| r.body()).map_err(|e| e.to_string());
+        assert_eq!(
+            body,
+            Ok(json!({"kind": "MicrosoftSecurityIncidentCreation", "etag": null,
+                       "properties": {"enabled": true, "displayName": "D", "productFilter": "Microsoft Cloud App Security"}}))
+        );
+        let sched = decode::<RuleArgs>(
+            json!({"rule_name": "r", "kind": "scheduled", "displayName": "D", "enabled": "no", "query": "q",
+            "query_frequency": "PT1H", "query_period": "PT1H", "severity": "medium", "suppression_duration": "PT1H",
+            "suppression_enabled": "no", "trigger_operator": "greater_than", "trigger_threshold": "0"}),
+        );
+        let body = sched.and_then(|r| r.body()).map_err(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            (body["properties"]["severity"].clone(), body["properties"]["triggerOperator"].clone()),
+            (json!("Medium"), json!("GreaterThan"))
+        );
+    }
+
+    /// (arguments, body): the reference's `build_threat_indicator_data` patterns.
+    #[test]
+    fn indicator_patterns_follow_the_reference() {
+        let cases = [
+            (
+                json!({"value": "1.1.1.1", "display_name": "d", "indicator_type": "ipv4"}),
+                "[ipv4-addr:value = '1.1.1.1']",
+            ),
+            (
+                json!({"value": "x.example", "display_name": "d", "indicator_type": "domain"}),
+                "[domain-name:value = 'x.example']",
+            ),
+            (
+                json!({"value": "ab", "display_name": "d", "indicator_type": "file", "hash_type": "SHA-256"}),
+                "[file:hashes.'SHA-256' = 'ab']",
+            ),
+        ];
+        for (args, pattern) in cases {
+            let data = decode::<IndicatorFields>(args.clone())
+                .and_then(|f| f.data(Some("false"), json!(DEFAULT_SOURCE)));
+            let got =
+                data.map(|d| d.get("pattern").cloned().unwrap_or(Value::Null)).map_err(|e| e.to_string());
+            assert_eq!(got, Ok(json!(pattern)), "{args}");
+        }
+    }
+}

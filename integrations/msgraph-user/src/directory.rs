@@ -4,8 +4,7 @@
 
 use serde_json::{Map, Value, json};
 use soar_integration_kit::{
-    Args, AuthFlow, CommandContext, Error, Handler, Outcome, OutputSpec, Request, Results, Table,
-    async_trait, out,
+    Args, CommandContext, Error, Handler, Outcome, OutputSpec, Request, Results, Table, async_trait, out,
 };
 
 use crate::commands::{Graph, as_object, drop_key, note, take_values, user_path, values};
@@ -266,29 +265,11 @@ impl Handler<Graph> for ForceResetPassword {
     async fn run(self, graph: &Graph, ctx: &mut CommandContext) -> Result<Outcome, Error> {
         let user = self.user.user;
         let body = json!({"passwordProfile": {"forceChangePasswordNextSignIn": true}});
-        graph
-            .json(ctx, Request::patch(user_path(&user)).json(&body))
-            .await
-            .map_err(|e| password_flow_hint(graph, Self::NAME, e))?;
+        // Graph refuses this to application-only tokens (403); the kit's hint then names the
+        // delegated permission and the authorization code flow (permissions.rs).
+        graph.json(ctx, Request::patch(user_path(&user)).json(&body)).await?;
         note(format!("User {user} will be required to change his password."))
     }
-}
-
-/// Graph refuses password changes made with an application-only token (403 "Insufficient
-/// privileges"): under any flow but the authorization code flow, say which flow the command
-/// needs. Other errors pass unchanged.
-pub fn password_flow_hint(graph: &Graph, command: &str, e: Error) -> Error {
-    if e.api_status() != Some(403) || graph.flow == AuthFlow::AuthorizationCode {
-        return e;
-    }
-    Error::Command(format!(
-        "{command} needs the authorization code flow: Microsoft Graph does not let an application change \
-         passwords on its own (this instance signs in as an application, {}). Configure a self-deployed \
-         application with the authorization code flow (redirect URI and authorization code, see \
-         !msgraph-user-generate-login-url), sign in as an administrator allowed to reset this user's \
-         password, then run !msgraph-user-auth-reset and the command again.\n{e}",
-        graph.flow.display_name()
-    ))
 }
 
 /// The outputs of `msgraph-user-get-groups` (the reference YAML's paths).

@@ -40,9 +40,10 @@
 //! - `owned-devices-list` checks `limit` (1 to 999) before any call and sends `$filter` only
 //!   when given (the reference sends an empty one).
 //! - Password changes under an application-only flow: Graph answers 403 "Insufficient
-//!   privileges"; `change-password`, `force-reset-password` and `change-password-on-premise` then
-//!   say they need the authorization code flow, name the instance's flow and the next steps
-//!   (`password_flow_hint`), and keep Graph's error below.
+//!   privileges" (the emulator too); `change-password`, `force-reset-password` and
+//!   `change-password-on-premise` have no application permission in `permissions.rs`, so the
+//!   kit's hint says they need a delegated permission, names the instance's flow and the
+//!   authorization code flow to use instead, and `auth-reset`.
 //! - `change-password-on-premise` polls (see `onprem.rs`); the MFA secret and token stay in the
 //!   integration context (see `mfa.rs`).
 
@@ -52,6 +53,7 @@ pub mod directory;
 pub mod methods;
 pub mod mfa;
 pub mod onprem;
+pub mod permissions;
 pub mod tables;
 pub mod tap;
 pub mod transform;
@@ -173,6 +175,7 @@ pub fn integration() -> MsIntegration<Graph> {
         .command::<CreateMfaClientAccessToken>()
         // The reference has only these two generic commands (its own test is msgraph-user-test).
         .auth_commands(AuthCommands::Only(&["generate-login-url", "auth-reset"]))
+        .permissions(permissions::PERMISSIONS)
 }
 
 #[cfg(test)]
@@ -184,6 +187,19 @@ mod tests {
         // Prefixes (msgraph-direct-reports declared), unique names and argument defaults, as the
         // runtime checks at start-up.
         soar_integration_kit::check_integration(&integration()).unwrap();
+    }
+
+    /// Every command that calls Graph has a row in the permission table (the 403 hint names it).
+    #[test]
+    fn every_graph_command_has_its_permission() {
+        use soar_integration_kit::Integration as _;
+        let names: Vec<String> = integration().commands().iter().map(|c| c.name().to_owned()).collect();
+        let missing: Vec<&String> = names
+            .iter()
+            .filter(|n| !n.ends_with("-auth-reset") && !n.ends_with("-generate-login-url"))
+            .filter(|n| !permissions::PERMISSIONS.iter().any(|p| p.command == n.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "no permission row for {missing:?}");
     }
 
     #[test]

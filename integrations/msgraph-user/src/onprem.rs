@@ -11,15 +11,14 @@
 //!   `user_id` there, so its third run loses the user).
 //! - The status URL must be on the instance's Graph origin over https, like every next link, so
 //!   a tampered `polling_url` never receives the bearer token.
-//! - Graph refuses a reset made with an application-only token: the error says the command needs
-//!   the authorization code flow ([`crate::directory::password_flow_hint`]).
+//! - Graph refuses a reset made with an application-only token: the kit's 403 hint says the
+//!   command needs a delegated permission and the authorization code flow (`permissions.rs`).
 
 use serde_json::{Map, Value, json};
 use soar_integration_kit::api::check_next_link;
 use soar_integration_kit::{CommandContext, Entry, Error, Outcome, Request, Results, Schedule, Secret};
 
 use crate::commands::{Graph, user_path};
-use crate::directory::password_flow_hint;
 
 /// The command's name (its schedule re-runs it).
 pub const NAME: &str = "msgraph-user-change-password-on-premise";
@@ -86,10 +85,8 @@ async fn start(
     password: &Secret,
     timeout_secs: u64,
 ) -> Result<Outcome, Error> {
-    let methods = graph
-        .json(ctx, Request::get(format!("{}/authentication/passwordMethods", user_path(user))))
-        .await
-        .map_err(|e| password_flow_hint(graph, NAME, e))?;
+    let methods =
+        graph.json(ctx, Request::get(format!("{}/authentication/passwordMethods", user_path(user)))).await?;
     let method_id = methods
         .get("value")
         .and_then(|v| v.get(0))
@@ -99,12 +96,14 @@ async fn start(
         .to_owned();
     let path = format!("{}/authentication/methods/{method_id}/resetPassword", user_path(user));
     let req = Request::post(path).json(&json!({"newPassword": password.expose()}));
-    let reply = graph
-        .api
-        .send(&mut ctx.integration_context, req)
-        .await
-        .map_err(|e| password_flow_hint(graph, NAME, e))
-        .map_err(|e| Error::Command(format!("Failed to initiate password reset for {user}: {e}")))?;
+    let reply = graph.api.send(&mut ctx.integration_context, req).await.map_err(|e| match e {
+        // Kept an API error, so the kit's 403 hint (permissions.rs) still applies.
+        Error::Api(mut f) => {
+            f.text = format!("Failed to initiate password reset for {user}: {}", f.text);
+            Error::Api(f)
+        }
+        e => Error::Command(format!("Failed to initiate password reset for {user}: {e}")),
+    })?;
     let url = reply.header("location").filter(|u| !u.is_empty()).ok_or_else(|| {
         Error::Command(format!(
             "Failed to get polling URL (Location header) from the API response for user {user}."

@@ -456,7 +456,14 @@ pub fn arm_authorize(st: &EmulatorState, p: &Principal, action: &str, scope: &st
             .collect()
     };
     let scope_l = scope.to_ascii_lowercase();
+    let reads = action.to_ascii_lowercase().ends_with("/read");
     let ok = scopes.iter().any(|s| {
+        // `reader:<scope>` is a Reader role assignment: read actions only.
+        let s = match s.strip_prefix("reader:") {
+            Some(_) if !reads => return false,
+            Some(rest) => rest,
+            None => s.as_str(),
+        };
         let s = s.trim_end_matches('/').to_ascii_lowercase();
         s.is_empty() || scope_l == s || scope_l.starts_with(&format!("{s}/"))
     });

@@ -37,8 +37,15 @@
 //! | `page_size` | optional, default 100: the page size when `$top` is absent (small ones let tests page a small seed) |
 //! | `api_version` | optional: the `api-version` query every request must carry; `arm` requires one even without this field |
 //! | `items` | optional, default `[]`: the objects served |
+//! | `items_by_parent` | for a path with a `{parent}` segment (a collection under an item of another, `.../incidents/{parent}/comments`): `{"<parent key>": [items]}`; each parent's items are their own collection, and while the parent collection (the path before `/{parent}`) is seeded too, a request under a parent it does not hold is that collection's 404 |
+//! | `query` | optional, default `false`: lists honour OData `$filter` and `$orderby` (`apis::odata`; Azure's `search.in(path, 'a,b', ',')` is read as `or`ed `eq`s); a query that does not parse is the API's 400 `InvalidFilterInQueryString` |
+//! | `etag` | optional: the item field holding its etag. A write whose body has that field, or an `If-Match` header, with another value than the stored item's is 412 `PreconditionFailed` (`*` matches any; a PUT naming an etag for an item that does not exist too); every write sets a new one (`"0000002a-0000-0000-0000-000000000000"`, from the instance's serial, so runs repeat) |
+//! | `server_fields` | optional `{"created", "modified", "sequence", "key"}`: `/`-separated paths the server sets on writes: `created` (now, on create, unless given), `modified` (now, every write), `sequence` (one more than the highest, on create), `key` (the item's key, every write); `created` and `sequence` cannot be changed by a write |
+//! | `list_method` | optional, `GET` (default) or `POST`: `POST {path}` lists (Sentinel's incident alerts and entities), and the collection has no POST create |
+//! | `list_key` | optional, default `value`: the key of the list in a list answer (`entities`) |
 //!
-//! An unknown field, a wrong type, an empty path, an unknown `{placeholder}`, an item without
+//! An unknown field, a wrong type, an empty path, an unknown `{placeholder}` (or more than one
+//! `{parent}`), `items` on a `{parent}` path or `items_by_parent` without one, an item without
 //! its key, a duplicate key, or two collections of one API at one path make the emulator refuse
 //! to start, with a message naming the seed and the field (`collections[0].items[2].id`).
 //!
@@ -211,6 +218,9 @@ pub struct ServerFields {
     /// Set to one more than the collection's highest value when an item is created.
     #[serde(default)]
     pub sequence: Option<String>,
+    /// Set to the item's key on every write (Sentinel's `properties/watchlistItemId`).
+    #[serde(default)]
+    pub key: Option<String>,
 }
 
 /// One served collection (its items live in the instance's [`Store`]).
@@ -850,7 +860,8 @@ impl SeedCall<'_> {
         if filter.is_none() && orderby.is_none() {
             return Ok(items);
         }
-        let query = super::odata::Query::parse(filter, orderby).map_err(|why| {
+        let filter = filter.map(search_in);
+        let query = super::odata::Query::parse(filter.as_deref(), orderby).map_err(|why| {
             let (code, what) = if filter.is_some() {
                 ("InvalidFilterInQueryString", "$filter")
             } else {
@@ -909,6 +920,11 @@ impl SeedCall<'_> {
         }
         if let Some(p) = &c.server_fields.modified {
             set_path(item, p, json!(now));
+        }
+        if let Some(p) = &c.server_fields.key
+            && let Some(k) = item.get(&c.key).cloned()
+        {
+            set_path(item, p, k);
         }
         match before {
             Some(old) => {
@@ -1020,6 +1036,48 @@ impl SeedCall<'_> {
         }
         Ok(body)
     }
+}
+
+/// Azure's `search.in(path, 'a,b', ',')` as the `or` of `eq`s the OData module reads (Sentinel's
+/// relation filter by entity kind); other text is left as it is.
+pub fn search_in(filter: &str) -> String {
+    let mut out = String::new();
+    let mut rest = filter;
+    while let Some(at) = rest.find("search.in(") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "search.in(".len()..];
+        let Some(end) = after.find(')') else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        let args = &after[..end];
+        let parts: Vec<&str> = args.splitn(3, ',').collect();
+        let (path, values, sep) = match parts.as_slice() {
+            [p, v] => (p.trim(), v.trim(), " ,".to_owned()),
+            [p, v, s] => (p.trim(), v.trim(), s.trim().trim_matches('\'').to_owned()),
+            _ => {
+                out.push_str(&rest[at..at + "search.in(".len() + end + 1]);
+                rest = &after[end + 1..];
+                continue;
+            }
+        };
+        let values = values.trim_matches('\'');
+        let seps: Vec<char> = if sep.is_empty() { vec![' ', ','] } else { sep.chars().collect() };
+        let terms: Vec<String> = values
+            .split(|c| seps.contains(&c))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{path} eq '{}'", v.replace('\'', "''")))
+            .collect();
+        if terms.is_empty() {
+            out.push_str("false eq true");
+        } else {
+            out.push_str(&format!("({})", terms.join(" or ")));
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The next number of the instance's serial (1, 2, ...): new etags and generated names come

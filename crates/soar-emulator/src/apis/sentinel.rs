@@ -539,6 +539,23 @@ async fn control_close(
 mod tests {
     use super::*;
 
+    /// (filter, as the OData module gets it).
+    #[test]
+    fn search_in_becomes_an_or_of_equalities() {
+        use super::super::seeded::search_in;
+        let cases = [
+            (
+                "search.in(properties/relatedResourceKind, 'Account,Ip', ',')",
+                "(properties/relatedResourceKind eq 'Account' or properties/relatedResourceKind eq 'Ip')",
+            ),
+            ("a eq 1 and search.in(k, 'x')", "a eq 1 and (k eq 'x')"),
+            ("properties/severity eq 'High'", "properties/severity eq 'High'"),
+        ];
+        for (given, want) in cases {
+            assert_eq!(search_in(given), want, "{given}");
+        }
+    }
+
     #[test]
     fn patterns_are_parsed_as_the_api_does() {
         assert_eq!(
