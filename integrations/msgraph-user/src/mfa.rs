@@ -64,7 +64,10 @@ fn stored(ctx: &CommandContext, key: &str) -> Option<Secret> {
 /// permission. The secret is stored in the integration context for
 /// msgraph-user-create-mfa-client-access-token; it may take 30 to 60 seconds to work.
 #[derive(Args)]
-pub struct CreateMfaClientSecret;
+pub struct CreateMfaClientSecret {
+    /// How long the new secret is valid, in days (1 to 730); by default Graph's two years.
+    valid_for_days: Option<u32>,
+}
 
 #[async_trait]
 impl Handler<Graph> for CreateMfaClientSecret {
@@ -81,6 +84,19 @@ impl Handler<Graph> for CreateMfaClientSecret {
 
     async fn run(self, graph: &Graph, ctx: &mut CommandContext) -> Result<Outcome, Error> {
         allowed(ctx)?;
+        let mut credential = json!({"displayName": "MFA App Secret"});
+        if let Some(days) = self.valid_for_days {
+            if !(1..=730).contains(&days) {
+                return Err(Error::InvalidArg {
+                    name: "valid_for_days".to_owned(),
+                    reason: format!("{days} is not a number of days from 1 to 730."),
+                });
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            credential["endDateTime"] = json!(iso_utc(now.saturating_add(i64::from(days) * 86_400)));
+        }
         let found = graph
             .json(
                 ctx,
@@ -97,7 +113,7 @@ impl Handler<Graph> for CreateMfaClientSecret {
             .ok_or_else(|| {
                 Error::Command(format!("Error: Service Principal with appId {MFA_APP_ID} not found."))
             })?;
-        let body = json!({"passwordCredential": {"displayName": "MFA App Secret"}});
+        let body = json!({"passwordCredential": credential});
         let mut created =
             graph.json(ctx, Request::post(format!("servicePrincipals/{sp}/addPassword")).json(&body)).await?;
         let secret = match created.as_object_mut().and_then(|o| o.shift_remove("secretText")) {

@@ -141,7 +141,7 @@ fn manifest_lists_every_reference_command_with_args_and_outputs() {
         ("msgraph-user-windows-hello-method-list", 2, 4),
         ("msgraph-user-windows-hello-method-delete", 2, 0),
         ("msgraph-user-request-mfa", 3, 0),
-        ("msgraph-user-create-mfa-client-secret", 0, 3),
+        ("msgraph-user-create-mfa-client-secret", 1, 3),
         ("msgraph-user-create-mfa-client-access-token", 1, 1),
         // Also in the current reference, beyond the list of 20.
         ("msgraph-user-fido2-method-list", 3, 7),

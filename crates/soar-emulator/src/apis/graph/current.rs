@@ -520,9 +520,20 @@ pub(super) async fn add_password(call: Call, Path(id): Path<String>, body: Bytes
         let tail: String = derived_guid(&format!("value:{key_id}")).replace('-', "");
         let secret = format!("MFA8Q~{tail}");
         let start = super::iso_secs(now);
-        let end = super::iso_secs(now + 2 * 365 * 24 * 3600);
+        // Graph's default is two years; a requested endDateTime is taken as it is.
+        let requested = b
+            .get("passwordCredential")
+            .and_then(|c| c.get("endDateTime"))
+            .and_then(Value::as_str)
+            .map(|t| {
+                super::parse_time(t)
+                    .ok_or_else(|| err(StatusCode::BAD_REQUEST, "Request_BadRequest", "Invalid endDateTime."))
+            })
+            .transpose()?;
+        let end_secs = requested.unwrap_or(now + 2 * 365 * 24 * 3600);
+        let end = super::iso_secs(end_secs);
         st.store().modify(SERVICE_PRINCIPALS, "id", &id, |sp| {
-            let entry = json!({"keyId": key_id, "secret": secret, "endSecs": now + 2 * 365 * 24 * 3600});
+            let entry = json!({"keyId": key_id, "secret": secret, "endSecs": end_secs});
             match sp.get_mut("_secrets").and_then(Value::as_array_mut) {
                 Some(list) => list.push(entry),
                 None => sp["_secrets"] = json!([entry]),
