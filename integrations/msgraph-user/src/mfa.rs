@@ -14,6 +14,8 @@
 //! - The user's mail is XML-escaped in the request (the reference puts it in as it is).
 //! - Without `allow_secret_generators` the two generating commands refuse to run, as in the
 //!   reference; `request-mfa` needs no such switch.
+//! - `create-mfa-client-secret` takes `valid_for_days` (1 to 730, sent as Graph's
+//!   `endDateTime`); without it Graph's default of two years applies, as in the reference.
 
 use std::time::Duration;
 
