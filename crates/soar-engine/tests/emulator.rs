@@ -122,7 +122,17 @@ fn the_demo_passes_every_row() {
         }
     }
     assert!(rows >= 9, "the two integrations' suites alone have 9 flows; found {rows}");
-    assert!(summary.contains(&format!("{rows} passed, 0 failed")), "{summary}");
+    // And the fetch-and-mirroring row (Microsoft Sentinel: fetch, changes mirrored both ways).
+    let sentinel = soar_engine::suites::embedded().unwrap().iter().any(|(_, s)| s.binary == "azure-sentinel");
+    let mirrored =
+        summary.lines().filter(|l| l.contains("azure-sentinel (fetch and mirroring)")).collect::<Vec<_>>();
+    if sentinel {
+        assert!(
+            mirrored.len() == 1 && mirrored[0].contains("✓ pass (7 fetched, 2 mirrored in, 1 mirrored out)"),
+            "{summary}"
+        );
+    }
+    assert!(summary.contains(&format!("{} passed, 0 failed", rows + mirrored.len())), "{summary}");
     // No secret of the emulator's registrations reaches the transcript.
     for secret in [emu::SECRET_APP_SECRET, emu::PROXY_TOKEN, emu::PROXY_KEY_B64] {
         assert!(!out.contains(secret) && !err.contains(secret), "{secret} shown");

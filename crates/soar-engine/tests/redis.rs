@@ -329,3 +329,162 @@ fn redis_fifty_engines_lose_no_update_and_fetch_one_token() {
     assert_eq!(requests.lines().count(), 1, "token requests:\n{requests}");
     store.remove(&name).unwrap();
 }
+
+/// Engine processes, killed when dropped (also when a check fails).
+struct Engines(Vec<std::process::Child>);
+
+impl Drop for Engines {
+    fn drop(&mut self) {
+        for e in &mut self.0 {
+            let _ = e.kill();
+            let _ = e.wait();
+        }
+    }
+}
+
+/// Three engines run one fetch schedule on Redis; the one fetching the third page is killed
+/// with SIGKILL while the integration sleeps in it. The next holder (after the lease's TTL)
+/// fetches that page again from the stored last run: every incident is stored exactly once,
+/// no page but the killed one is fetched twice, and fetches start one interval apart.
+#[test]
+fn three_engines_share_a_schedule_and_a_killed_holder_loses_nothing() {
+    let Some(url) = redis_url("three_engines_share_a_schedule_and_a_killed_holder_loses_nothing") else {
+        return;
+    };
+    if !common::test_integration_built("three_engines_share_a_schedule_and_a_killed_holder_loses_nothing") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("fetch3");
+    let state = common::write_state(
+        dir.path(),
+        &json!({"total": 30, "page": 5, "sleep_at_offset": 10, "fetch_sleep_ms": 3000}),
+    );
+    let mut engines = Engines(
+        (0..3)
+            .map(|i| {
+                let data = dir.path().join(format!("engine{i}"));
+                common::add_test_integration(
+                    &data,
+                    &name,
+                    &["--param", &format!("state_file={}", state.display())],
+                );
+                soar(
+                    &data,
+                    &[
+                        "--store",
+                        &url,
+                        "--lease-ttl-ms",
+                        "1000",
+                        "fetch",
+                        "--instance",
+                        &name,
+                        "--every",
+                        "0.3s",
+                        "--duration",
+                        "60s",
+                    ],
+                )
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+            })
+            .collect(),
+    );
+    // Wait for an engine to sleep inside the fetch at offset 10, then kill it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let holder = loop {
+        if let Some(h) = common::state_log(&state, "holder").first() {
+            break h["engine"].as_u64().unwrap() as u32;
+        }
+        assert!(Instant::now() < deadline, "no engine reached the page at offset 10");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let victim = engines.0.iter().position(|e| e.id() == holder).expect("the holder is one of the three");
+    let mut killed = engines.0.remove(victim);
+    killed.kill().unwrap(); // SIGKILL
+    killed.wait().unwrap();
+    // The others finish the schedule.
+    let mut conn = raw(&url);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let last: Option<String> =
+            redis::cmd("GET").arg(format!("soar:lastrun:{name}")).query(&mut conn).unwrap();
+        if last.as_deref() == Some(r#"{"offset":30}"#) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the schedule did not finish: last run {last:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(engines);
+    let stored: Vec<String> = redis::cmd("HKEYS").arg(format!("soar:inc:{name}")).query(&mut conn).unwrap();
+    let mut ids = stored.clone();
+    ids.sort();
+    let want: Vec<String> = (1..=30).map(|i| format!("INC-{i:05}")).collect();
+    assert_eq!(ids, want, "every incident stored once");
+    let fetched_by = common::check_fetch_log(&state, Some(holder), 200);
+    // The killed engine's page was fetched again by another engine.
+    let offset10: Vec<u64> = common::state_log(&state, "fetchlog")
+        .iter()
+        .filter(|l| l["offset"] == 10)
+        .map(|l| l["engine"].as_u64().unwrap())
+        .collect();
+    assert!(offset10.iter().any(|e| *e != u64::from(holder)), "the page was resumed: {offset10:?}");
+    assert!(!fetched_by.is_empty() && !fetched_by.contains(&u64::from(holder)), "{fetched_by:?}");
+    let _: () = redis::cmd("DEL")
+        .arg(format!("soar:inc:{name}"))
+        .arg(format!("soar:lastrun:{name}"))
+        .arg(format!("soar:fetch:{name}"))
+        .query(&mut conn)
+        .unwrap();
+}
+
+#[test]
+fn redis_pages_are_stored_with_their_last_run_only_under_the_fetch_lease() {
+    let Some(url) = redis_url("redis_pages_are_stored_with_their_last_run_only_under_the_fetch_lease") else {
+        return;
+    };
+    use soar_engine::store::{Committed, IncidentCas, StoredIncident};
+    let a = RedisStore::open(&url, "soar-test").unwrap();
+    let b = RedisStore::open(&url, "soar-test").unwrap();
+    let name = unique("page");
+    let inc = |id: &str| StoredIncident::fetched(json!({"dbotMirrorId": id}), 0, "t");
+    let ttl = Duration::from_secs(30);
+    let lease = a.acquire_fetch_lease(&name, ttl, Duration::ZERO).unwrap().expect("free");
+    // The token lease is another lease: a run inside the cycle can take it.
+    assert!(b.acquire_lease(&name, ttl, Duration::ZERO).unwrap().is_some());
+    assert!(b.acquire_fetch_lease(&name, ttl, Duration::ZERO).unwrap().is_none());
+    let lr = obj(json!({"offset": 2}));
+    assert_eq!(
+        a.commit_fetch(&name, &[inc("x"), inc("y")], Some(&lr), Some(&*lease)).unwrap(),
+        Committed::Stored { added: 2, duplicates: 0 }
+    );
+    assert_eq!(
+        a.commit_fetch(&name, &[inc("y"), inc("z")], Some(&lr), Some(&*lease)).unwrap(),
+        Committed::Stored { added: 1, duplicates: 1 }
+    );
+    // The lease is lost (as after a pause past its TTL) and another engine takes it: the old
+    // holder's page, last run, state and incident changes are all refused.
+    let _: () = redis::cmd("DEL").arg(format!("soar-test:fetchlease:{name}")).query(&mut raw(&url)).unwrap();
+    let other = b.acquire_fetch_lease(&name, ttl, Duration::ZERO).unwrap().expect("freed");
+    let lr2 = obj(json!({"offset": 9}));
+    assert_eq!(a.commit_fetch(&name, &[inc("w")], Some(&lr2), Some(&*lease)).unwrap(), Committed::LeaseLost);
+    assert!(!a.set_fetch_state(&name, &Default::default(), Some(&*lease)).unwrap());
+    let x = a.incident(&name, "x").unwrap().unwrap();
+    let mut closed = x.clone();
+    closed.status = 2;
+    closed.changed = true;
+    assert_eq!(a.swap_incident(&name, &x, &closed, Some(&*lease)).unwrap(), IncidentCas::LeaseLost);
+    assert_eq!(a.last_run(&name).unwrap(), Some(lr));
+    assert_eq!(a.incidents(&name).unwrap().len(), 3);
+    // The holder's change goes through and marks the incident pending.
+    assert_eq!(b.swap_incident(&name, &x, &closed, Some(&*other)).unwrap(), IncidentCas::Stored);
+    assert_eq!(b.pending_out(&name).unwrap(), vec![closed]);
+    drop((lease, other));
+    let keys: Vec<String> = ["inc", "lastrun", "fetch", "pending", "lease"]
+        .iter()
+        .map(|k| format!("soar-test:{k}:{name}"))
+        .collect();
+    let _: () = redis::cmd("DEL").arg(keys).query(&mut raw(&url)).unwrap();
+}
