@@ -35,16 +35,26 @@ pub const PERMISSIONS: &[Permission] = &[
         application: None,
         delegated: Some("Directory.AccessAsUser.All"),
     },
-    both("msgraph-user-change-password-on-premise", "UserAuthenticationMethod.ReadWrite.All"),
+    // resetPassword takes delegated permissions only (the reference's README: the authorization
+    // code flow); the emulator refuses it to application tokens as Graph does.
+    Permission {
+        command: "msgraph-user-change-password-on-premise",
+        application: None,
+        delegated: Some("UserAuthenticationMethod.ReadWrite.All"),
+    },
     both("msgraph-user-session-revoke", "User.RevokeSessions.All"),
     both("msgraph-user-tap-policy-list", "UserAuthenticationMethod.Read.All"),
     both("msgraph-user-tap-policy-create", "UserAuthenticationMethod.ReadWrite.All"),
     both("msgraph-user-tap-policy-delete", "UserAuthenticationMethod.ReadWrite.All"),
-    // The current reference's newer commands (issue 14; added by the graphuser work).
+    // The current reference's commands.
+    Permission {
+        command: "msgraph-user-force-reset-password",
+        application: None,
+        delegated: Some("Directory.AccessAsUser.All"),
+    },
     both("msgraph-user-get-groups", "GroupMember.Read.All"),
-    both("msgraph-user-owned-devices-list", "User.Read.All"),
-    both("msgraph-user-force-reset-password", "User-PasswordProfile.ReadWrite.All"),
     both("msgraph-user-get-auth-methods", "UserAuthenticationMethod.Read.All"),
+    both("msgraph-user-owned-devices-list", "Directory.Read.All"),
     both("msgraph-user-get-user-default-auth-method", "UserAuthenticationMethod.Read.All"),
     both("msgraph-user-authenticator-method-list", "UserAuthenticationMethod.Read.All"),
     both("msgraph-user-authenticator-method-delete", "UserAuthenticationMethod.ReadWrite.All"),
@@ -60,14 +70,12 @@ pub const PERMISSIONS: &[Permission] = &[
     both("msgraph-user-windows-hello-method-delete", "UserAuthenticationMethod.ReadWrite.All"),
     both("msgraph-user-fido2-method-list", "UserAuthenticationMethod.Read.All"),
     both("msgraph-user-fido2-method-delete", "UserAuthenticationMethod.ReadWrite.All"),
+    // The MFA connector: its service principal needs Application.ReadWrite.All; the push itself
+    // uses the connector's own token.
     both("msgraph-user-create-mfa-client-secret", "Application.ReadWrite.All"),
+    both("msgraph-user-create-mfa-client-access-token", "Application.ReadWrite.All"),
+    both("msgraph-user-request-mfa", "Application.ReadWrite.All"),
 ];
 
-/// Commands that make no Graph call with the instance's token (the auth commands, and the MFA
-/// commands that talk to the MFA service with its own app's token): no permission row.
-pub const NOT_GRAPH: &[&str] = &[
-    "msgraph-user-auth-reset",
-    "msgraph-user-generate-login-url",
-    "msgraph-user-request-mfa",
-    "msgraph-user-create-mfa-client-access-token",
-];
+/// Commands that make no Graph call with the instance's token: no permission row.
+pub const NOT_GRAPH: &[&str] = &["msgraph-user-auth-reset", "msgraph-user-generate-login-url"];
