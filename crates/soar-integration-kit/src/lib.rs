@@ -86,8 +86,8 @@ pub use soar_auth_commands::ok_outcome;
 pub use soar_core::args::typed::value_text;
 pub use soar_core::args::{ArgDateTime, Args, Choice, Clock, FixedClock, Json, SystemClock};
 pub use soar_core::{
-    ApiFailure, ArgSpec, CommandContext, Entry, Error, IntegrationContext, Object, Outcome, OutputSpec, ParamSpec,
-    Params, Secret, check_integration, format, run,
+    ApiFailure, ArgSpec, CommandContext, Entry, Error, IntegrationContext, Object, Outcome, OutputSpec,
+    ParamSpec, Params, Secret, check_integration, format, run,
 };
 pub use soar_derive::{Args, Choice};
 pub use soar_protocol::{Mirror, ParamValue, mirror};
