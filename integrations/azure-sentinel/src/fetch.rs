@@ -375,9 +375,13 @@ pub async fn modified_ids(
     ctx: &mut CommandContext,
     last_update: &str,
 ) -> Result<Vec<String>, Error> {
-    let since = parse_date(last_update).ok_or_else(|| Error::InvalidArg {
+    // ISO 8601, or epoch seconds (milliseconds above 2,000,000,000, as the kit's dates read them).
+    let epoch = last_update.trim().parse::<i64>().ok().and_then(|n| {
+        if n > 2_000_000_000 { DateTime::from_timestamp_millis(n) } else { DateTime::from_timestamp(n, 0) }
+    });
+    let since = epoch.or_else(|| parse_date(last_update)).ok_or_else(|| Error::InvalidArg {
         name: "lastUpdate".to_owned(),
-        reason: format!("'{last_update}' is not a date; give an ISO 8601 time."),
+        reason: format!("'{last_update}' is not a date; give an ISO 8601 time or epoch seconds."),
     })?;
     let filter = format!("properties/lastModifiedTimeUtc ge {}", since.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
     let mut req = s.req(Method::GET, "incidents").query("$filter", filter);
