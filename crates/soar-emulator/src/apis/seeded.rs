@@ -1051,7 +1051,20 @@ pub fn search_in(filter: &str) -> String {
             return out;
         };
         let args = &after[..end];
-        let parts: Vec<&str> = args.splitn(3, ',').collect();
+        // Split on the commas outside quotes ('Account,Ip' is one argument).
+        let mut parts: Vec<&str> = Vec::new();
+        let (mut from, mut quoted) = (0, false);
+        for (i, ch) in args.char_indices() {
+            match ch {
+                '\'' => quoted = !quoted,
+                ',' if !quoted => {
+                    parts.push(&args[from..i]);
+                    from = i + 1;
+                }
+                _ => {}
+            }
+        }
+        parts.push(&args[from..]);
         let (path, values, sep) = match parts.as_slice() {
             [p, v] => (p.trim(), v.trim(), " ,".to_owned()),
             [p, v, s] => (p.trim(), v.trim(), s.trim().trim_matches('\'').to_owned()),
