@@ -206,6 +206,16 @@ class RealBinaries(unittest.TestCase):
         self.assertEqual(direct["integration_context"], {})
         self.assertEqual(fake.calls, [("setIntegrationContextVersioned", {}, 5)])
 
+    def test_a_real_mirroring_answer_reaches_the_server_as_xsoar_builds_it(self):
+        params = {"credentials": {"identifier": "app", "password": "s"}, "tenant_id": "t",
+                  "subscriptionID": "s", "resourceGroupName": "rg", "workspaceName": "ws"}
+        fake = run_shim("azure-sentinel", FakeDemisto("get-mapping-fields", params=params))
+        direct = run_direct("azure-sentinel", {"command": "get-mapping-fields", "params": params})
+        self.assertEqual(direct["mirror"]["kind"], "mapping")
+        self.assertIn("Microsoft Sentinel Incident", direct["mirror"]["schemes"])
+        # GetMappingFieldsResponse.extract_mapping(): the {type: fields} dict, as one result.
+        self.assertEqual(fake.entries, direct["entries"] + [direct["mirror"]["schemes"]])
+
     def test_a_missing_binary_names_where_it_looked(self):
         empty = tempfile.mkdtemp()
         try:

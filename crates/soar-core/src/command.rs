@@ -58,6 +58,10 @@ pub trait Command: Send + Sync {
     fn examples(&self) -> Vec<&'static str> {
         Vec::new()
     }
+    /// True for a scheduled (polling) command, whose answers may carry a `Schedule`.
+    fn polling(&self) -> bool {
+        false
+    }
     /// Runs the command.
     async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error>;
 }

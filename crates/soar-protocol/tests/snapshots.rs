@@ -205,6 +205,7 @@ fn manifest() {
                     description: "The id.".into(),
                 }],
                 examples: vec!["!example-get mode=slow".into()],
+                polling: false,
             }],
         },
     };
