@@ -27,6 +27,11 @@
 //!   kit's rule for every next link): the bearer token goes nowhere else.
 //! - The instance form is generated from the flows, with the reference's spellings and labels
 //!   ([`AUTH_SPEC`]'s `param_names`); the optional PEM certificate is not on it.
+//! - Azure Cloud has no default (the reference's YAML says `Worldwide`): the runtime fills
+//!   defaults into every request, so with one an empty Azure Cloud could never reach
+//!   `get_azure_cloud`'s backward-compatible branch, and the Server URL the seed article tells
+//!   national-cloud users to change would be ignored. Empty, the Server URL picks Graph's host
+//!   (login stays worldwide, as in the reference); its default keeps the worldwide cloud.
 
 pub mod commands;
 pub mod dates;
@@ -76,7 +81,16 @@ pub static ABOUT: About = About {
     description: "Read and manage Microsoft Entra ID (Azure AD) users through Microsoft Graph: list, \
                   create, update, disable and delete users, reset passwords, and manage Temporary Access Passes.",
     category: "Analytics & SIEM",
-    form: AuthForm { picker: FlowPicker::Checkboxes, national_clouds: true, labels: &[], defaults: &[] },
+    // No default cloud: an instance whose Azure Cloud is left empty follows the Server URL
+    // (`host`), as the reference's `get_azure_cloud` does, so changing the Server URL (the seed
+    // article's national-cloud instruction) reaches that cloud; the Server URL's default keeps
+    // everyone else on the worldwide cloud.
+    form: AuthForm {
+        picker: FlowPicker::Checkboxes,
+        national_clouds: true,
+        labels: &[],
+        defaults: &[("azure_cloud", "")],
+    },
     params: &[
         ParamSpec {
             default: Some("https://graph.microsoft.com"),
@@ -140,7 +154,7 @@ mod tests {
         let names: Vec<String> = integration().commands().iter().map(|c| c.name().to_owned()).collect();
         let missing: Vec<&String> = names
             .iter()
-            .filter(|n| !n.ends_with("-auth-reset") && !n.ends_with("-generate-login-url"))
+            .filter(|n| !permissions::NOT_GRAPH.contains(&n.as_str()))
             .filter(|n| !permissions::PERMISSIONS.iter().any(|p| p.command == n.as_str()))
             .collect();
         assert!(missing.is_empty(), "no permission row for {missing:?}");

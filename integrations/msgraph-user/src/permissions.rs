@@ -40,4 +40,34 @@ pub const PERMISSIONS: &[Permission] = &[
     both("msgraph-user-tap-policy-list", "UserAuthenticationMethod.Read.All"),
     both("msgraph-user-tap-policy-create", "UserAuthenticationMethod.ReadWrite.All"),
     both("msgraph-user-tap-policy-delete", "UserAuthenticationMethod.ReadWrite.All"),
+    // The current reference's newer commands (issue 14; added by the graphuser work).
+    both("msgraph-user-get-groups", "GroupMember.Read.All"),
+    both("msgraph-user-owned-devices-list", "User.Read.All"),
+    both("msgraph-user-force-reset-password", "User-PasswordProfile.ReadWrite.All"),
+    both("msgraph-user-get-auth-methods", "UserAuthenticationMethod.Read.All"),
+    both("msgraph-user-get-user-default-auth-method", "UserAuthenticationMethod.Read.All"),
+    both("msgraph-user-authenticator-method-list", "UserAuthenticationMethod.Read.All"),
+    both("msgraph-user-authenticator-method-delete", "UserAuthenticationMethod.ReadWrite.All"),
+    both("msgraph-user-email-method-list", "UserAuthenticationMethod.Read.All"),
+    both("msgraph-user-email-method-delete", "UserAuthenticationMethod.ReadWrite.All"),
+    both("msgraph-user-phone-method-list", "UserAuthenticationMethod.Read.All"),
+    both("msgraph-user-phone-method-delete", "UserAuthenticationMethod.ReadWrite.All"),
+    both("msgraph-user-software-oath-method-list", "UserAuthenticationMethod.Read.All"),
+    both("msgraph-user-software-oath-method-delete", "UserAuthenticationMethod.ReadWrite.All"),
+    both("msgraph-user-temp-access-pass-method-list", "UserAuthenticationMethod.Read.All"),
+    both("msgraph-user-temp-access-pass-method-delete", "UserAuthenticationMethod.ReadWrite.All"),
+    both("msgraph-user-windows-hello-method-list", "UserAuthenticationMethod.Read.All"),
+    both("msgraph-user-windows-hello-method-delete", "UserAuthenticationMethod.ReadWrite.All"),
+    both("msgraph-user-fido2-method-list", "UserAuthenticationMethod.Read.All"),
+    both("msgraph-user-fido2-method-delete", "UserAuthenticationMethod.ReadWrite.All"),
+    both("msgraph-user-create-mfa-client-secret", "Application.ReadWrite.All"),
+];
+
+/// Commands that make no Graph call with the instance's token (the auth commands, and the MFA
+/// commands that talk to the MFA service with its own app's token): no permission row.
+pub const NOT_GRAPH: &[&str] = &[
+    "msgraph-user-auth-reset",
+    "msgraph-user-generate-login-url",
+    "msgraph-user-request-mfa",
+    "msgraph-user-create-mfa-client-access-token",
 ];
