@@ -16,10 +16,14 @@
 //!   a time-mode page that was not full (every incident created since the start time was seen;
 //!   later ones get higher numbers). Until then the state keeps `last_incident_number: 0`, which
 //!   the reference also reads as "time mode".
-//! - In the time mode the IDs to skip are those of every batch fetched since the start second
-//!   last advanced (not only the last batch), so a second shared by three batches repeats
-//!   nothing; and when a whole page was fetched before (more incidents in one second than a
-//!   page holds), the page's `nextLink` is followed in the same run until something new comes.
+//! - The time mode pages by a keyset: ordered by `createdTimeUtc` then `incidentNumber`, and the
+//!   next page is `createdTimeUtc gt T or (createdTimeUtc eq T and incidentNumber gt N)` from
+//!   the last incident of the previous page (state keys `last_created_time_exact`,
+//!   `last_created_number`, ours). So any number of incidents sharing one second (10,000 added
+//!   in one go) are fetched page by page, each once, at a constant cost per run, and the IDs to
+//!   skip stay the last batch's. A state without the cursor (written by the reference) starts
+//!   with the reference's `ge` query, and a page holding only skipped incidents follows its
+//!   `nextLink` in the same run.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
@@ -168,6 +172,9 @@ pub struct FetchState {
     pub last_fetch_ids: Vec<String>,
     /// `last_incident_number` (0: none).
     pub last_incident_number: i64,
+    /// The time mode's keyset cursor (ours): the exact `createdTimeUtc` and the number of the
+    /// last incident of the previous page (`last_created_time_exact`, `last_created_number`).
+    pub cursor: Option<(String, i64)>,
 }
 
 impl FetchState {
@@ -195,7 +202,16 @@ impl FetchState {
                 .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
                 .ok_or_else(|| bad("last_incident_number"))?,
         };
-        Ok(FetchState { last_fetch_time, last_fetch_ids, last_incident_number })
+        let cursor = match (last_run.get("last_created_time_exact"), last_run.get("last_created_number")) {
+            (Some(Value::String(t)), Some(n)) => {
+                if parse_date(t).is_none() {
+                    return Err(bad("last_created_time_exact"));
+                }
+                Some((t.clone(), n.as_i64().ok_or_else(|| bad("last_created_number"))?))
+            }
+            _ => None,
+        };
+        Ok(FetchState { last_fetch_time, last_fetch_ids, last_incident_number, cursor })
     }
 
     /// The `lastRun` object.
@@ -207,6 +223,10 @@ impl FetchState {
         );
         m.insert("last_fetch_ids".into(), json!(self.last_fetch_ids));
         m.insert("last_incident_number".into(), json!(self.last_incident_number));
+        if let Some((t, n)) = &self.cursor {
+            m.insert("last_created_time_exact".into(), json!(t));
+            m.insert("last_created_number".into(), json!(n));
+        }
         m
     }
 
@@ -219,13 +239,24 @@ impl FetchState {
 /// The query of one fetch: `$filter`, `$orderby`.
 pub fn fetch_query(state: &FetchState, start: DateTime<Utc>) -> (String, &'static str) {
     if state.number_mode() {
-        (
+        return (
             format!("properties/incidentNumber gt {}", state.last_incident_number),
             "properties/incidentNumber asc",
-        )
-    } else {
-        let t = state.last_fetch_time.unwrap_or(start);
-        (format!("properties/createdTimeUtc ge {}", t.format(DATE_FORMAT)), "properties/createdTimeUtc asc")
+        );
+    }
+    // Ties in creation time are ordered by number, so a page is a prefix of (time, number).
+    let order = "properties/createdTimeUtc asc, properties/incidentNumber asc";
+    match &state.cursor {
+        Some((t, n)) => (
+            format!(
+                "properties/createdTimeUtc gt {t} or (properties/createdTimeUtc eq {t} and properties/incidentNumber gt {n})"
+            ),
+            order,
+        ),
+        None => {
+            let t = state.last_fetch_time.unwrap_or(start);
+            (format!("properties/createdTimeUtc ge {}", t.format(DATE_FORMAT)), order)
+        }
     }
 }
 
@@ -235,7 +266,7 @@ pub fn process(
     start: DateTime<Utc>,
     fresh: &[Value],
     page_full: bool,
-    seen_number: i64,
+    (seen_number, last_raw): (i64, Option<(String, i64)>),
     min_severity: f64,
     (direction, instance): (&Value, &Value),
 ) -> Result<(FetchState, Vec<Value>), Error> {
@@ -273,19 +304,31 @@ pub fn process(
         number = number.max(inc.get("IncidentNumber").and_then(Value::as_i64).unwrap_or(0));
     }
     let next = if number_mode {
-        FetchState { last_fetch_time: Some(latest), last_fetch_ids: ids, last_incident_number: number }
-    } else {
-        // Time mode (see the module docs): skip everything fetched since the second last moved.
-        let mut skip = if latest == before { state.last_fetch_ids.clone() } else { Vec::new() };
-        skip.extend(ids);
-        // Every incident created since the start was seen when the page was not full, those
-        // fetched before included: the highest number among them is a safe high-water mark.
         FetchState {
             last_fetch_time: Some(latest),
-            last_fetch_ids: skip,
-            last_incident_number: if page_full { 0 } else { number.max(seen_number) },
+            last_fetch_ids: ids,
+            last_incident_number: number,
+            cursor: None,
+        }
+    } else if page_full {
+        // Time mode, more may follow: the keyset cursor is the last incident of the page.
+        FetchState {
+            last_fetch_time: Some(latest),
+            last_fetch_ids: ids,
+            last_incident_number: 0,
+            cursor: last_raw.or_else(|| state.cursor.clone()),
+        }
+    } else {
+        // Every incident created since the start was seen, those fetched before included: the
+        // highest number among them is a safe high-water mark for the number mode.
+        FetchState {
+            last_fetch_time: Some(latest),
+            last_fetch_ids: ids,
+            last_incident_number: number.max(seen_number),
+            cursor: None,
         }
     };
+    let _ = before;
     Ok((next, incidents))
 }
 
@@ -321,9 +364,18 @@ impl Handler<Sentinel> for FetchIncidents {
         let (filter, orderby) = fetch_query(&state, start);
         let mut page = incidents_page(s, ctx, top, Some(&filter), orderby).await?;
         let mut seen_number = 0;
+        let mut last_raw = None;
         let (fresh, page_full) = loop {
             let raw = page.get("value").and_then(Value::as_array).cloned().unwrap_or_default();
             let full = raw.len() as u32 >= top;
+            if let Some(p) = raw.last().and_then(|i| i.get("properties"))
+                && let (Some(t), Some(n)) = (
+                    p.get("createdTimeUtc").and_then(Value::as_str),
+                    p.get("incidentNumber").and_then(Value::as_i64),
+                )
+            {
+                last_raw = Some((t.to_owned(), n));
+            }
             seen_number = raw
                 .iter()
                 .filter_map(|i| {
@@ -358,7 +410,7 @@ impl Handler<Sentinel> for FetchIncidents {
             start,
             &fresh,
             page_full,
-            seen_number,
+            (seen_number, last_raw),
             severity_level(&min_name),
             (&direction, &instance),
         )?;
@@ -375,9 +427,13 @@ pub async fn modified_ids(
     ctx: &mut CommandContext,
     last_update: &str,
 ) -> Result<Vec<String>, Error> {
-    let since = parse_date(last_update).ok_or_else(|| Error::InvalidArg {
+    // ISO 8601, or epoch seconds (milliseconds above 2,000,000,000, as the kit's dates read them).
+    let epoch = last_update.trim().parse::<i64>().ok().and_then(|n| {
+        if n > 2_000_000_000 { DateTime::from_timestamp_millis(n) } else { DateTime::from_timestamp(n, 0) }
+    });
+    let since = epoch.or_else(|| parse_date(last_update)).ok_or_else(|| Error::InvalidArg {
         name: "lastUpdate".to_owned(),
-        reason: format!("'{last_update}' is not a date; give an ISO 8601 time."),
+        reason: format!("'{last_update}' is not a date; give an ISO 8601 time or epoch seconds."),
     })?;
     let filter = format!("properties/lastModifiedTimeUtc ge {}", since.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
     let mut req = s.req(Method::GET, "incidents").query("$filter", filter);
@@ -670,13 +726,30 @@ mod tests {
     #[test]
     fn queries_follow_the_two_modes() {
         let start = t("2024-05-07T12:00:00Z");
-        let first = FetchState { last_fetch_time: None, last_fetch_ids: vec![], last_incident_number: 0 };
+        let first = FetchState {
+            last_fetch_time: None,
+            last_fetch_ids: vec![],
+            last_incident_number: 0,
+            cursor: None,
+        };
         assert_eq!(
             fetch_query(&first, start),
-            ("properties/createdTimeUtc ge 2024-05-07T12:00:00Z".to_owned(), "properties/createdTimeUtc asc")
+            (
+                "properties/createdTimeUtc ge 2024-05-07T12:00:00Z".to_owned(),
+                "properties/createdTimeUtc asc, properties/incidentNumber asc"
+            )
         );
-        let numbered =
-            FetchState { last_fetch_time: Some(start), last_fetch_ids: vec![], last_incident_number: 41 };
+        let paged = FetchState { cursor: Some(("2024-05-08T00:00:00.5Z".to_owned(), 7)), ..first.clone() };
+        assert_eq!(
+            fetch_query(&paged, start).0,
+            "properties/createdTimeUtc gt 2024-05-08T00:00:00.5Z or (properties/createdTimeUtc eq 2024-05-08T00:00:00.5Z and properties/incidentNumber gt 7)"
+        );
+        let numbered = FetchState {
+            last_fetch_time: Some(start),
+            last_fetch_ids: vec![],
+            last_incident_number: 41,
+            cursor: None,
+        };
         assert_eq!(
             fetch_query(&numbered, start),
             ("properties/incidentNumber gt 41".to_owned(), "properties/incidentNumber asc")
@@ -686,10 +759,15 @@ mod tests {
     #[test]
     fn processing_applies_severity_mirroring_and_state() {
         let start = t("2024-05-07T12:00:00Z");
-        let state = FetchState { last_fetch_time: None, last_fetch_ids: vec![], last_incident_number: 0 };
+        let state = FetchState {
+            last_fetch_time: None,
+            last_fetch_ids: vec![],
+            last_incident_number: 0,
+            cursor: None,
+        };
         let batch = [inc("a", 5, "2024-05-08T00:00:00Z", "Low"), inc("b", 6, "2024-05-09T00:00:00Z", "High")];
         let (next, incidents) =
-            process(&state, start, &batch, false, 0, 2.0, (&json!("Both"), &json!("inst"))).unwrap();
+            process(&state, start, &batch, false, (0, None), 2.0, (&json!("Both"), &json!("inst"))).unwrap();
         assert_eq!(incidents.len(), 1, "Low is below Medium");
         assert_eq!(incidents[0]["name"], "[Azure Sentinel] b");
         assert_eq!(incidents[0]["severity"], 3);
@@ -700,10 +778,22 @@ mod tests {
             (json!("Both"), json!("inst"))
         );
         assert_eq!(next.to_object(), json!({"last_fetch_time": "2024-05-09T00:00:00Z", "last_fetch_ids": ["a", "b"], "last_incident_number": 6}).as_object().cloned().unwrap_or_default());
-        // A full time-mode page keeps the time mode (number 0) and the skipped IDs.
-        let (next, _) = process(&state, start, &batch, true, 0, 0.0, (&Value::Null, &Value::Null)).unwrap();
+        // A full time-mode page keeps the time mode (number 0) with the page's last incident as
+        // the cursor.
+        let (next, _) = process(
+            &state,
+            start,
+            &batch,
+            true,
+            (6, Some(("2024-05-09T00:00:00.5Z".to_owned(), 6))),
+            0.0,
+            (&Value::Null, &Value::Null),
+        )
+        .unwrap();
         assert_eq!(next.last_incident_number, 0);
         assert!(!next.number_mode());
+        assert_eq!(next.cursor, Some(("2024-05-09T00:00:00.5Z".to_owned(), 6)));
+        assert_eq!(FetchState::read(&next.to_object()).ok(), Some(next));
     }
 
     #[test]

@@ -85,8 +85,9 @@ fn fetch_all(emu: &Emulator, limit: u32) -> (Vec<String>, usize) {
     panic!("fetch did not settle in 50 runs: {names:?}")
 }
 
-/// Two incidents created in the same second straddle the first page's boundary, the higher
-/// number first: the reference's switch to `incidentNumber gt 4` would lose #3.
+/// Two incidents created in the same second straddle the first page's boundary (stored with
+/// the higher number first): every incident is created once. (With ties in arbitrary order and
+/// the reference's switch to `incidentNumber gt <max>` after a full page, #3 could be lost.)
 #[tokio::test(flavor = "multi_thread")]
 async fn a_creation_time_shared_across_the_page_boundary_loses_nothing() {
     let emu = emulator(&[

@@ -587,6 +587,31 @@ impl Store {
         true
     }
 
+    /// Appends `items` (each with its key value) under one lock, unless a key is already used
+    /// (by the collection or by another of `items`): then nothing is added and that key is
+    /// returned. A set of the keys makes a bulk of N items O(N), not O(N^2).
+    pub fn insert_all_new(
+        &self,
+        collection: &str,
+        field: &str,
+        items: Vec<(String, Value)>,
+    ) -> Result<(), String> {
+        let mut w = self.write();
+        let list = w.entry(collection.to_string()).or_default();
+        let mut keys: std::collections::HashSet<String> = list
+            .iter()
+            .filter_map(|i| i.get(field))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_lowercase))
+            .collect();
+        for (k, _) in &items {
+            if !keys.insert(k.to_lowercase()) {
+                return Err(k.clone());
+            }
+        }
+        list.extend(items.into_iter().map(|(_, v)| v));
+        Ok(())
+    }
+
     /// Replaces the item whose `field` equals `value`, or appends `item`; true when appended.
     pub fn upsert(&self, collection: &str, field: &str, value: &str, item: Value) -> bool {
         let mut w = self.write();

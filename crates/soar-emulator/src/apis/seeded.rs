@@ -40,7 +40,7 @@
 //! | `items_by_parent` | for a path with a `{parent}` segment (a collection under an item of another, `.../incidents/{parent}/comments`): `{"<parent key>": [items]}`; each parent's items are their own collection, and while the parent collection (the path before `/{parent}`) is seeded too, a request under a parent it does not hold is that collection's 404 |
 //! | `query` | optional, default `false`: lists honour OData `$filter` and `$orderby` (`apis::odata`; Azure's `search.in(path, 'a,b', ',')` is read as `or`ed `eq`s); a query that does not parse is the API's 400 `InvalidFilterInQueryString` |
 //! | `etag` | optional: the item field holding its etag. A write whose body has that field, or an `If-Match` header, with another value than the stored item's is 412 `PreconditionFailed` (`*` matches any; a PUT naming an etag for an item that does not exist too); every write sets a new one (`"0000002a-0000-0000-0000-000000000000"`, from the instance's serial, so runs repeat) |
-//! | `server_fields` | optional `{"created", "modified", "sequence", "key"}`: `/`-separated paths the server sets on writes: `created` (now, on create, unless given), `modified` (now, every write), `sequence` (one more than the highest, on create), `key` (the item's key, every write); `created` and `sequence` cannot be changed by a write |
+//! | `server_fields` | optional `{"created", "modified", "sequence", "key"}`: `/`-separated paths the server sets on writes: `created` (now, on create, unless given), `modified` (now, every write), `sequence` (one more than the highest, on create), `key` (the item's key, every write), `kept` (a list: read-only fields a write keeps when its body leaves them out); `created` and `sequence` cannot be changed by a write |
 //! | `list_method` | optional, `GET` (default) or `POST`: `POST {path}` lists (Sentinel's incident alerts and entities), and the collection has no POST create |
 //! | `list_key` | optional, default `value`: the key of the list in a list answer (`entities`) |
 //!
@@ -221,6 +221,10 @@ pub struct ServerFields {
     /// Set to the item's key on every write (Sentinel's `properties/watchlistItemId`).
     #[serde(default)]
     pub key: Option<String>,
+    /// Read-only fields a write keeps from the stored item when its body leaves them out
+    /// (Sentinel's `properties/additionalData`).
+    #[serde(default)]
+    pub kept: Vec<String>,
 }
 
 /// One served collection (its items live in the instance's [`Store`]).
@@ -934,6 +938,13 @@ impl SeedCall<'_> {
                         set_path(item, p, v.clone());
                     }
                 }
+                for p in &c.server_fields.kept {
+                    if get_path(item, p).is_none()
+                        && let Some(v) = get_path(old, p)
+                    {
+                        set_path(item, p, v.clone());
+                    }
+                }
             }
             None => {
                 if let Some(p) = &c.server_fields.created
@@ -1051,7 +1062,20 @@ pub fn search_in(filter: &str) -> String {
             return out;
         };
         let args = &after[..end];
-        let parts: Vec<&str> = args.splitn(3, ',').collect();
+        // Split on the commas outside quotes ('Account,Ip' is one argument).
+        let mut parts: Vec<&str> = Vec::new();
+        let (mut from, mut quoted) = (0, false);
+        for (i, ch) in args.char_indices() {
+            match ch {
+                '\'' => quoted = !quoted,
+                ',' if !quoted => {
+                    parts.push(&args[from..i]);
+                    from = i + 1;
+                }
+                _ => {}
+            }
+        }
+        parts.push(&args[from..]);
         let (path, values, sep) = match parts.as_slice() {
             [p, v] => (p.trim(), v.trim(), " ,".to_owned()),
             [p, v, s] => (p.trim(), v.trim(), s.trim().trim_matches('\'').to_owned()),

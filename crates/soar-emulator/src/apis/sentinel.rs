@@ -451,8 +451,8 @@ async fn control_add(State(st): State<EmulatorState>, RawQuery(q): RawQuery, bod
         .filter_map(|i| get_path(i, "properties/incidentNumber").and_then(Value::as_i64))
         .max()
         .unwrap_or(0);
-    let mut added = Vec::new();
     let n = count.unwrap_or(1);
+    let mut items = Vec::new();
     for _ in 0..n {
         number += 1;
         let id = match (&name, count) {
@@ -460,12 +460,11 @@ async fn control_add(State(st): State<EmulatorState>, RawQuery(q): RawQuery, bod
             _ => format!("emu-{number:07}"),
         };
         let item = new_incident(&c, &id, number, &now, new_etag(store), &obj);
-        if !store.insert_new(&store_name, &c.key, &id, item) {
-            return control_error(StatusCode::CONFLICT, format!("An incident named '{id}' already exists."));
-        }
-        if added.len() < 100 {
-            added.push(json!(id));
-        }
+        items.push((id, item));
+    }
+    let added: Vec<Value> = items.iter().take(100).map(|(id, _)| json!(id)).collect();
+    if let Err(id) = store.insert_all_new(&store_name, &c.key, items) {
+        return control_error(StatusCode::CONFLICT, format!("An incident named '{id}' already exists."));
     }
     status_json(StatusCode::CREATED, &json!({"added": added, "count": n}))
 }
