@@ -909,6 +909,44 @@ impl MsClient {
     }
 }
 
+impl MsClient {
+    /// A plain GET of a pre-authenticated download link (a Defender investigation package or
+    /// live-response result): https only, never with a token, redirects followed (https only)
+    /// up to [`MAX_REDIRECTS`], with the instance's TLS, proxy and timeout settings. A status
+    /// that is not 2xx is an [`Error::Api`].
+    pub async fn download(&self, url: &str) -> Result<HttpResponse, Error> {
+        let mut current = url::Url::parse(url)
+            .map_err(|_| Error::Redirect("the download link is not a valid URL.".into()))?;
+        for _ in 0..=MAX_REDIRECTS {
+            if current.scheme() != "https" {
+                return Err(Error::Redirect(format!(
+                    "the download link {} is not https; files are only downloaded over https.",
+                    show_origin(&current)
+                )));
+            }
+            let mut h = HttpRequest::new(http::Method::GET, current.to_string());
+            h.insecure = self.insecure;
+            h.proxy = self.proxy;
+            h.timeout = self.timeout;
+            let resp = self.shared.transport.send(h).await.map_err(Error::Transport)?;
+            match redirect_location(&resp) {
+                Some(location) => {
+                    current = current.join(location).map_err(|_| {
+                        Error::Redirect(format!(
+                            "{} answered {} with a Location that is not a URL.",
+                            show_origin(&current),
+                            resp.status
+                        ))
+                    })?;
+                }
+                None if resp.ok() => return Ok(resp),
+                None => return Err(api_error(&resp)),
+            }
+        }
+        Err(Error::Redirect(format!("the download answered with more than {MAX_REDIRECTS} redirects in a row.")))
+    }
+}
+
 /// The most redirects one API call follows.
 pub const MAX_REDIRECTS: usize = 10;
 

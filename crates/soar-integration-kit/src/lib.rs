@@ -82,11 +82,11 @@ pub use render::{Results, Table, file_entry};
 pub use soar_auth::{
     ApiKind, AuthFlow, AuthSpec, CURRENT_REFRESH_TOKEN, MsClient, ParamNames, ParamRef, matrix,
 };
-pub use soar_auth_commands::ok_outcome;
+pub use soar_auth_commands::{core_error, ok_outcome};
 pub use soar_core::args::typed::value_text;
-pub use soar_core::args::{ArgDateTime, Args, Choice, Clock, FixedClock, Json, SystemClock};
+pub use soar_core::args::{ArgDateTime, Args, Choice, Clock, FixedClock, Json, SystemClock, parse_date_text};
 pub use soar_core::{
-    ArgSpec, CommandContext, Entry, Error, IntegrationContext, Object, Outcome, OutputSpec, ParamSpec,
+    ArgSpec, CommandContext, Entry, Error, Integration, IntegrationContext, Object, Outcome, OutputSpec, ParamSpec,
     Params, Secret, check_integration, format, run,
 };
 pub use soar_derive::{Args, Choice};
