@@ -341,7 +341,14 @@ impl MsClient {
                     app_name: spec.oproxy_app_name.to_owned(),
                     token,
                     key,
-                    always_send_resource: endpoints.cloud != crate::Cloud::Com,
+                    // A government Defender endpoint type needs its own resource too.
+                    always_send_resource: endpoints.cloud != crate::Cloud::Com
+                        || matches!(
+                            endpoints.defender_type,
+                            crate::DefenderEndpoint::Gcc
+                                | crate::DefenderEndpoint::GccHigh
+                                | crate::DefenderEndpoint::Dod
+                        ) && spec.resource == ApiKind::Defender,
                 })
             }
         };
@@ -943,7 +950,9 @@ impl MsClient {
                 None => return Err(api_error(&resp)),
             }
         }
-        Err(Error::Redirect(format!("the download answered with more than {MAX_REDIRECTS} redirects in a row.")))
+        Err(Error::Redirect(format!(
+            "the download answered with more than {MAX_REDIRECTS} redirects in a row."
+        )))
     }
 }
 

@@ -28,7 +28,9 @@
 //! ```
 
 pub mod arm;
+pub mod defender;
 pub mod graph;
+pub mod odata;
 pub mod seeded;
 
 use std::collections::BTreeMap;
@@ -49,7 +51,7 @@ use crate::state::EmulatorState;
 
 /// Every resource-API route.
 pub fn routes() -> Router<EmulatorState> {
-    Router::new().merge(graph::routes()).merge(arm::routes())
+    Router::new().merge(graph::routes()).merge(arm::routes()).merge(defender::routes())
 }
 
 /// A route's result as its response: `ok` renders the value, an error gets the service's body.
