@@ -93,6 +93,8 @@ pub static AUTH_SPEC: AuthSpec = AuthSpec {
         ],
         private_key: &[ParamRef::Password("creds_certificate"), ParamRef::Str("private_key")],
         auth_code: &[ParamRef::Password("auth_code")],
+        // `url` is the Defender endpoint's URL here, never Graph's.
+        graph_url: &[],
         ..ParamNames::DEFAULT
     },
     user_flow_tenant: None,

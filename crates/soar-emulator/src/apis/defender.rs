@@ -95,6 +95,7 @@ pub fn routes() -> Router<EmulatorState> {
         .route("/api/machineactions/{id}/{sub}", get(action_link).post(cancel_action))
         .route("/api/advancedqueries/run", post(run_query))
         .route("/api/indicators/import", post(import_indicators))
+        .route("/api/indicators", post(upsert_indicator).get(super::seeded::dispatch))
         .route("/api/domains/{key}/stats", get(|c, p| stats(c, p, "domains")))
         .route("/api/files/{key}/stats", get(|c, p| stats(c, p, "files")))
         .route("/api/ips/{key}/stats", get(|c, p| stats(c, p, "ips")))
@@ -195,7 +196,8 @@ async fn get_machine(call: Call, Path(id): Path<String>) -> Response {
 /// A new machine action for `machine` in the store (its private fields drive the polls).
 fn new_action(st: &EmulatorState, machine: &Value, kind: &str, body: &Value) -> Value {
     let n = st.store().list(ACTIONS).len() + 1;
-    let id = format!("a{n:07}-0000-4000-8000-{:012}", st.now_secs().rem_euclid(1_000_000_000_000));
+    // Deterministic, so recorded cases can name the actions a run creates.
+    let id = format!("{n:08x}-0000-4000-8000-{n:012x}");
     let now = iso(st.now_secs());
     let outcome = machine.get("_actionOutcome").and_then(Value::as_str).unwrap_or("Succeeded");
     let commands: Value = match body.get("Commands").and_then(Value::as_array) {
@@ -634,6 +636,42 @@ async fn run_query(call: Call, body: Bytes) -> Response {
     answer(st, meta, result, ok_json)
 }
 
+/// Defender's create-or-update: an indicator with the same value is replaced, keeping its id.
+fn upsert(st: &EmulatorState, ind: &Value) -> Result<Value, String> {
+    let value = ind.get("indicatorValue").and_then(Value::as_str).unwrap_or("");
+    if let Some(f) = ["indicatorValue", "indicatorType", "action", "title", "description"]
+        .into_iter()
+        .find(|f| ind.get(*f).and_then(Value::as_str).is_none_or(str::is_empty))
+    {
+        return Err(format!("{f} is required"));
+    }
+    let existing = st.store().find(INDICATORS, "indicatorValue", value);
+    let id = existing
+        .as_ref()
+        .and_then(|e| e.get("id").cloned())
+        .unwrap_or_else(|| json!(format!("{}", 9000 + st.store().list(INDICATORS).len() + 1)));
+    let mut item: Map<String, Value> = existing.and_then(|e| e.as_object().cloned()).unwrap_or_default();
+    for (k, v) in ind.as_object().cloned().unwrap_or_default() {
+        item.insert(k, v);
+    }
+    item.insert("id".into(), id.clone());
+    let now = iso(st.now_secs());
+    item.entry("creationTimeDateTimeUtc").or_insert_with(|| json!(now));
+    item.insert("lastUpdateTime".into(), json!(now));
+    item.entry("createdBySource").or_insert_with(|| json!("PublicApi"));
+    let id_text = id.as_str().unwrap_or_default().to_owned();
+    let item = Value::Object(item);
+    st.store().upsert(INDICATORS, "id", &id_text, item.clone());
+    Ok(item)
+}
+
+async fn upsert_indicator(call: Call, body: Bytes) -> Response {
+    let Call { st, meta, headers } = &call;
+    let result = authenticate(st, headers, meta, ApiKind::Defender, &TI)
+        .and_then(|_| upsert(st, &body_json(&body)?).map_err(bad));
+    answer(st, meta, result, ok_json)
+}
+
 async fn import_indicators(call: Call, body: Bytes) -> Response {
     let Call { st, meta, headers } = &call;
     let result = authenticate(st, headers, meta, ApiKind::Defender, &TI).and_then(|_| {
@@ -642,23 +680,10 @@ async fn import_indicators(call: Call, body: Bytes) -> Response {
         let mut out = Vec::new();
         for ind in list {
             let value = ind.get("indicatorValue").and_then(Value::as_str).unwrap_or("");
-            let missing = ["indicatorValue", "indicatorType", "action", "title", "description"]
-                .into_iter()
-                .find(|f| ind.get(*f).and_then(Value::as_str).is_none_or(str::is_empty));
-            if let Some(f) = missing {
-                out.push(json!({"id": null, "indicator": value, "isFailed": true, "failureReason": format!("{f} is required")}));
-                continue;
+            match upsert(st, ind) {
+                Ok(item) => out.push(json!({"id": item.get("id"), "indicator": value, "isFailed": false, "failureReason": null})),
+                Err(reason) => out.push(json!({"id": null, "indicator": value, "isFailed": true, "failureReason": reason})),
             }
-            let existing = st.store().find(INDICATORS, "indicatorValue", value);
-            let id = existing
-                .as_ref()
-                .and_then(|e| e.get("id").cloned())
-                .unwrap_or_else(|| json!(format!("{}", 9000 + st.store().list(INDICATORS).len() + 1)));
-            let mut item: Map<String, Value> = ind.as_object().cloned().unwrap_or_default();
-            item.insert("id".into(), id.clone());
-            let id_text = id.as_str().unwrap_or_default().to_owned();
-            st.store().upsert(INDICATORS, "id", &id_text, Value::Object(item));
-            out.push(json!({"id": id, "indicator": value, "isFailed": false, "failureReason": null}));
         }
         Ok(json!({"@odata.context": format!("{}/api/$metadata#Collection(microsoft.windowsDefenderATP.api.ImportIndicatorResult)", meta.base_url()), "value": out}))
     });

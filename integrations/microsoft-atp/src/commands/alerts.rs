@@ -47,10 +47,7 @@ impl Handler<Atp> for ListAlerts {
             ("category", self.category.unwrap_or_default()),
         ]);
         if let Some(t) = self.creation_time {
-            let mut iso = t.isoformat();
-            if !iso.ends_with('Z') {
-                iso.push('Z');
-            }
+            let iso = t.to_utc().format("%Y-%m-%dT%H:%M:%SZ");
             let clause = format!("alertCreationTime gt {iso}");
             filter = if filter.is_empty() { clause } else { format!("{filter} and {clause}") };
         }
