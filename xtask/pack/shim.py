@@ -29,11 +29,14 @@ ENTRY_FILE = 3
 ENTRY_ERROR = 4
 ENTRY_INFO_FILE = 9
 
-# Top-level response fields this shim applies. Anything else the binary sends (the protocol
-# has no mirroring or polling fields yet) is left untouched: it is neither dropped into the
-# War Room nor interpreted here, so that behaviour added to the protocol later is decided in
-# the binary and wired here explicitly, never guessed.
-KNOWN_RESPONSE_FIELDS = ("id", "entries", "integration_context", "context_version", "last_run", "incidents")
+# Top-level response fields this shim applies. Anything else the binary sends is left
+# untouched: it is neither dropped into the War Room nor interpreted here, so that behaviour
+# added to the protocol later is decided in the binary and wired here explicitly, never guessed.
+# Polling needs no field of its own: a scheduled entry carries XSOAR's own polling keys
+# (PollingCommand, NextRun, PollingArgs, Timeout), which the server reads from the entry.
+KNOWN_RESPONSE_FIELDS = (
+    "id", "entries", "integration_context", "context_version", "last_run", "incidents", "mirror",
+)
 
 
 def error_entry(message):
@@ -147,6 +150,27 @@ def apply_response(response, version_read):
             demisto.incidents(response["incidents"])
     for entry in response.get("entries") or []:
         demisto.results(write_file_entry(entry))
+    mirror = response.get("mirror")
+    if isinstance(mirror, dict):
+        answer = mirror_result(mirror)
+        if answer is not None:
+            demisto.results(answer)
+
+
+def mirror_result(mirror):
+    """The value CommonServerPython's mirroring classes hand to demisto.results for `mirror`."""
+    kind = mirror.get("kind")
+    if kind == "modified-ids":  # GetModifiedRemoteDataResponse.to_entry()
+        return {"Contents": mirror.get("ids") or [], "Type": ENTRY_NOTE, "ContentsFormat": "json"}
+    if kind == "remote-data":  # GetRemoteDataResponse.extract_for_local()
+        found = mirror.get("object") or {}
+        entries = mirror.get("entries") or []
+        return ([found] if found else []) + entries
+    if kind == "updated":  # update-remote-system returns the remote id
+        return mirror.get("id")
+    if kind == "mapping":  # GetMappingFieldsResponse.extract_mapping()
+        return mirror.get("schemes") or {}
+    return None  # a kind this shim does not know yet: decided in the binary, not guessed here
 
 
 def main():

@@ -206,6 +206,16 @@ class RealBinaries(unittest.TestCase):
         self.assertEqual(direct["integration_context"], {})
         self.assertEqual(fake.calls, [("setIntegrationContextVersioned", {}, 5)])
 
+    def test_a_real_mirroring_answer_reaches_the_server_as_xsoar_builds_it(self):
+        params = {"credentials": {"identifier": "app", "password": "s"}, "tenant_id": "t",
+                  "subscriptionID": "s", "resourceGroupName": "rg", "workspaceName": "ws"}
+        fake = run_shim("azure-sentinel", FakeDemisto("get-mapping-fields", params=params))
+        direct = run_direct("azure-sentinel", {"command": "get-mapping-fields", "params": params})
+        self.assertEqual(direct["mirror"]["kind"], "mapping")
+        self.assertIn("Microsoft Sentinel Incident", direct["mirror"]["schemes"])
+        # GetMappingFieldsResponse.extract_mapping(): the {type: fields} dict, as one result.
+        self.assertEqual(fake.entries, direct["entries"] + [direct["mirror"]["schemes"]])
+
     def test_a_missing_binary_names_where_it_looked(self):
         empty = tempfile.mkdtemp()
         try:
@@ -259,11 +269,38 @@ class StandInBinary(unittest.TestCase):
             self.assertEqual(f.read(), b"hello")
         self.assertEqual(fake.entries, [{k: v for k, v in entry.items() if k != "FileData"}])
 
-    def test_unknown_top_level_fields_are_left_alone(self):
-        entry = {"Type": 1, "ContentsFormat": "text", "Contents": "ok", "PollingCommand": "x"}
-        fake, _, _ = self.run_with({"entries": [entry], "mirror": {"a": 1}}, "x-poll")
+    def test_unknown_top_level_fields_and_mirror_kinds_are_left_alone(self):
+        entry = {"Type": 1, "ContentsFormat": "text", "Contents": "ok"}
+        fake, _, _ = self.run_with({"entries": [entry], "mirror": {"kind": "later"}, "future": 1}, "x-cmd")
         self.assertEqual(fake.entries, [entry])
         self.assertEqual(fake.calls, [])
+
+    def test_a_scheduled_entry_reaches_the_server_with_its_polling_keys(self):
+        entry = {"Type": 1, "ContentsFormat": "markdown", "Contents": "Waiting", "HumanReadable": None,
+                 "EntryContext": {}, "PollingCommand": "x-isolate", "NextRun": "30",
+                 "PollingArgs": {"action_id": "a1"}, "Timeout": "600"}
+        fake, request, _ = self.run_with({"entries": [entry]}, "x-isolate", args={"action_id": "a1"})
+        self.assertEqual(request["args"], {"action_id": "a1"})
+        self.assertEqual(fake.entries, [entry])
+
+    def test_mirroring_args_pass_through_and_answers_become_xsoar_values(self):
+        args = {"remoteId": "r1", "data": {"title": "t"}, "delta": {"severity": 3}, "status": 2,
+                "incidentChanged": True, "entries": []}
+        _, request, _ = self.run_with({"entries": [], "mirror": {"kind": "updated", "id": "r1"}},
+                                      "update-remote-system", args=args)
+        self.assertEqual(request["args"], args)
+        close = {"Type": 1, "ContentsFormat": "json", "Contents": {"dbotIncidentClose": True}}
+        cases = [
+            ({"kind": "modified-ids", "ids": ["1", "2"]},
+             {"Contents": ["1", "2"], "Type": 1, "ContentsFormat": "json"}),
+            ({"kind": "remote-data", "object": {"id": "1"}, "entries": [close]}, [{"id": "1"}, close]),
+            ({"kind": "remote-data", "object": {}, "entries": []}, []),
+            ({"kind": "updated", "id": "r1"}, "r1"),
+            ({"kind": "mapping", "schemes": {"Incident": {"title": "t"}}}, {"Incident": {"title": "t"}}),
+        ]
+        for mirror, expected in cases:
+            fake, _, _ = self.run_with({"entries": [], "mirror": mirror}, "get-remote-data")
+            self.assertEqual(fake.entries, [expected], mirror["kind"])
 
 
 @unittest.skipUnless(os.environ.get("SOAR_TEST_PACKS_DIR"), "no packs written ($SOAR_TEST_PACKS_DIR)")

@@ -99,6 +99,7 @@ fn command(c: &ManifestCommand) -> Value {
         .map(|o| json!({"contextPath": o.context_path, "description": o.description, "type": o.output_type}))
         .collect();
     m.insert("outputs".into(), Value::Array(outputs));
+    insert_if(&mut m, "polling", c.polling, json!(true));
     Value::Object(m)
 }
 
@@ -214,6 +215,7 @@ pub fn manifest_from_yaml(text: &str) -> anyhow::Result<Manifest> {
                         })
                         .collect(),
                     examples: Vec::new(),
+                    polling: bool_at(c, "polling"),
                 })
                 .collect(),
         },
@@ -477,6 +479,7 @@ mod tests {
                         description: "The id.".into(),
                     }],
                     examples: vec!["!sample-get".into()],
+                    polling: false,
                 }],
             },
         }
@@ -490,6 +493,16 @@ mod tests {
         assert!(text.contains("defaultValue: 'true'") || text.contains("defaultValue: \"true\""), "{text}");
         assert!(text.contains("advanced: true") && !text.contains("hidden:"), "{text}");
         assert_eq!(manifest_from_yaml(&text).unwrap(), shared_fields(&m));
+    }
+
+    #[test]
+    fn a_polling_command_is_marked_in_the_yaml_and_reads_back() {
+        let mut m = sample();
+        m.script.commands[0].polling = true;
+        let text = yaml_text(&m).unwrap();
+        assert!(text.contains("polling: true"), "{text}");
+        assert_eq!(manifest_from_yaml(&text).unwrap(), shared_fields(&m));
+        assert!(!yaml_text(&sample()).unwrap().contains("polling"), "only polling commands say it");
     }
 
     #[test]

@@ -16,6 +16,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::Value;
 use soar_auth::{ApiKind, AuthFlow, AuthSpec, MsClient, Shared};
+use soar_core::format::CommandResults;
+use soar_core::format::entries::{ResultItem, payloads_to_entries, return_results};
 use soar_core::{ArgSpec, Command, CommandContext, Entry, Error, Outcome};
 
 /// The reference's `auth-reset` text.
@@ -38,6 +40,11 @@ pub fn core_error(e: soar_auth::Error) -> Error {
         soar_auth::Error::Api { status, headers, body, .. } => {
             Error::Api(soar_core::ApiFailure { status, headers, body, text })
         }
+        // What the reference's module reports through `return_error` (the run ends there).
+        soar_auth::Error::Authorization { .. }
+        | soar_auth::Error::AuthorizationOther(_)
+        | soar_auth::Error::ManagedIdentity(_)
+        | soar_auth::Error::AuthorizationPending(_) => Error::Token(text),
         _ => Error::Command(text),
     }
 }
@@ -103,7 +110,7 @@ pub async fn test_module(
     let p = spec.prefix;
     match c.flow() {
         AuthFlow::DeviceCode => Err(Error::Command(format!(
-            "When using device code flow configuration, Please enable the integration and run `!{p}-auth-start` and `!{p}-auth-complete` to log in. You can validate the connection by running `!{p}-auth-test`\nFor more details press the (?) button."
+            "When using device code flow configuration, Please enable the integration and run `!{p}-auth-start` and `!{p}-auth-complete` to log in. You can validate the connection by running `!{p}-auth-test`\nFor more details, see the authentication steps in the integration's help (the instance's Help tab, or its README)."
         ))),
         AuthFlow::AuthorizationCode => Err(Error::Command(format!(
             "When using user auth flow configuration, Please enable the integration and run the !{p}-auth-test command in order to test it"
@@ -134,11 +141,30 @@ pub fn device_instructions(url: &str, user_code: &str, complete_command: &str) -
     )
 }
 
-/// The authorization-code instructions (reference wording).
+/// The authorization-code instructions (reference wording, its trailing `"\n "` included).
 pub fn login_instructions(url: &str) -> String {
     format!(
-        "### Authorization instructions\n1. Click on the [login URL]({url}) to sign in and grant Cortex XSOAR permissions for your Azure Service Management.\nYou will be automatically redirected to a link with the following structure:\n```REDIRECT_URI?code=AUTH_CODE&session_state=SESSION_STATE```\n2. Copy the `AUTH_CODE` (without the `code=` prefix, and the `session_state` parameter)\nand paste it in your instance configuration under the **Authorization code** parameter.\n"
+        "### Authorization instructions\n1. Click on the [login URL]({url}) to sign in and grant Cortex XSOAR permissions for your Azure Service Management.\nYou will be automatically redirected to a link with the following structure:\n```REDIRECT_URI?code=AUTH_CODE&session_state=SESSION_STATE```\n2. Copy the `AUTH_CODE` (without the `code=` prefix, and the `session_state` parameter)\nand paste it in your instance configuration under the **Authorization code** parameter.\n "
     )
+}
+
+/// The entry of a reference command that returns `CommandResults(readable_output=text)`
+/// (`auth-start`, `auth-reset`, `generate-login-url`): ContentsFormat `json`, no Contents, the
+/// text in HumanReadable.
+fn readable_entry(text: &str) -> Result<Outcome, Error> {
+    Ok(CommandResults::readable(text).into_entry()?.into())
+}
+
+/// The entry of a reference command that returns a bare string (`auth-test`, `auth-complete`):
+/// `return_results(str)`, a plain `text` note.
+fn text_entry(text: &str) -> Result<Outcome, Error> {
+    let mut payloads = Vec::new();
+    return_results(&ResultItem::Raw(Value::String(text.to_owned())), &mut payloads)?;
+    let entry = payloads_to_entries(&payloads)
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Command("no entry for a text result".to_owned()))?;
+    Ok(entry.into())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -168,6 +194,23 @@ fn bool_arg(ctx: &CommandContext, name: &str) -> Result<bool, Error> {
         },
         Some(other) => {
             Err(Error::InvalidArg { name: name.into(), reason: format!("{other} is not true or false.") })
+        }
+    }
+}
+
+/// The `prompt` values of Microsoft's authorize endpoint that `generate-login-url` accepts.
+const PROMPTS: &[&str] = &["consent", "login", "select_account"];
+
+fn prompt_arg(ctx: &CommandContext) -> Result<Option<&'static str>, Error> {
+    match ctx.args.get("prompt") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(v) => {
+            let given = v.as_str().map(str::trim).unwrap_or_default();
+            PROMPTS.iter().copied().find(|p| *p == given).map(Some).ok_or_else(|| Error::InvalidArg {
+                name: "prompt".into(),
+                reason: format!("{v} is not one of {}.", PROMPTS.join(", ")),
+            })
         }
     }
 }
@@ -217,13 +260,21 @@ impl Command for AuthCmd {
                 default: Some("60"),
                 ..ArgSpec::default()
             }],
-            Kind::LoginUrl => vec![ArgSpec {
-                name: "pkce",
-                description: "Add a PKCE (S256) challenge to the login URL; the verifier is kept in the integration context until the code is exchanged.",
-                default: Some("false"),
-                options: &["true", "false"],
-                ..ArgSpec::default()
-            }],
+            Kind::LoginUrl => vec![
+                ArgSpec {
+                    name: "pkce",
+                    description: "Add a PKCE (S256) challenge to the login URL; the verifier is kept in the integration context until the code is exchanged.",
+                    default: Some("false"),
+                    options: &["true", "false"],
+                    ..ArgSpec::default()
+                },
+                ArgSpec {
+                    name: "prompt",
+                    description: "Add `&prompt=<value>` to the login URL: `consent` makes Microsoft ask for consent again (after a permission was added, or an API answers \"Missing scope permissions\"), `login` asks for the password again, `select_account` lets you pick another account.",
+                    options: PROMPTS,
+                    ..ArgSpec::default()
+                },
+            ],
             _ => Vec::new(),
         }
     }
@@ -237,22 +288,21 @@ impl Command for AuthCmd {
                     Ok(c) => c.reset(&mut ctx.integration_context),
                     Err(_) => ctx.integration_context.replace(Default::default()),
                 }
-                Ok(Entry::markdown(RESET_MESSAGE).into())
+                readable_entry(RESET_MESSAGE)
             }
             Kind::Test => {
                 let c = client(self.spec, &self.shared, ctx)?;
                 c.token(&mut ctx.integration_context, self.spec.resource).await.map_err(core_error)?;
-                Ok(Entry::markdown(TEST_SUCCESS).into())
+                text_entry(TEST_SUCCESS)
             }
             Kind::Start => {
                 let c = client(self.spec, &self.shared, ctx)?;
                 let s = c.device_start(&mut ctx.integration_context).await.map_err(core_error)?;
-                Ok(Entry::markdown(device_instructions(
+                readable_entry(&device_instructions(
                     &s.verification_uri,
                     &s.user_code,
                     &format!("!{p}-auth-complete"),
                 ))
-                .into())
             }
             Kind::Complete => {
                 let secs = secs_arg(ctx, "timeout", COMPLETE_DEFAULT_SECS, COMPLETE_MAX_SECS)?;
@@ -260,13 +310,17 @@ impl Command for AuthCmd {
                 c.device_complete(&mut ctx.integration_context, Duration::from_secs(secs))
                     .await
                     .map_err(core_error)?;
-                Ok(Entry::markdown(COMPLETE_SUCCESS).into())
+                text_entry(COMPLETE_SUCCESS)
             }
             Kind::LoginUrl => {
                 let pkce = bool_arg(ctx, "pkce")?;
+                let prompt = prompt_arg(ctx)?;
                 let c = client(self.spec, &self.shared, ctx)?;
-                let url = c.login_url(&mut ctx.integration_context, pkce).map_err(core_error)?;
-                Ok(Entry::markdown(login_instructions(&url)).into())
+                let mut url = c.login_url(&mut ctx.integration_context, pkce).map_err(core_error)?;
+                if let Some(p) = prompt {
+                    url.push_str(&format!("&prompt={p}"));
+                }
+                readable_entry(&login_instructions(&url))
             }
         }
     }

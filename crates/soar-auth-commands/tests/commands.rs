@@ -36,8 +36,25 @@ fn find(cmds: &[Box<dyn Command>], name: &str) -> usize {
     cmds.iter().position(|c| c.name() == name).unwrap_or_else(|| panic!("no command {name}"))
 }
 
+/// What a person reads: HumanReadable when there is one, else the Contents.
 fn text(o: &soar_core::Outcome) -> String {
-    o.entries[0].contents.as_str().unwrap_or_default().to_owned()
+    let e = &o.entries[0];
+    e.human_readable.as_str().or(e.contents.as_str()).unwrap_or_default().to_owned()
+}
+
+/// The entry's shape as the reference builds it: `CommandResults(readable_output=..)` is a
+/// Type 1 `json` entry with null Contents and the text in HumanReadable; a bare string
+/// (`return_results('✅ Success!')`) is a Type 1 `text` entry with the text in Contents.
+fn check_shape(o: &soar_core::Outcome, readable: bool) {
+    let e = &o.entries[0];
+    assert_eq!(e.entry_type, 1);
+    if readable {
+        assert_eq!((e.contents_format.as_str(), &e.contents), ("json", &Value::Null), "{e:?}");
+        assert!(e.human_readable.is_string(), "{e:?}");
+    } else {
+        assert_eq!((e.contents_format.as_str(), &e.human_readable), ("text", &Value::Null), "{e:?}");
+        assert!(e.contents.is_string(), "{e:?}");
+    }
 }
 
 #[test]
@@ -68,6 +85,7 @@ async fn reset_clears_the_context_with_the_reference_text() {
         IntegrationContext::new(json!({"access_token": "t", "valid_until": 5}).as_object().cloned().unwrap());
     let out = cmds[find(&cmds, "azure-ks-auth-reset")].run(&mut ctx).await.unwrap();
     assert_eq!(text(&out), RESET_MESSAGE);
+    check_shape(&out, true);
     assert_eq!(
         RESET_MESSAGE,
         "Authorization was reset successfully. Please regenerate the credentials, and then click **Test** to validate the credentials and connection."
@@ -87,12 +105,28 @@ async fn generate_login_url_output() {
         ("enc_key", "s"),
         ("redirect_uri", "https://localhost/myapp"),
     ]);
-    let mut ctx = CommandContext::new("azure-ks-generate-login-url", Object::new(), p);
+    let mut ctx = CommandContext::new("azure-ks-generate-login-url", Object::new(), p.clone());
     let out = cmds[find(&cmds, "azure-ks-generate-login-url")].run(&mut ctx).await.unwrap();
     let t = text(&out);
+    check_shape(&out, true);
     assert!(t.starts_with("### Authorization instructions\n1. Click on the [login URL]("));
+    // The reference's text ends with a newline and a space.
+    assert!(t.ends_with("under the **Authorization code** parameter.\n "), "{t:?}");
     assert!(t.contains("[login URL](https://login.microsoftonline.com/dummy_tenant/oauth2/v2.0/authorize?response_type=code&scope=offline_access%20https://graph.microsoft.com/.default&client_id=dummy_client&redirect_uri=https://localhost/myapp)"), "{t}");
     assert!(!ctx.integration_context.changed());
+
+    // `prompt=consent` (the hint for "Missing scope permissions") adds `&prompt=consent`; an
+    // unknown value is refused naming the argument.
+    let mut args = Object::new();
+    args.insert("prompt".into(), Value::String("consent".into()));
+    let mut ctx = CommandContext::new("azure-ks-generate-login-url", args, p.clone());
+    let out = cmds[find(&cmds, "azure-ks-generate-login-url")].run(&mut ctx).await.unwrap();
+    assert!(text(&out).contains("&redirect_uri=https://localhost/myapp&prompt=consent)"), "{}", text(&out));
+    let mut args = Object::new();
+    args.insert("prompt".into(), Value::String("always".into()));
+    let mut ctx = CommandContext::new("azure-ks-generate-login-url", args, p);
+    let e = cmds[find(&cmds, "azure-ks-generate-login-url")].run(&mut ctx).await.unwrap_err().to_string();
+    assert!(e.starts_with("Invalid value for argument prompt: \"always\" is not one of consent"), "{e}");
 }
 
 #[tokio::test]
@@ -104,7 +138,7 @@ async fn test_module_per_flow() {
         (
             &[("auth_type", "Device Code"), ("auth_id", "c")],
             Err(
-                "When using device code flow configuration, Please enable the integration and run `!azure-ks-auth-start` and `!azure-ks-auth-complete` to log in. You can validate the connection by running `!azure-ks-auth-test`\nFor more details press the (?) button.",
+                "When using device code flow configuration, Please enable the integration and run `!azure-ks-auth-start` and `!azure-ks-auth-complete` to log in. You can validate the connection by running `!azure-ks-auth-test`\nFor more details, see the authentication steps in the integration's help (the instance's Help tab, or its README).",
             ),
         ),
         (
@@ -157,6 +191,7 @@ async fn device_start_and_complete() {
     let mut ctx = CommandContext::new("azure-ks-auth-start", Object::new(), p.clone());
     let out = cmds[find(&cmds, "azure-ks-auth-start")].run(&mut ctx).await.unwrap();
     let t = text(&out);
+    check_shape(&out, true);
     assert!(t.starts_with("### Authorization instructions\n1. To sign in, use a web browser to open the page [https://microsoft.com/devicelogin](https://microsoft.com/devicelogin)\nand enter the code **ABC123** to authenticate.\n2. Run the **!azure-ks-auth-complete** command in the War Room."), "{t}");
     assert!(t.contains("shown only here"));
     assert!(
@@ -175,6 +210,7 @@ async fn device_start_and_complete() {
     ctx2.integration_context = ctx.integration_context.clone();
     let out = cmds[find(&cmds, "azure-ks-auth-complete")].run(&mut ctx2).await.unwrap();
     assert_eq!(text(&out), "✅ Authorization completed successfully.");
+    check_shape(&out, false);
     assert_eq!(time.sleeps().len(), 1);
     assert_eq!(ctx2.integration_context.get("current_refresh_token"), Some(&json!("rt")));
 

@@ -329,6 +329,15 @@ impl MsClient {
                     Error::Config("Key must be provided. For further information see https://xsoar.pan.dev/docs/reference/articles/microsoft-integrations---authentication".into())
                 })?;
                 let token = tenant.clone().ok_or_else(|| missing("Token"))?;
+                // A Key that is no AES key is nearly always a client secret: the person filled
+                // in their own application's credentials and left the self-deployed box unticked,
+                // so they would go to Cortex's OAuth proxy. Say so before any request.
+                if let Some(why) = crate::flows::oproxy_key_problem(key.expose()) {
+                    return Err(Error::AuthorizationOther(format!(
+                        "{why} Please check authentication related parameters.\n{}",
+                        self_deployed_hint(spec)
+                    )));
+                }
                 if spec.oproxy_app_name.is_empty() {
                     return Err(Error::Config(format!(
                         "The {} integration declares the Cortex XSOAR application flow but no OAuth proxy app name (AuthSpec::oproxy_app_name). This is a bug in the integration.",
@@ -954,6 +963,20 @@ impl MsClient {
             "the download answered with more than {MAX_REDIRECTS} redirects in a row."
         )))
     }
+}
+
+/// The troubleshooting hint for self-deployed credentials sent to the OAuth proxy.
+pub fn self_deployed_hint(spec: &AuthSpec) -> String {
+    format!(
+        "A Cortex XSOAR application Key is the base64 value the consent page at \
+         https://oproxy.demisto.ninja/{app} shows. If the ID and Key you entered are your own Azure \
+         application's client ID and client secret, tick the self-deployed box (`{box}`) so that \
+         they go to Microsoft directly instead of the Cortex OAuth proxy, save, and run \
+         `!{prefix}-auth-reset`.",
+        app = spec.oproxy_app_name,
+        box = spec.param_names.self_deployed,
+        prefix = spec.prefix
+    )
 }
 
 /// The most redirects one API call follows.

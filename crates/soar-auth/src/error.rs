@@ -28,8 +28,11 @@ pub enum Error {
     /// The OAuth proxy back-off gate is closed.
     #[error("The request will be delayed until {0}")]
     Delayed(String),
-    /// An API answered with a status that is not OK.
-    #[error("Error in API call [{status}] - {reason}\n{body}")]
+    /// An API answered with a status that is not OK. The text is the reference's: `Error in API
+    /// call [status] - reason\n<body>`, except for a 404, which the reference raises as its
+    /// `NotFoundError(response.json())`, so a person reads the Python `str()` of the body (a dict
+    /// repr, `{'error': {'code': ...}}`) and nothing else (see [`api_text`]).
+    #[error("{}", api_text(*status, reason, body))]
     Api {
         /// HTTP status.
         status: u16,
@@ -82,6 +85,38 @@ impl Error {
     /// True for an API 404 (integrations map it to their NotFound behaviour).
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::Api { status: 404, .. })
+    }
+}
+
+/// The text of [`Error::Api`]: see there. `body` is the answer as `json.dumps` wrote it (or
+/// its raw text when it is not JSON).
+pub fn api_text(status: u16, reason: &str, body: &str) -> String {
+    if status == 404 {
+        // `response.json() or 'Not Found - 404 Response'`: an empty or falsy JSON body gives the
+        // fixed text; a body that is not JSON is shown as it is (the reference would fail to
+        // parse it and show Python's decoder error, which says less).
+        return match serde_json::from_str::<Value>(body) {
+            Ok(v) if truthy(&v) => match v {
+                Value::String(s) => s,
+                other => soar_pyjson::repr(&other),
+            },
+            Ok(_) => "Not Found - 404 Response".to_owned(),
+            Err(_) if body.trim().is_empty() => "Not Found - 404 Response".to_owned(),
+            Err(_) => body.to_owned(),
+        };
+    }
+    format!("Error in API call [{status}] - {reason}\n{body}")
+}
+
+/// Python truthiness of a JSON value.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
     }
 }
 

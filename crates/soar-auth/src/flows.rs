@@ -712,6 +712,20 @@ impl ManagedIdentity {
     }
 }
 
+/// What to do when the identity endpoint does not answer at all: managed identities exist only
+/// on Azure compute with an identity. Names the endpoint tried (without its query, which holds
+/// only the resource and the identity's client id).
+pub fn off_azure_hint(url: &str) -> String {
+    let endpoint = url.split('?').next().unwrap_or(url);
+    format!(
+        "Azure managed identities work only where Azure gives the machine an identity endpoint: an \
+         Azure virtual machine or scale set, App Service or Functions, or a container (AKS, Container \
+         Apps, Container Instances) with a managed identity assigned. The endpoint tried, {endpoint}, \
+         did not answer, so this engine is not running on such a host. Run it there, or use another \
+         flow (client credentials) on this host."
+    )
+}
+
 #[async_trait]
 impl Credential for ManagedIdentity {
     fn flow(&self) -> AuthFlow {
@@ -735,7 +749,7 @@ impl Credential for ManagedIdentity {
                 Err(_) => false,
             };
             if !retry || attempt >= IMDS_RETRIES {
-                break r.map_err(Error::ManagedIdentity)?;
+                break r.map_err(|e| Error::ManagedIdentity(format!("{e}\n{}", off_azure_hint(&url))))?;
             }
             // Exponential back-off (1, 2, 4, 8, 16 s), or the server's Retry-After.
             let wait = r
@@ -808,6 +822,9 @@ pub fn encrypt_token(content: &str, key_b64: &str, epoch: i64) -> Result<String,
     let bad_key = |why: &str| {
         Error::AuthorizationOther(format!("{why} Please check authentication related parameters."))
     };
+    if let Some(why) = oproxy_key_problem(key_b64) {
+        return Err(bad_key(why));
+    }
     let key = STANDARD.decode(key_b64.trim()).map_err(|_| bad_key("The Key is not valid base64."))?;
     let mut nonce = [0u8; 12];
     rand::thread_rng().fill_bytes(&mut nonce);
@@ -825,6 +842,18 @@ pub fn encrypt_token(content: &str, key_b64: &str, epoch: i64) -> Result<String,
     let mut out = nonce.to_vec();
     out.extend(ct);
     Ok(STANDARD.encode(out))
+}
+
+/// What is wrong with a Cortex XSOAR application Key (base64 of a 128, 192 or 256-bit AES key),
+/// or `None` when it is usable.
+pub fn oproxy_key_problem(key_b64: &str) -> Option<&'static str> {
+    match STANDARD.decode(key_b64.trim()) {
+        Err(_) => Some("The Key is not valid base64."),
+        Ok(k) if ![16, 24, 32].contains(&k.len()) => {
+            Some("The Key must decode to a 128, 192 or 256-bit AES key.")
+        }
+        Ok(_) => None,
+    }
 }
 
 /// Python's `str(datetime.fromtimestamp(t))` in UTC: `1970-01-01 00:00:01[.ffffff]`.
@@ -914,8 +943,11 @@ impl Credential for CortexApp {
                 });
             }
         };
-        cx.ctx.set(CTX_NEXT_REQUEST_TIME, json!(0.0));
-        cx.ctx.set(CTX_DELAY_REQUEST_COUNTER, json!(1));
+        // The reference resets the gate (0.0, 1) and then writes back its own earlier copy of
+        // the context with the token: after a success the context holds no gate keys
+        // (`test_get_access_token_no_context`), so they are removed rather than reset.
+        cx.ctx.remove(CTX_NEXT_REQUEST_TIME);
+        cx.ctx.remove(CTX_DELAY_REQUEST_COUNTER);
         if let Some(id) = resp.header("function-execution-id") {
             tracing::debug!(function_execution_id = id, "OAuth proxy answered");
         }

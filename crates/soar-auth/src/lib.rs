@@ -59,7 +59,9 @@ pub use client::{
     API_RETRIES, ApiRequest, MAX_REDIRECTS, MAX_RETRY_WAIT, MAX_TIMEOUT, MsClient, Shared, api_error,
 };
 pub use cloud::{CLOUDS, Cloud, CloudEndpoints, CloudRow, DefenderEndpoint};
-pub use error::{Error, TOKEN_EXPIRED_ERROR_CODES, error_parser, extract_microsoft_error, oproxy_error_text};
+pub use error::{
+    Error, TOKEN_EXPIRED_ERROR_CODES, api_text, error_parser, extract_microsoft_error, oproxy_error_text,
+};
 pub use flows::DeviceStart;
 pub use http::HttpConfig;
 pub use matrix::{CortexApp, Mark, Row};

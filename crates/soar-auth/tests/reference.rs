@@ -137,12 +137,32 @@ async fn page_not_found_is_a_not_found_error() {
         r.client.request(&mut c, ApiKind::Graph, Method::GET, "v1.0/users/x", &[], None).await.unwrap_err();
     assert!(e.is_not_found());
     assert_eq!(e.status(), Some(404));
-    // The body is written as Python's `json.dumps` writes it (`", "` and `": "` separators).
+    // The reference raises `NotFoundError(response.json())` (msapi.md §6 step 9), whose text is
+    // Python's `str()` of the body: a dict repr, with the `"` quotes a string holding `'` takes.
     assert_eq!(
         e.to_string(),
-        "Error in API call [404] - Not Found\n\
-         {\"error\": {\"code\": \"Request_ResourceNotFound\", \"message\": \"Resource 'x' does not exist\"}}"
+        "{'error': {'code': 'Request_ResourceNotFound', 'message': \"Resource 'x' does not exist\"}}"
     );
+}
+
+/// The 404 text per body: a dict repr, the fixed text for an empty or falsy body
+/// (`response.json() or 'Not Found - 404 Response'`), raw text kept.
+#[test]
+fn a_404_reads_as_the_reference_not_found_error() {
+    let cases = [
+        (
+            r#"{"error": {"code": "NotFound", "n": 1, "ok": true, "x": null}}"#,
+            "{'error': {'code': 'NotFound', 'n': 1, 'ok': True, 'x': None}}",
+        ),
+        ("{}", "Not Found - 404 Response"),
+        ("", "Not Found - 404 Response"),
+        ("no such page", "no such page"),
+    ];
+    for (body, want) in cases {
+        assert_eq!(soar_auth::api_text(404, "Not Found", body), want, "{body}");
+    }
+    // Other statuses keep `Error in API call`.
+    assert_eq!(soar_auth::api_text(400, "Bad Request", "{}"), "Error in API call [400] - Bad Request\n{}");
 }
 
 /// The text of an API error for one answer: `Error in API call [<status>] - <reason>\n` and
@@ -198,15 +218,10 @@ async fn access_token_no_context() {
         let mut c = ctx(json!({}));
         let t = r.client.token(&mut c, ApiKind::Graph).await.unwrap();
         assert_eq!(t.expose(), TOKEN, "{name}");
-        let mut want = json!({"access_token": TOKEN, "valid_until": 3605, "current_refresh_token": rt});
-        if name.starts_with("oproxy") {
-            // The proxy's gate is reset on success (reference step 7).
-            want["next_request_time"] = json!(0.0);
-            want["delay_request_counter"] = json!(1);
-        }
-        for (k, v) in want.as_object().unwrap() {
-            assert_eq!(c.get(k), Some(v), "{name}: {k}");
-        }
+        // Exactly these keys: the proxy's gate keys are gone after a success (the reference's
+        // last write is its own copy of the context with the token, test 5 of msapi.md §8).
+        let want = json!({"access_token": TOKEN, "valid_until": 3605, "current_refresh_token": rt});
+        assert_eq!(&Value::Object(c.data().clone()), &want, "{name}");
     }
 }
 
@@ -482,6 +497,27 @@ async fn managed_identities_query() {
         assert_eq!(req.header("metadata"), Some("true"));
         assert_eq!(c.get("valid_until"), Some(&json!(86395)));
     }
+}
+
+/// Off Azure the identity endpoint does not answer: the error says where managed identities
+/// work and which endpoint was tried (no retry: nothing listens there).
+#[tokio::test]
+async fn managed_identities_off_azure_name_the_endpoint_tried() {
+    let r = rig(&SELF_DEPLOYED, params(&[("use_managed_identities", "true")]), 0.0);
+    r.http.fail("connection refused");
+    let e = r.client.token(&mut ctx(json!({})), ApiKind::Graph).await.unwrap_err().to_string();
+    assert!(e.starts_with("Error in Microsoft authorization with Azure Managed Identities: "), "{e}");
+    assert!(
+        e.contains("only where Azure gives the machine an identity endpoint: an Azure virtual machine"),
+        "{e}"
+    );
+    assert!(
+        e.contains(
+            "The endpoint tried, http://169.254.169.254/metadata/identity/oauth2/token, did not answer"
+        ),
+        "{e}"
+    );
+    assert_eq!(r.http.requests().len(), 1);
 }
 
 #[tokio::test]

@@ -27,6 +27,8 @@ impl Emu {
             object_id: "22222222-2222-4222-8222-0000000001a1".into(),
             secrets: vec![SecretConfig { value: READER_APP_SECRET.into(), expired: false }],
             roles: [("graph".to_string(), vec!["User.Read.All".to_string()])].into_iter().collect(),
+            // An ARM Reader everywhere: reads pass, writes get ARM's 403.
+            arm_scopes: vec!["reader:/".to_string()],
             ..AppConfig::default()
         });
         let inner = soar_emulator::Emulator::start(cfg)

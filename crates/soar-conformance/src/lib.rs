@@ -77,6 +77,25 @@ pub struct Options {
 impl Options {
     /// Parses `--integration X --flow F --cloud C --case NAME --bless --verbose`.
     pub fn parse(args: &[String]) -> Result<Options> {
+        let o = Self::parse_flags(args)?;
+        o.check()?;
+        Ok(o)
+    }
+
+    /// Refuses `--bless` with `--flow` or `--cloud`: a case's expectations are shared by every
+    /// flow and cloud, so blessing a part of them would rewrite what the others are compared with.
+    pub fn check(&self) -> Result<()> {
+        if self.bless && (self.flow.is_some() || self.cloud.is_some()) {
+            return Err(Error::Usage(
+                "--bless cannot be combined with --flow or --cloud: a case's expectations are shared \
+                 by every flow and cloud, so bless the whole suite (--integration X, optionally --case NAME)"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn parse_flags(args: &[String]) -> Result<Options> {
         let mut o = Options::default();
         let mut it = args.iter();
         while let Some(a) = it.next() {
@@ -117,6 +136,10 @@ pub struct Suite {
     /// does not use them.
     #[serde(default)]
     pub demo: Option<Vec<String>>,
+    /// Optional: `true` requires every command of the binary's manifest (and `test-module`) to
+    /// have at least one case marked [`Case::reference`]; a full run fails naming the others.
+    #[serde(default)]
+    pub reference_every_command: bool,
 }
 
 /// One flow of a suite.
@@ -164,9 +187,26 @@ pub struct Case {
     /// The normalised response.
     #[serde(default)]
     pub expected: Value,
-    /// Per-flow expectations.
+    /// Expectations where a flow or cloud answers differently, keyed `<flow>`, `*/<cloud>` or
+    /// `<flow>/<cloud>` (see [`Case::want`]).
     #[serde(default)]
     pub expected_for: BTreeMap<String, Value>,
+    /// Optional: where the expectation comes from when it was written from the reference's
+    /// facts (a fact sheet section, a reference unit test), not recorded from our output. Such a
+    /// case is never rewritten by `--bless`: a bless whose answer differs fails instead.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+impl Case {
+    /// The expectation for `flow` on `cloud`: `expected_for["<flow>/<cloud>"]`, else
+    /// `expected_for["*/<cloud>"]`, else `expected_for["<flow>"]`, else `expected`.
+    pub fn want(&self, flow: &str, cloud: &str) -> &Value {
+        [format!("{flow}/{cloud}"), format!("*/{cloud}"), flow.to_owned()]
+            .iter()
+            .find_map(|k| self.expected_for.get(k))
+            .unwrap_or(&self.expected)
+    }
 }
 
 /// The request part of a case.
@@ -180,6 +220,9 @@ pub struct CaseRequest {
     /// Params merged over the flow's.
     #[serde(default)]
     pub params: Map<String, Value>,
+    /// The previous fetch run's state (`fetch-incidents`), sent as the request's `last_run`.
+    #[serde(default)]
+    pub last_run: Option<Map<String, Value>>,
 }
 
 /// Totals.
@@ -387,22 +430,24 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
         let just_cases: Vec<&Case> = cases.iter().map(|(_, c)| c).collect();
         plan_runs(&suite, &just_cases, opts)?
     };
-    // Blessing starts the cases that run from no expectation, but keeps what belongs to flows
-    // this selection does not run (their `expected_for`), and leaves cases that do not run alone.
-    let run_flows: Vec<&String> = plan.iter().map(|p| &p.flow).collect();
+    opts.check()?;
+    // Blessing starts the cases that run from no expectation (every flow and cloud runs: the
+    // filters that would leave some out are refused above); cases marked `reference` are
+    // compared, never rewritten, and cases that do not run are left alone.
     let mut blessed = vec![false; cases.len()];
     if opts.bless {
         for p in &plan {
             for &i in &p.cases {
-                if !blessed[i] {
+                let case = &mut cases[i].1;
+                if !blessed[i] && case.reference.is_none() {
                     blessed[i] = true;
-                    let case = &mut cases[i].1;
                     case.expected = Value::Null;
-                    case.expected_for.retain(|flow, _| !run_flows.contains(&flow));
+                    case.expected_for.clear();
                 }
             }
         }
     }
+    let first_cloud = suite.clouds.keys().next().cloned().unwrap_or_default();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -421,6 +466,7 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
             return Err(Error::Suite(format!("{name}: cloud {cloud} must be an object")));
         };
         let emu = rt.block_on(emulator::Emu::start())?;
+        let suite_started = epoch_now();
         let mut ph = emu.placeholders()?;
         // Keys starting with `_` in a cloud are placeholders (`_graph` -> `${GRAPH}`), not params.
         let mut cloud_params = cloud_params.clone();
@@ -435,6 +481,7 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
         let env = emu.env();
         let run = Run { binary, env: &env, prefix: &suite.prefix, canaries: canaries(&ph) };
         let mut context = Map::new();
+        let mut last_run: Option<Value> = None;
         match setup.setup.as_deref() {
             None | Some("none") => {}
             Some("device-code") => run.device_code(&rt, &emu, &base, &mut context)?,
@@ -486,13 +533,21 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
                 context: format!("{label}: preparing the emulator"),
                 error: Box::new(e),
             })?;
-            let request = json!({
+            let mut request = json!({
                 "command": case.request.command,
                 "args": fill(&Value::Object(case.request.args.clone()), &ph, &label)?,
                 "params": params,
                 "integration_context": ctx,
             });
+            // A case's own `last_run` wins; otherwise the previous fetch's, as an engine keeps it.
+            let last_run_sent = case.request.last_run.clone().map(Value::Object).or_else(|| last_run.clone());
+            if let (Some(r), Some(lr)) = (request.as_object_mut(), last_run_sent) {
+                r.insert("last_run".into(), lr);
+            }
+            let ctx_sent = ctx.clone();
+            let t0 = epoch_now();
             let response = run.call(&request);
+            let window = Window { started: suite_started, sent: t0, answered: epoch_now() };
             emu.clear_faults();
             let response = response?;
             if !case.fresh_context
@@ -501,37 +556,38 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
                 ctx = new_ctx.clone();
                 context = ctx;
             }
-            let actual = normalise_response(&response, &ph);
-            if opts.bless {
-                // The first run of a case sets `expected`; a flow that answers differently gets
-                // its own `expected_for` entry; a cloud that differs from another is a failure.
-                if case.expected.is_null() {
-                    case.expected = actual;
-                    summary.passed += 1;
-                } else if case.expected == actual {
-                    summary.passed += 1;
-                } else {
-                    match case.expected_for.get(flow) {
-                        None => {
-                            case.expected_for.insert(flow.clone(), actual);
-                            summary.passed += 1;
-                        }
-                        Some(prev) if prev == &actual => summary.passed += 1,
-                        Some(prev) => summary
-                            .failed
-                            .push(format!("{label}: answers differ between clouds\n{}", diff(prev, &actual))),
-                    }
+            // The engine keeps `last_run` between fetches, as it keeps the context.
+            if let Some(lr) = response.get("last_run").filter(|v| !v.is_null()) {
+                last_run = Some(lr.clone());
+            }
+            let actual = normalise_response(&response, &ph, &ctx_sent, window);
+            if opts.bless && blessed[i] {
+                match bless_one(case, flow, cloud, &first_cloud, actual) {
+                    Ok(()) => summary.passed += 1,
+                    Err(why) => summary.failed.push(format!("{label}: {why}")),
                 }
                 continue;
             }
-            let want = case.expected_for.get(flow).unwrap_or(&case.expected);
-            if want == &actual {
+            let want = case.want(flow, cloud);
+            if same(want, &actual) {
                 summary.passed += 1;
                 if opts.verbose {
                     eprintln!("ok     {label}");
                 }
             } else {
-                summary.failed.push(format!("{label}: {}\n{}", case.description, diff(want, &actual)));
+                let marked = match &case.reference {
+                    Some(r) if opts.bless => format!(
+                        " (its expectation is written from the reference's facts, {r}, so --bless does not \
+                         rewrite it: fix the code, or correct the case by hand with the source)"
+                    ),
+                    Some(r) => format!(" (expectation from the reference: {r})"),
+                    None => String::new(),
+                };
+                summary.failed.push(format!(
+                    "{label}: {}{marked}\n{}",
+                    case.description,
+                    diff(want, &actual)
+                ));
             }
         }
         drop(emu);
@@ -543,7 +599,41 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
             }
         }
     }
+    // Only a whole run can say that a command has no reference case.
+    if suite.reference_every_command && opts.case.is_none() && opts.flow.is_none() && opts.cloud.is_none() {
+        let marked: Vec<&str> = cases
+            .iter()
+            .filter(|(_, c)| c.reference.is_some())
+            .map(|(_, c)| c.request.command.as_str())
+            .collect();
+        let missing: Vec<String> =
+            manifest_commands(binary)?.into_iter().filter(|c| !marked.contains(&c.as_str())).collect();
+        if !missing.is_empty() {
+            summary.failed.push(format!(
+                "{name}: no case written from the reference's facts (a case with \"reference\") for: {}",
+                missing.join(", ")
+            ));
+        }
+    }
     Ok(summary)
+}
+
+/// The commands a binary's manifest declares, with `test-module`.
+pub fn manifest_commands(binary: &Path) -> Result<Vec<String>> {
+    let out = Command::new(binary)
+        .arg("--manifest")
+        .output()
+        .map_err(io(format!("running {} --manifest", binary.display())))?;
+    let manifest: Value = serde_json::from_slice(&out.stdout)
+        .map_err(json(format!("reading the manifest of {}", binary.display())))?;
+    let commands = manifest
+        .pointer("/script/commands")
+        .or_else(|| manifest.get("commands"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::Binary(format!("{} --manifest lists no commands", binary.display())))?;
+    let mut names: Vec<String> = vec!["test-module".to_owned()];
+    names.extend(commands.iter().filter_map(|c| c.get("name").and_then(Value::as_str)).map(str::to_owned));
+    Ok(names)
 }
 
 /// Rewrites the expectations of one case file, keeping its other fields and their order.
@@ -740,19 +830,137 @@ fn merge(base: &mut Value, extra: &Value) {
     }
 }
 
-/// What is compared: the entries, and the names of the integration-context keys when the
-/// response carries a context.
-fn normalise_response(response: &Value, ph: &Placeholders) -> Value {
+/// Seconds since the Unix epoch, as the binaries and the emulator read the clock.
+fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+}
+
+/// When a case ran: the emulator of its (flow, cloud) started at `started`; its request was
+/// sent at `sent` and answered at `answered` (epoch seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// The emulator's start (its clock made every timestamp it wrote since).
+    pub started: f64,
+    /// The request was written.
+    pub sent: f64,
+    /// The response was read.
+    pub answered: f64,
+}
+
+impl Window {
+    /// True when an ISO-8601 timestamp can have come from the emulator's clock during this
+    /// suite run (or is up to 32 days after it: expiries the emulator computes from it). A fixed
+    /// seed value or a date the case gives is outside and stays as it is.
+    fn made_now(&self, epoch: f64) -> bool {
+        epoch >= self.started - 60.0 && epoch <= self.answered + 32.0 * 86_400.0
+    }
+}
+
+/// What is compared: the entries; the integration context, with its values (tokens masked by
+/// [`mask_context`], expiries as offsets from the run); and `last_run` / `incidents` when the
+/// response has them. Compared as text, so object key order counts.
+pub fn normalise_response(
+    response: &Value,
+    ph: &Placeholders,
+    sent: &Map<String, Value>,
+    w: Window,
+) -> Value {
     let mut out = Map::new();
     out.insert("entries".into(), response.get("entries").cloned().unwrap_or(Value::Null));
     if let Some(Value::Object(c)) = response.get("integration_context") {
-        let mut keys: Vec<&String> = c.keys().collect();
-        keys.sort();
-        out.insert("integration_context_keys".into(), json!(keys));
+        out.insert("integration_context".into(), Value::Object(mask_context(c, sent, w)));
+    }
+    // An empty `incidents` list is kept: "fetched, found none" differs from "not a fetch".
+    for key in ["last_run", "incidents", "mirror"] {
+        if let Some(v) = response.get(key).filter(|v| !v.is_null()) {
+            out.insert(key.into(), v.clone());
+        }
     }
     let mut v = Value::Object(out);
-    normalise(&mut v, ph);
+    normalise_in(&mut v, ph, Some(w));
     v
+}
+
+/// The context as a person checks it: token-like values (keys naming a token, code or
+/// verifier) become `<TOKEN>` (an empty one stays `""`, which the reference writes for flows
+/// without refresh tokens); `valid_until`, `*_valid_until` and `next_request_time` become
+/// `<SENT>` when unchanged from the request, else `<NOW+n>` (seconds after the request; the
+/// reference's `now + expires_in - 5` arithmetic shows as `<NOW+3594>` for a 3599 s token).
+pub fn mask_context(c: &Map<String, Value>, sent: &Map<String, Value>, w: Window) -> Map<String, Value> {
+    c.iter()
+        .map(|(k, v)| {
+            let key = k.to_ascii_lowercase();
+            let timed = key.ends_with("valid_until") || key == "next_request_time";
+            let secret = key.contains("token") || key.contains("code") || key.contains("verifier");
+            let shown = match v {
+                _ if timed && sent.get(k) == Some(v) => json!("<SENT>"),
+                Value::Number(n) if timed => match n.as_f64() {
+                    Some(t) if t > 0.0 => json!(format!("<NOW+{}>", offset(t, w))),
+                    _ => v.clone(),
+                },
+                Value::String(t) if secret && !t.is_empty() => json!("<TOKEN>"),
+                _ => v.clone(),
+            };
+            (k.clone(), shown)
+        })
+        .collect()
+}
+
+/// The whole seconds from the request to `t`. The binary read its clock somewhere between
+/// `sent` and `answered`; when that spans a second boundary the earlier reading is taken (a
+/// token is computed at the start of a run), unless `sent` was in the last 50 ms of its second.
+fn offset(t: f64, w: Window) -> i64 {
+    let at = if w.sent.fract() > 0.95 { w.answered } else { w.sent };
+    (t.floor() - at.floor()) as i64
+}
+
+/// Two normalised values are the same when their JSON text is (key order included).
+fn same(want: &Value, got: &Value) -> bool {
+    // `Value`'s `==` ignores the order of object keys; the text does not.
+    let text = |v: &Value| serde_json::to_string(v).unwrap_or_default();
+    want == got && text(want) == text(got)
+}
+
+/// Records one blessed answer: the first run of a case sets `expected`; a flow that answers
+/// otherwise on the suite's first cloud gets `expected_for["<flow>"]`; a cloud that answers
+/// otherwise gets `expected_for["*/<cloud>"]` (shared by the flows) or, when that differs too,
+/// `expected_for["<flow>/<cloud>"]`. Two answers for the same key are an error.
+fn bless_one(
+    case: &mut Case,
+    flow: &str,
+    cloud: &str,
+    first_cloud: &str,
+    actual: Value,
+) -> std::result::Result<(), String> {
+    if case.expected.is_null() {
+        case.expected = actual;
+        return Ok(());
+    }
+    if same(case.want(flow, cloud), &actual) {
+        return Ok(());
+    }
+    let keys = if cloud == first_cloud {
+        vec![flow.to_owned()]
+    } else {
+        vec![format!("*/{cloud}"), format!("{flow}/{cloud}")]
+    };
+    for key in keys {
+        match case.expected_for.get(&key) {
+            None => {
+                case.expected_for.insert(key, actual);
+                return Ok(());
+            }
+            Some(prev) if same(prev, &actual) => return Ok(()),
+            Some(_) => continue,
+        }
+    }
+    Err(format!(
+        "answers differ between runs of the same flow and cloud\n{}",
+        diff(case.want(flow, cloud), &actual)
+    ))
 }
 
 fn regexes() -> &'static [(Regex, &'static str)] {
@@ -763,20 +971,14 @@ fn regexes() -> &'static [(Regex, &'static str)] {
             (r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", "<JWT>"),
             // Graph / ARM request ids in error bodies (Defender's is `target`).
             // (JSON text, or a Python dict repr with single quotes).
-            (r#"(["'](?:request-id|client-request-id|target)["']:\s*["'])[0-9a-fA-F-]{36}(["'])"#, "${1}<REQUEST-ID>${2}"),
-            // Timestamps that the emulator takes from its clock (creation times, error dates).
-            (r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?", "<TIME>"),
+            (
+                r#"(["'](?:request-id|client-request-id|target)["']:\s*["'])[0-9a-fA-F-]{36}(["'])"#,
+                "${1}<REQUEST-ID>${2}",
+            ),
             // The device-code user code.
             (r"(?i)(enter the code\W+)[A-Z0-9-]{6,}", "${1}<USER-CODE>"),
-            // National-cloud hosts: the same case answers with its cloud's host.
-            (
-                r"https://(?:graph\.microsoft\.com|graph\.microsoft\.us|dod-graph\.microsoft\.us|graph\.microsoft\.de|microsoftgraph\.chinacloudapi\.cn)",
-                "https://<graph>",
-            ),
-            (
-                r"https://(?:login\.microsoftonline\.com|login\.microsoftonline\.us|login\.microsoftonline\.de|login\.chinacloudapi\.cn)",
-                "https://<login>",
-            ),
+            // Random 128-bit decimal names (Sentinel comment IDs, as the reference makes them).
+            (r"\b\d{25,39}\b", "<RANDOM-ID>"),
         ]
         .into_iter()
         .filter_map(|(p, r)| Regex::new(p).ok().map(|re| (re, r)))
@@ -784,36 +986,85 @@ fn regexes() -> &'static [(Regex, &'static str)] {
     })
 }
 
-/// THE place where run-to-run variation is removed before comparing (and before blessing):
+/// ISO-8601 timestamps (`2026-12-01T14:53:24.123Z`, with an offset or none).
+fn timestamp_regex() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\b(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?").ok()
+    })
+    .as_ref()
+}
+
+/// Epoch seconds of a timestamp's captures (an offset is applied; none means UTC).
+fn timestamp_epoch(c: &regex::Captures<'_>) -> Option<f64> {
+    let n = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<i64>().ok());
+    let (y, mo, d, h, mi, sec) = (n(1)?, n(2)?, n(3)?, n(4)?, n(5)?, n(6)?);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if mo > 2 { mo - 3 } else { mo + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut t = days * 86_400 + h * 3600 + mi * 60 + sec;
+    if let Some(z) = c.get(7).map(|m| m.as_str()).filter(|z| *z != "Z") {
+        let sign = if z.starts_with('-') { -1 } else { 1 };
+        let oh: i64 = z.get(1..3)?.parse().ok()?;
+        let om: i64 = z.get(4..6)?.parse().ok()?;
+        t -= sign * (oh * 3600 + om * 60);
+    }
+    Some(t as f64)
+}
+
+/// THE place where run-to-run variation is removed before comparing (and before blessing),
+/// for values outside a case run (every timestamp is masked); [`normalise_response`] does the
+/// same for a case's response with its [`Window`], where only timestamps the emulator's clock
+/// made during the run are masked:
 /// - every string: JWTs -> `<JWT>`; Graph/ARM `request-id`s -> `<REQUEST-ID>`; ISO-8601
-///   timestamps -> `<TIME>`; the device user code -> `<USER-CODE>`; national-cloud Graph and
-///   login hosts -> `https://<graph>` / `https://<login>` (one expectation serves every cloud);
-///   the emulator's loopback port -> `<PORT>`;
+///   timestamps -> `<TIME>`; the device user code -> `<USER-CODE>`; the emulator's loopback port
+///   -> `<PORT>`. National-cloud hosts stay as they are (a case whose text names a host has a
+///   `*/<cloud>` expectation per cloud);
 /// - entry keys `FileID` -> `<FILE-ID>` (a fresh UUID per file) and `FileData` -> `<FILE-DATA>`
 ///   (an AES zip has a random salt; its content is checked by the integration's unit tests);
 ///   object keys `request-id` / `client-request-id` (Graph error bodies) -> `<REQUEST-ID>`.
 ///
 /// Ids the emulator creates (users, policies) are deterministic, so they are compared as they are.
 pub fn normalise(v: &mut Value, ph: &Placeholders) {
+    normalise_in(v, ph, None);
+}
+
+fn normalise_in(v: &mut Value, ph: &Placeholders, w: Option<Window>) {
     match v {
         Value::String(s) => {
             let mut t = s.clone();
             for (re, rep) in regexes() {
                 t = re.replace_all(&t, *rep).into_owned();
             }
+            if let Some(re) = timestamp_regex() {
+                t = re
+                    .replace_all(&t, |c: &regex::Captures<'_>| {
+                        let made_now = match (w, timestamp_epoch(c)) {
+                            (None, _) => true,
+                            (Some(w), Some(epoch)) => w.made_now(epoch),
+                            (Some(_), None) => false,
+                        };
+                        if made_now { "<TIME>".to_owned() } else { c[0].to_owned() }
+                    })
+                    .into_owned();
+            }
             if let Some(port) = ph.get("EMU_HTTPS_PORT") {
                 t = t.replace(&format!(":{port}"), ":<PORT>");
             }
             *s = t;
         }
-        Value::Array(a) => a.iter_mut().for_each(|x| normalise(x, ph)),
+        Value::Array(a) => a.iter_mut().for_each(|x| normalise_in(x, ph, w)),
         Value::Object(o) => {
             for (k, x) in o.iter_mut() {
                 match k.as_str() {
                     "FileID" => *x = json!("<FILE-ID>"),
                     "request-id" | "client-request-id" if x.is_string() => *x = json!("<REQUEST-ID>"),
                     "FileData" => *x = json!("<FILE-DATA>"),
-                    _ => normalise(x, ph),
+                    _ => normalise_in(x, ph, w),
                 }
             }
         }
@@ -880,8 +1131,9 @@ mod tests {
         check("token eyJhbGciOi.eyJzdWIi.c2ln end", "1", "token <JWT> end");
         check("at 2026-12-01T14:53:24.123Z", "1", "at <TIME>");
         check("enter the code **ABCD1234** to", "1", "enter the code **<USER-CODE>** to");
-        check("https://graph.microsoft.us/v1.0/users", "1", "https://<graph>/v1.0/users");
-        check("https://login.chinacloudapi.cn/x", "1", "https://<login>/x");
+        // National-cloud hosts stay visible.
+        check("https://graph.microsoft.us/v1.0/users", "1", "https://graph.microsoft.us/v1.0/users");
+        check("https://login.chinacloudapi.cn/x", "1", "https://login.chinacloudapi.cn/x");
         check("https://127.0.0.1:43210/v1.0", "43210", "https://127.0.0.1:<PORT>/v1.0");
         check(
             r#"{"request-id": "0e5cbb4a-1b2c-4d5e-8f90-123456789abc"}"#,
@@ -905,7 +1157,7 @@ mod tests {
     #[test]
     fn options_parse_reads_every_flag_and_names_bad_ones() {
         let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
-        let o = Options::parse(&args("--integration a --flow f --cloud c --case x --bless -v")).unwrap();
+        let o = Options::parse(&args("--integration a --flow f --cloud c --case x -v")).unwrap();
         assert_eq!(
             (
                 o.integration.as_deref(),
@@ -915,8 +1167,18 @@ mod tests {
                 o.bless,
                 o.verbose
             ),
-            (Some("a"), Some("f"), Some("c"), Some("x"), true, true)
+            (Some("a"), Some("f"), Some("c"), Some("x"), false, true)
         );
+        let o = Options::parse(&args("--integration a --case x --bless")).unwrap();
+        assert!(o.bless);
+        // Blessing a part of the flows or clouds is refused, on the command line and in run_suite.
+        for bad in ["--bless --flow f", "--cloud c --bless", "--flow f --cloud c --bless"] {
+            let e = Options::parse(&args(bad)).unwrap_err().to_string();
+            assert!(e.starts_with("--bless cannot be combined with --flow or --cloud"), "{bad}: {e}");
+        }
+        let opts = Options { bless: true, flow: Some("client-secret".into()), ..Options::default() };
+        let e = run_suite(&workspace_root(), "msgraph-user", Path::new("/nonexistent"), &opts).unwrap_err();
+        assert!(e.to_string().starts_with("--bless cannot be combined"), "{e}");
         let e = Options::parse(&args("--flow")).unwrap_err().to_string();
         assert_eq!(e, "--flow needs a value");
         let e = Options::parse(&args("--fast")).unwrap_err().to_string();
@@ -1032,5 +1294,82 @@ mod tests {
     fn user_code_is_read_from_the_auth_start_answer() {
         assert_eq!(user_code("To sign in, enter the code **AB12CD34** at").as_deref(), Some("AB12CD34"));
         assert_eq!(user_code("no code here"), None);
+    }
+
+    fn window() -> Window {
+        // 2026-12-01T00:00:00Z
+        Window { started: 1_796_083_200.0, sent: 1_796_083_200.2, answered: 1_796_083_200.4 }
+    }
+
+    /// (string, normalised in a case run): only timestamps the emulator's clock can have made
+    /// during the run are masked; seed values and far dates stay.
+    #[test]
+    fn only_timestamps_of_the_run_are_masked() {
+        let ph = Placeholders::new();
+        let cases = [
+            ("created 2026-12-01T00:00:03Z", "created <TIME>"),
+            ("expires 2026-12-20T10:00:00.000+02:00", "expires <TIME>"),
+            ("seeded 2023-05-01T08:00:00Z", "seeded 2023-05-01T08:00:00Z"),
+            ("given 2027-06-01T00:00:00Z", "given 2027-06-01T00:00:00Z"),
+        ];
+        for (input, want) in cases {
+            let mut v = json!({"entries": [input]});
+            normalise_in(&mut v, &ph, Some(window()));
+            assert_eq!(v, json!({"entries": [want]}), "{input}");
+        }
+    }
+
+    /// The context is compared with its values: tokens masked (empty ones kept), expiries as
+    /// offsets from the request or `<SENT>` when unchanged, other values as they are.
+    #[test]
+    fn the_context_keeps_its_values_with_tokens_masked() {
+        let now = 1_796_083_200_i64;
+        let got = json!({"access_token": "opaque-token-value", "valid_until": now + 3594,
+            "current_refresh_token": "", "device_code": "dc-123",
+            "https://graph.microsoft.com/.default_valid_until": now + 10, "next_request_time": 0.0,
+            "other": 7});
+        let sent = json!({"https://graph.microsoft.com/.default_valid_until": now + 10});
+        let masked = mask_context(got.as_object().unwrap(), sent.as_object().unwrap(), window());
+        let want = json!({"access_token": "<TOKEN>", "valid_until": "<NOW+3594>",
+            "current_refresh_token": "", "device_code": "<TOKEN>",
+            "https://graph.microsoft.com/.default_valid_until": "<SENT>", "next_request_time": 0.0,
+            "other": 7});
+        assert_eq!(Value::Object(masked), want);
+    }
+
+    #[test]
+    fn key_order_counts() {
+        assert!(same(&json!({"a": 1, "b": 2}), &json!({"a": 1, "b": 2})));
+        assert!(!same(&json!({"a": 1, "b": 2}), &json!({"b": 2, "a": 1})));
+    }
+
+    fn blank_case() -> Case {
+        serde_json::from_value(json!({"description": "d", "request": {"command": "x"}})).unwrap()
+    }
+
+    /// Blessing records per flow on the first cloud, per cloud for every flow, and per flow and
+    /// cloud when both differ; `want` finds them in that order.
+    #[test]
+    fn bless_keys_answers_by_flow_and_cloud() {
+        let mut c = blank_case();
+        let a = |s: &str| json!({"entries": [s]});
+        for (flow, cloud, answer) in [
+            ("f1", "w", "one"),
+            ("f1", "g", "one@g"),
+            ("f2", "w", "two"),
+            ("f2", "g", "two@g"),
+            ("f3", "g", "one@g"),
+        ] {
+            bless_one(&mut c, flow, cloud, "w", a(answer)).unwrap();
+        }
+        assert_eq!(c.expected, a("one"));
+        let keys: Vec<&String> = c.expected_for.keys().collect();
+        assert_eq!(keys, ["*/g", "f2", "f2/g"]);
+        assert_eq!(c.want("f3", "g"), &a("one@g"));
+        assert_eq!(c.want("f2", "w"), &a("two"));
+        assert_eq!(c.want("f2", "g"), &a("two@g"));
+        // A second, different answer for a key already taken is an error.
+        let e = bless_one(&mut c, "f2", "g", "w", a("other")).unwrap_err();
+        assert!(e.starts_with("answers differ"), "{e}");
     }
 }

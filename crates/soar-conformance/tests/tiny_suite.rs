@@ -96,6 +96,10 @@ fn an_unknown_placeholder_is_refused_naming_it() {
     );
 }
 
+fn whole(bless: bool) -> Options {
+    Options { bless, ..Options::default() }
+}
+
 #[test]
 fn blessing_rewrites_changed_files_only_and_fails_the_verdict_until_run_again() {
     let root = tempfile::tempdir().unwrap();
@@ -114,7 +118,11 @@ fn blessing_rewrites_changed_files_only_and_fails_the_verdict_until_run_again() 
         "{e}"
     );
 
-    let s = run_suite(root.path(), "tiny", &bin, &opts("client-secret", true)).unwrap();
+    // A bless of one flow or cloud is refused: the expectations are shared.
+    let e = run_suite(root.path(), "tiny", &bin, &opts("client-secret", true)).unwrap_err();
+    assert!(e.to_string().starts_with("--bless cannot be combined with --flow or --cloud"), "{e}");
+
+    let s = run_suite(root.path(), "tiny", &bin, &whole(true)).unwrap();
     assert_eq!(s.rewritten, vec![stale.clone()], "only the stale file is written");
     assert_eq!(
         s.verdict("tiny", "BLESS").unwrap_err(),
@@ -124,9 +132,73 @@ fn blessing_rewrites_changed_files_only_and_fails_the_verdict_until_run_again() 
         )
     );
 
-    let s = run_suite(root.path(), "tiny", &bin, &opts("client-secret", true)).unwrap();
+    let s = run_suite(root.path(), "tiny", &bin, &whole(true)).unwrap();
     assert!(s.rewritten.is_empty(), "nothing changed: {s:?}");
     assert_eq!(s.verdict("tiny", "BLESS"), Ok(()));
     let s = run_suite(root.path(), "tiny", &bin, &opts("client-secret", false)).unwrap();
     assert_eq!(s.verdict("tiny", "BLESS"), Ok(()));
+}
+
+/// A case whose expectation is written from the reference's facts (`reference`) is compared,
+/// never rewritten, by a bless; one that matches passes.
+#[test]
+fn blessing_never_rewrites_a_reference_case() {
+    let root = tempfile::tempdir().unwrap();
+    tiny(root.path(), "${TENANT_ID}");
+    let bin = root.path().join("bin");
+    let marked = root.path().join("test-data/tiny/cases/001-echo.json");
+    let mut case: Value = serde_json::from_str(&std::fs::read_to_string(&marked).unwrap()).unwrap();
+    case["reference"] = json!("msapi.md §5");
+    case["expected"] =
+        json!({"entries": [{"Type": 1, "ContentsFormat": "text", "Contents": "what the reference says"}]});
+    write_json(&marked, &case);
+    let before = std::fs::read_to_string(&marked).unwrap();
+
+    let s = run_suite(root.path(), "tiny", &bin, &whole(true)).unwrap();
+    assert!(s.rewritten.is_empty(), "{s:?}");
+    assert_eq!(std::fs::read_to_string(&marked).unwrap(), before, "the file is left as it is");
+    assert_eq!(s.failed.len(), 2, "both flows fail: {s:?}");
+    assert!(
+        s.failed[0]
+            .contains("written from the reference's facts, msapi.md §5, so --bless does not rewrite it"),
+        "{}",
+        s.failed[0]
+    );
+
+    // Matching the reference, it passes under a bless too.
+    case["expected"] = json!({"entries": serde_json::from_str::<Value>(ANSWER).unwrap()["entries"]});
+    write_json(&marked, &case);
+    let s = run_suite(root.path(), "tiny", &bin, &whole(true)).unwrap();
+    assert_eq!((s.failed.len(), s.rewritten.len()), (0, 0), "{s:?}");
+}
+
+/// A bless of the whole suite keeps each flow's own expectation (the other flow's answer is not
+/// dropped or overwritten by the first flow's).
+#[test]
+fn blessing_keeps_every_flows_expectation() {
+    let root = tempfile::tempdir().unwrap();
+    tiny(root.path(), "${TENANT_ID}");
+    let bin = root.path().join("bin");
+    // Only the client-secret flow sends a tenant: the two flows now answer differently.
+    std::fs::write(
+        bin.join("tiny"),
+        "#!/bin/sh\nreq=$(cat)\ncase \"$req\" in *tenant_id*) t=cs;; *) t=mi;; esac\n\
+         printf '{\"entries\":[{\"Contents\":\"%s\"}]}\\n' \"$t\"\n",
+    )
+    .unwrap();
+    let s = run_suite(root.path(), "tiny", &bin, &whole(true)).unwrap();
+    assert!(s.failed.is_empty(), "{s:?}");
+    let echo: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.path().join("test-data/tiny/cases/001-echo.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(echo["expected"], json!({"entries": [{"Contents": "cs"}]}));
+    assert_eq!(echo["expected_for"], json!({"managed-identity": {"entries": [{"Contents": "mi"}]}}));
+    // Blessing again changes nothing, and each flow passes on its own.
+    let s = run_suite(root.path(), "tiny", &bin, &whole(true)).unwrap();
+    assert!(s.rewritten.is_empty(), "{s:?}");
+    for flow in ["client-secret", "managed-identity"] {
+        let s = run_suite(root.path(), "tiny", &bin, &opts(flow, false)).unwrap();
+        assert_eq!(s.verdict(flow, "BLESS"), Ok(()), "{flow}");
+    }
 }

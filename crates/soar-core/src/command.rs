@@ -58,6 +58,10 @@ pub trait Command: Send + Sync {
     fn examples(&self) -> Vec<&'static str> {
         Vec::new()
     }
+    /// True for a scheduled (polling) command, whose answers may carry a `Schedule`.
+    fn polling(&self) -> bool {
+        false
+    }
     /// Runs the command.
     async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error>;
 }
@@ -187,6 +191,8 @@ pub struct Outcome {
     pub last_run: Option<Object>,
     /// The incidents a fetch created (`Some(vec![])` when it found none).
     pub incidents: Option<Vec<Value>>,
+    /// A mirroring command's answer (`soar_protocol::mirror`).
+    pub mirror: Option<soar_protocol::Mirror>,
 }
 
 impl From<Entry> for Outcome {

@@ -7,7 +7,7 @@
 //!    the args against the command's specs (see `validate`), collecting every secret value;
 //! 3. run the command, catching a panic as an error entry;
 //! 4. build the response: the entries (an error becomes one Type 4 entry), `last_run`,
-//!    `incidents`, the integration context when the command changed it (even when it then
+//!    `incidents`, `mirror`, the integration context when the command changed it (even when it then
 //!    failed, so a refreshed token is kept), and the request's `id` and `context_version`;
 //! 5. mask the request's secret values in every error entry: secret params and args, params
 //!    secret by the reference's name rule, and the tokens of the integration context, both the
@@ -264,6 +264,7 @@ impl Dispatcher {
                 response.entries = outcome.entries;
                 response.last_run = outcome.last_run;
                 response.incidents = outcome.incidents;
+                response.mirror = outcome.mirror;
             }
             Ok(Err(e)) => {
                 debug!("command returned an error");

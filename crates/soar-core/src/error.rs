@@ -39,10 +39,15 @@ pub enum Error {
     /// person.
     #[error("{0}")]
     Command(String),
+    /// The identity platform (or the managed identity endpoint) gave no token. The reference's
+    /// auth module ends the run with this text itself (`return_error`), so integrations that word
+    /// every other failure their own way (`Failed to execute ...`) leave this one as it is.
+    #[error("{0}")]
+    Token(String),
     /// An API answered with a status that is not OK. The text is the reference's
-    /// (`Error in API call [404] - Not Found\n{...}`), made once where the answer was read; the
-    /// status, headers and body stay available to handlers that turn some answers into results
-    /// (a 404 that means "no such user").
+    /// (`Error in API call [400] - Bad Request\n{...}`; a 404 as the body's Python repr), made
+    /// once where the answer was read; the status, headers and body stay available to handlers
+    /// that turn some answers into results (a 404 that means "no such user").
     #[error("{}", .0.text)]
     Api(ApiFailure),
     /// The request could not be read as a request: malformed JSON, a missing `command`, a

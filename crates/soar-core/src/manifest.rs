@@ -63,6 +63,7 @@ pub(crate) fn build(
                 })
                 .collect(),
             examples: c.examples().into_iter().map(str::to_owned).collect(),
+            polling: c.polling(),
         })
         .collect();
     let has = |name: &str| commands.iter().any(|c| c.name == name);

@@ -135,7 +135,8 @@ pub struct AppConfig {
     /// `botframework`, `custom`. They become `roles`.
     pub roles: BTreeMap<String, Vec<String>>,
     /// ARM scopes (prefixes such as `/subscriptions/{id}`; `/` = everything) the service principal
-    /// holds a role assignment on.
+    /// holds a role assignment on; `reader:<scope>` is a Reader assignment (read actions only,
+    /// ARM's 403 `AuthorizationFailed` on writes).
     pub arm_scopes: Vec<String>,
 }
 

@@ -197,16 +197,34 @@ async fn run(cli: Cli) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     write_out(&banner(&emu));
-    tokio::signal::ctrl_c().await.map_err(|e| format!("waiting for Ctrl-C: {e}"))?;
-    tracing::info!("Ctrl-C: stopping");
+    let signal = stop_signal().await?;
+    tracing::info!("{signal}: stopping");
     emu.shutdown().await;
     Ok(())
+}
+
+/// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `kill`, systemd and container runtimes
+/// send), so both stop the servers and remove a temporary data dir.
+async fn stop_signal() -> Result<&'static str, String> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(|e| format!("waiting for SIGTERM: {e}"))?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map(|()| "Ctrl-C").map_err(|e| format!("waiting for Ctrl-C: {e}")),
+            _ = term.recv() => Ok("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C").map_err(|e| format!("waiting for Ctrl-C: {e}"))
+    }
 }
 
 fn banner(emu: &Emulator) -> String {
     let cfg = emu.state().config();
     let mut out = String::new();
-    out.push_str("soar-emulator is running (Ctrl-C stops it)\n");
+    out.push_str("soar-emulator is running (Ctrl-C or SIGTERM stops it)\n");
     out.push_str(&format!("  HTTPS     {}   (login, Graph, ARM, Defender, OAuth proxy)\n", emu.https_base()));
     out.push_str(&format!("  HTTP      {}   (IMDS, App Service MSI, plain base URLs)\n", emu.http_base()));
     out.push_str(&format!("  CA        {}\n", emu.ca_pem_path().display()));
@@ -228,7 +246,14 @@ fn banner(emu: &Emulator) -> String {
             emu.cert_files()
                 .iter()
                 .find(|c| c.client_id == a.client_id)
-                .map(|c| format!("certificate {} thumbprint {}", c.combined.display(), c.thumbprint))
+                .map(|c| {
+                    format!(
+                        "certificate {} thumbprint {} sha256 {}",
+                        c.combined.display(),
+                        c.thumbprint,
+                        sha256_thumbprint(&c.cert).unwrap_or_else(|| "?".into())
+                    )
+                })
                 .unwrap_or_else(|| "certificate".into())
         };
         out.push_str(&format!("  app       {} {:<24} {cred}\n", a.client_id, a.display_name));
@@ -258,12 +283,46 @@ fn banner(emu: &Emulator) -> String {
             p.key_b64
         ));
     }
+    out.push_str(&format!(
+        "  device    approve a code: soar-emulator approve CODE --url {0}  (or POST {0}/__emulator/device/approve user_code=CODE)\n",
+        emu.http_base()
+    ));
+    let tenant = cfg.tenants.first().map(|t| t.id.as_str()).unwrap_or("");
+    let authority_host = emu.https_base().trim_start_matches("https://").to_owned();
+    out.push_str(
+        "  Microsoft SDKs pointed at the emulator (trust the CA: NODE_EXTRA_CA_CERTS / REQUESTS_CA_BUNDLE):
+",
+    );
+    out.push_str(&format!(
+        "    msal-node        auth: {{ authority: \"{0}/{tenant}\", knownAuthorities: [\"{authority_host}\"] }}\n",
+        emu.https_base()
+    ));
+    out.push_str(&format!(
+        "    @azure/identity  {{ authorityHost: \"{}\", disableInstanceDiscovery: true }}\n",
+        emu.https_base()
+    ));
     out.push_str("  environment for soar integrations (paste into a shell):\n");
     out.push_str(&format!("    export SOAR_HOST_MAP='{}'\n", emu.host_map()));
     out.push_str(&format!("    export SOAR_EXTRA_CA='{}'\n", emu.ca_pem_path().display()));
     out.push_str(&format!("    export SOAR_IMDS_ENDPOINT='{}'\n", emu.http_base()));
     out.push_str(&format!("    export SOAR_OPROXY_URL='{}/obtain-token'\n", emu.https_base()));
     out
+}
+
+/// The upper-case hex SHA-256 of a PEM certificate's DER bytes (the `x5t#S256` thumbprint newer
+/// SDKs send), or `None` when the file cannot be read.
+fn sha256_thumbprint(pem_path: &std::path::Path) -> Option<String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let pem = std::fs::read_to_string(pem_path).ok()?;
+    let body: String = pem
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN CERTIFICATE"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body).ok()?;
+    Some(sha2::Sha256::digest(der).iter().map(|b| format!("{b:02X}")).collect())
 }
 
 #[allow(clippy::print_stdout)]

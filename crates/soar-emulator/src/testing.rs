@@ -13,6 +13,9 @@
 //! | GET/DELETE | `/__emulator/requests` | the request log (`?path=` prefix filter) / clear it |
 //! | GET | `/__emulator/config` | the registrations in force |
 //! | GET | `/__emulator/health` | `ok` |
+//! | POST | `/__emulator/sentinel/incidents[?workspace=W]` | add a Sentinel incident (JSON properties), or `{"count": N}` generated ones (bulk, up to 100,000) |
+//! | PATCH | `/__emulator/sentinel/incidents/{id}[?workspace=W]` | change an incident's properties (new etag and `lastModifiedTimeUtc`) |
+//! | POST | `/__emulator/sentinel/incidents/{id}/close[?workspace=W]` | close it with a classification (see `apis::sentinel`) |
 
 use axum::Router;
 use axum::body::Bytes;

@@ -61,6 +61,17 @@ fn runs_approves_through_the_cli_and_stops_on_sigint() {
         banner.iter().any(|l| l.contains(&format!("{}/ca.pem", dir.path().display()))),
         "CA path is printed"
     );
+    // What users of Microsoft's SDKs need: the approve endpoint, the certificate app's SHA-256
+    // thumbprint (64 hex digits), msal-node's knownAuthorities, @azure/identity's settings.
+    let https_base = field("HTTPS");
+    let has = |want: &str| banner.iter().any(|l| l.contains(want));
+    assert!(has(&format!("POST {http_base}/__emulator/device/approve user_code=CODE")), "{banner:#?}");
+    let sha =
+        banner.iter().find_map(|l| l.split(" sha256 ").nth(1)).map(str::trim).unwrap_or_default().to_owned();
+    assert!(sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit()), "{banner:#?}");
+    let host = https_base.trim_start_matches("https://");
+    assert!(has(&format!("knownAuthorities: [\"{host}\"]")), "{banner:#?}");
+    assert!(has(&format!("authorityHost: \"{https_base}\", disableInstanceDiscovery: true")), "{banner:#?}");
     // Start a device flow over plain HTTP, approve it with the CLI.
     let body = "client_id=22222222-2222-4222-8222-000000000003&scope=User.Read";
     let resp = http(
@@ -123,4 +134,27 @@ fn bad_flags_are_refused_with_a_reason() {
     let out = Command::new(BIN).arg("--print-config").output().unwrap();
     let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(config["tenants"][0]["id"], "11111111-1111-4111-8111-111111111111");
+}
+
+/// SIGTERM stops it as Ctrl-C does, and a temporary data dir it made is removed.
+#[test]
+fn sigterm_stops_it_and_removes_its_temporary_data_dir() {
+    let mut child = Command::new(BIN).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut data_dir = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(d) = line.trim_start().strip_prefix("data dir") {
+            data_dir = Some(std::path::PathBuf::from(d.trim()));
+        }
+        if line.contains("SOAR_OPROXY_URL") {
+            break;
+        }
+    }
+    let data_dir = data_dir.expect("the banner names the data dir");
+    assert!(data_dir.is_dir(), "{}", data_dir.display());
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    assert!(child.wait().unwrap().success(), "SIGTERM is a clean stop");
+    assert!(!data_dir.exists(), "the temporary data dir {} is removed", data_dir.display());
 }

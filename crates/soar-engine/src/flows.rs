@@ -90,6 +90,19 @@ pub fn matrix(integrations: &[(String, Manifest)]) -> String {
     md
 }
 
+/// Where the seed's table says the integration's Cortex XSOAR application is a Palo Alto public
+/// client used with device code (`CortexApp::DefaultClient`, e.g. Azure Storage's
+/// `55f9764e-...`), a binary declaring device code offers that application: its default client
+/// id is that app. The view lists it as the Cortex XSOAR application flow too.
+pub fn with_default_client(name: &str, m: &mut Manifest) {
+    let cortex = flow_key(AuthFlow::CortexApp);
+    let default_client = soar_auth::matrix::row(name)
+        .is_some_and(|r| matches!(r.cortex_app, soar_auth::CortexApp::DefaultClient));
+    if default_client && m.flows.iter().any(|f| f == "device-code") && !m.flows.contains(&cortex) {
+        m.flows.insert(0, cortex);
+    }
+}
+
 /// Integrations with their manifests.
 pub type Known = Vec<(String, Manifest)>;
 
@@ -128,7 +141,10 @@ pub fn known(engine: &Engine) -> Result<(Known, Vec<String>)> {
     for (name, report) in names {
         match engine.finder.try_find(&name) {
             Some(bin) => match engine.manifests.get(&name, &bin)? {
-                Some(m) => found.push((name, m)),
+                Some(mut m) => {
+                    with_default_client(&name, &mut m);
+                    found.push((name, m))
+                }
                 None if report => missing.push(format!("{name} (no --manifest)")),
                 None => {}
             },
@@ -183,6 +199,27 @@ mod tests {
         assert_eq!(lines[8], "| Azure managed identities | — | ✓ |");
         assert_eq!(lines[9], "| future-flow | — | ✓ |");
         assert_eq!(flow_key(AuthFlow::CortexApp), "cortex-app");
+    }
+
+    /// (integration, manifest flows, listed flows): the Cortex XSOAR application is listed for a
+    /// device-code integration whose row names a Palo Alto public client, and only there.
+    #[test]
+    fn a_default_client_row_lists_the_cortex_application() {
+        let cases: [(&str, &[&str], &[&str]); 3] = [
+            (
+                "azure-storage",
+                &["client-secret", "device-code"],
+                &["cortex-app", "client-secret", "device-code"],
+            ),
+            ("azure-storage", &["client-secret"], &["client-secret"]),
+            ("msgraph-user", &["cortex-app", "client-secret"], &["cortex-app", "client-secret"]),
+        ];
+        for (name, flows, want) in cases {
+            let mut m =
+                Manifest { flows: flows.iter().map(|s| (*s).to_owned()).collect(), ..Manifest::default() };
+            with_default_client(name, &mut m);
+            assert_eq!(m.flows, want, "{name} {flows:?}");
+        }
     }
 
     #[test]

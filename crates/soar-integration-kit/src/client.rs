@@ -174,6 +174,7 @@ mod tests {
         assert_eq!(f.status, 404);
         assert!(f.body.contains("Request_ResourceNotFound"), "{f:?}");
         assert!(f.headers.iter().any(|(k, v)| k == "request-id" && v == "r-1"), "{f:?}");
-        assert!(f.text.starts_with("Error in API call [404] - Not Found\n"), "{}", f.text);
+        // A 404 reads as the reference's `NotFoundError`: the body's dict repr.
+        assert_eq!(f.text, "{'error': {'code': 'Request_ResourceNotFound'}}");
     }
 }

@@ -40,6 +40,9 @@ pub trait Handler<E: Send + Sync + 'static>: Args + Send + 'static {
     const NAME: &'static str;
     /// Example command lines (`!name arg=value`), listed in the manifest and the README.
     const EXAMPLES: &'static [&'static str] = &[];
+    /// A scheduled (polling) command: its answers may carry a `soar_protocol::Schedule`
+    /// (`Entry::with_schedule`), and the XSOAR YAML marks it `polling: true`.
+    const POLLING: bool = false;
 
     /// The context outputs it writes.
     fn outputs() -> Vec<OutputSpec> {
@@ -124,6 +127,10 @@ impl<C: Handler<E>, E: Send + Sync + 'static> Command for Typed<C, E> {
 
     fn examples(&self) -> Vec<&'static str> {
         C::EXAMPLES.to_vec()
+    }
+
+    fn polling(&self) -> bool {
+        C::POLLING
     }
 
     async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {

@@ -34,11 +34,16 @@ pub fn detailed_description(spec: &AuthSpec, params: &[ParamSpec]) -> String {
     if let Some(select) = h.auth_type_param() {
         let _ = writeln!(out, "\nThe flow is chosen with {}.", label(select));
     }
+    if let Some(id) = h.default_client() {
+        out.push('\n');
+        h.default_client_section(id, &mut out);
+    }
     for flow in spec.flows {
         out.push('\n');
         h.flow_section(*flow, &mut out);
     }
     h.clouds(&mut out);
+    h.troubleshooting(&mut out);
     let _ = writeln!(out, "\n### After a permission change\n");
     let _ = writeln!(
         out,
@@ -77,6 +82,93 @@ fn label(p: &ParamSpec) -> String {
 }
 
 impl Help<'_> {
+    /// The Cortex XSOAR application of a row whose Cortex app is a Palo Alto public client used
+    /// with device code (the seed's table, `CortexApp::DefaultClient`), when this integration
+    /// declares device code and its client-id field defaults to that application.
+    fn default_client(&self) -> Option<&'static str> {
+        let row = soar_auth::matrix::row(self.spec.prefix)?;
+        let id = row.default_client_id?;
+        let defaulted = self
+            .spec
+            .param_names
+            .client_id
+            .iter()
+            .filter_map(|r| self.param(r.key()))
+            .any(|p| p.default == Some(id));
+        (matches!(row.cortex_app, soar_auth::CortexApp::DefaultClient)
+            && self.spec.supports(AuthFlow::DeviceCode)
+            && defaulted)
+            .then_some(id)
+    }
+
+    fn default_client_section(&self, id: &str, out: &mut String) {
+        let p = self.spec.prefix;
+        let _ = writeln!(
+            out,
+            "#### {}
+",
+            AuthFlow::CortexApp.display_name()
+        );
+        let _ = writeln!(
+            out,
+            "No Azure application of your own is needed: the Cortex XSOAR application (`{id}`), a \
+             public client Palo Alto Networks registers, signs a user in with the device code flow.\n"
+        );
+        let mut steps: Vec<String> = Vec::new();
+        if let Some(f) = self.field(self.spec.param_names.client_id) {
+            steps.push(format!("Leave {f} at its default, `{id}`."));
+        }
+        steps.extend(self.select_step(AuthFlow::DeviceCode));
+        steps.push(format!(
+            "Save the instance and run `!{p}-auth-start`. Open the page it names, enter the code it \
+             shows and sign in; the first sign-in asks you (or an administrator, where the tenant \
+             requires it) to consent to the application."
+        ));
+        steps.push(format!("Run `!{p}-auth-complete` to receive the tokens; `!{p}-auth-test` checks them."));
+        for (i, step) in steps.iter().enumerate() {
+            let _ = writeln!(out, "{}. {step}", i + 1);
+        }
+    }
+
+    /// The errors people meet while setting up, and the next step for each (the product says
+    /// the same in the error itself, see `crate::hints`).
+    fn troubleshooting(&self, out: &mut String) {
+        let p = self.spec.prefix;
+        let n = &self.spec.param_names;
+        let mut items: Vec<String> = Vec::new();
+        if self.spec.supports(AuthFlow::CortexApp) && self.param(n.self_deployed).is_some() {
+            items.push(format!(
+                "\"The Key is not valid base64\": the instance holds your own application's client \
+                 secret but {} is not ticked, so it went to the Cortex OAuth proxy. Tick it.",
+                self.checkbox(n.self_deployed).unwrap_or_default()
+            ));
+        }
+        items.push(format!(
+            "403 \"Insufficient privileges to complete the operation\": the token lacks the permission \
+             the command needs; the error names it and whether the flow takes it as an application or \
+             a delegated permission. Grant it, then run `!{p}-auth-reset`."
+        ));
+        if self.spec.supports(AuthFlow::AuthorizationCode) {
+            items.push(format!(
+                "403 \"Missing scope permissions on the request. API requires one of ...\": the user \
+                 never consented to that scope. Run `!{p}-auth-reset`, then `!{p}-generate-login-url \
+                 prompt=consent`, sign in again and paste the new code."
+            ));
+        }
+        if self.spec.supports(AuthFlow::ManagedIdentity) {
+            items.push(
+                "\"Error in Microsoft authorization with Azure Managed Identities\" naming an endpoint \
+                 that did not answer: managed identities work only on an Azure virtual machine, App \
+                 Service or container with an identity assigned."
+                    .to_owned(),
+            );
+        }
+        let _ = writeln!(out, "\n### Troubleshooting\n");
+        for item in items {
+            let _ = writeln!(out, "- {item}");
+        }
+    }
+
     fn param(&self, key: &str) -> Option<&ParamSpec> {
         self.params.iter().find(|p| p.name == key)
     }

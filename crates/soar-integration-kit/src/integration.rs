@@ -16,6 +16,7 @@ use soar_core::args::{Clock, SystemClock};
 use soar_core::{AuthFlow, Command, CommandContext, Error, Integration, ParamSpec};
 
 use crate::command::{Core, EnvFn, Handler, make};
+use crate::hints::Permission;
 use crate::params::{AuthForm, auth_params, check_auth_params};
 
 /// What an integration declares besides its commands.
@@ -82,6 +83,7 @@ pub struct MsIntegration<E> {
     makers: Vec<Maker<E>>,
     auth: AuthCommands,
     around: Option<Around>,
+    permissions: &'static [Permission],
 }
 
 impl<E: Send + Sync + 'static> MsIntegration<E> {
@@ -108,6 +110,7 @@ impl<E: Send + Sync + 'static> MsIntegration<E> {
             makers: Vec::new(),
             auth: AuthCommands::All,
             around: None,
+            permissions: &[],
         }
     }
 
@@ -126,6 +129,12 @@ impl<E: Send + Sync + 'static> MsIntegration<E> {
     /// Which generic auth commands follow the integration's own (default: all).
     pub fn auth_commands(mut self, which: AuthCommands) -> Self {
         self.auth = which;
+        self
+    }
+
+    /// The permissions each command needs, for the troubleshooting hints ([`crate::hints`]).
+    pub fn permissions(mut self, table: &'static [Permission]) -> Self {
+        self.permissions = table;
         self
     }
 
@@ -187,12 +196,62 @@ impl<E: Send + Sync + 'static> Integration for MsIntegration<E> {
                 }
             },
         ));
+        // Hints first (on the API's own error), then the integration's wording around them.
+        let v = v.into_iter().map(|inner| {
+            Box::new(Hinted {
+                inner,
+                spec: self.about.spec,
+                shared: self.shared.clone(),
+                table: self.permissions,
+            }) as Box<dyn Command>
+        });
         match self.around {
-            Some(around) => {
-                v.into_iter().map(|inner| Box::new(Wrapped { inner, around }) as Box<dyn Command>).collect()
-            }
-            None => v,
+            Some(around) => v.map(|inner| Box::new(Wrapped { inner, around }) as Box<dyn Command>).collect(),
+            None => v.collect(),
         }
+    }
+}
+
+/// A command whose errors get the troubleshooting hints ([`crate::hints::add_hint`]).
+struct Hinted {
+    inner: Box<dyn Command>,
+    spec: &'static AuthSpec,
+    shared: Arc<Shared>,
+    table: &'static [Permission],
+}
+
+#[async_trait::async_trait]
+impl Command for Hinted {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn description(&self) -> &str {
+        self.inner.description()
+    }
+
+    fn args(&self) -> Vec<soar_core::ArgSpec> {
+        self.inner.args()
+    }
+
+    fn outputs(&self) -> Vec<soar_core::OutputSpec> {
+        self.inner.outputs()
+    }
+
+    fn examples(&self) -> Vec<&'static str> {
+        self.inner.examples()
+    }
+
+    async fn run(&self, ctx: &mut CommandContext) -> Result<soar_core::Outcome, Error> {
+        let result = self.inner.run(ctx).await;
+        result.map_err(|e| {
+            // Only on failure: which flow the instance uses (a client that cannot be built has
+            // failed before any API answered, so no hint needs it).
+            let flow = soar_auth::MsClient::from_params(self.spec, &ctx.params, self.shared.clone())
+                .ok()
+                .map(|c| c.flow());
+            crate::hints::add_hint(self.spec, self.table, &ctx.command, flow, e)
+        })
     }
 }
 
@@ -222,6 +281,10 @@ impl Command for Wrapped {
 
     fn examples(&self) -> Vec<&'static str> {
         self.inner.examples()
+    }
+
+    fn polling(&self) -> bool {
+        self.inner.polling()
     }
 
     async fn run(&self, ctx: &mut CommandContext) -> Result<soar_core::Outcome, Error> {

@@ -62,6 +62,7 @@ pub mod command;
 #[cfg(test)]
 mod fixtures;
 pub mod help;
+pub mod hints;
 pub mod integration;
 pub mod paging;
 pub mod params;
@@ -70,10 +71,11 @@ pub mod render;
 pub mod test_util;
 pub mod testing;
 
-pub use api::{Api, Reply, Request};
+pub use api::{Api, Reply, Request, check_next_link};
 pub use async_trait::async_trait;
 pub use client::MsApi;
 pub use command::{ApiClient, BOOL, EnvFn, Handler, arg_or_param, out};
+pub use hints::Permission;
 pub use http::Method;
 pub use integration::{About, Around, AuthCommands, MsIntegration};
 pub use paging::{Page, Paging};
@@ -86,11 +88,11 @@ pub use soar_auth_commands::{core_error, ok_outcome};
 pub use soar_core::args::typed::value_text;
 pub use soar_core::args::{ArgDateTime, Args, Choice, Clock, FixedClock, Json, SystemClock, parse_date_text};
 pub use soar_core::{
-    ArgSpec, CommandContext, Entry, Error, Integration, IntegrationContext, Object, Outcome, OutputSpec, ParamSpec,
-    Params, Secret, check_integration, format, run,
+    ApiFailure, ArgSpec, CommandContext, Entry, Error, Integration, IntegrationContext, Object, Outcome,
+    OutputSpec, ParamSpec, Params, Secret, check_integration, format, run,
 };
 pub use soar_derive::{Args, Choice};
-pub use soar_protocol::ParamValue;
+pub use soar_protocol::{Mirror, ParamValue, Schedule, mirror};
 
 /// What the derive macros' generated code names (not for direct use).
 #[doc(hidden)]

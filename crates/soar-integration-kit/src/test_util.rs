@@ -21,9 +21,10 @@
 /// comes from the suite's data, so a 3-case integration passes and a case that silently does not
 /// run fails).
 ///
-/// `SOAR_CONFORMANCE_BLESS=1` rewrites the expectations instead (review the diff). The test then
-/// still fails when a file changed, so blessing never turns `cargo test` green by itself; run it
-/// again without the variable.
+/// It never blesses: with `SOAR_CONFORMANCE_BLESS` set it fails at once and says to run
+/// `cargo xtask conformance --integration <name> --bless`, which blesses every flow and cloud
+/// together (a one-flow bless would rewrite the expectations the other flows are compared with),
+/// so the variable can never turn `cargo test` green.
 #[macro_export]
 macro_rules! conformance_test {
     ($name:literal) => {
@@ -44,15 +45,22 @@ macro_rules! conformance_test {
             };
             let flow = pick(suite.flows.keys().collect(), "client-secret");
             let cloud = pick(suite.clouds.keys().collect(), "worldwide");
+            if ::std::env::var_os("SOAR_CONFORMANCE_BLESS").is_some() {
+                panic!(
+                    "SOAR_CONFORMANCE_BLESS is set: cargo test does not bless; run `cargo xtask conformance \
+                     --integration {} --bless` (every flow and cloud), review the diff, and run the tests \
+                     again without the variable",
+                    $name
+                );
+            }
             let opts = ::soar_conformance::Options {
                 flow: Some(flow.clone()),
                 cloud: Some(cloud.clone()),
-                bless: ::std::env::var("SOAR_CONFORMANCE_BLESS").is_ok_and(|v| v == "1"),
                 ..::soar_conformance::Options::default()
             };
             let summary =
                 ::soar_conformance::run_suite(&root, $name, bin_dir, &opts).expect("the suite runs");
-            if let Err(e) = summary.verdict(&format!("{} [{flow}/{cloud}]", $name), "SOAR_CONFORMANCE_BLESS")
+            if let Err(e) = summary.verdict(&format!("{} [{flow}/{cloud}]", $name), "--bless")
             {
                 panic!("{e}");
             }

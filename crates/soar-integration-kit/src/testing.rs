@@ -136,10 +136,7 @@ mod tests {
         assert_eq!(api.json(&mut ctx, get()).await.unwrap(), json!({"n": 2}));
         let e = api.send(&mut ctx, Request::delete("users/x")).await.unwrap_err();
         assert!(e.is_not_found());
-        assert_eq!(
-            e.to_string(),
-            "Error in API call [404] - Not Found\n{\"error\": {\"code\": \"NotFound\"}}"
-        );
+        assert_eq!(e.to_string(), "{'error': {'code': 'NotFound'}}");
         let e = api.send(&mut ctx, Request::get("nothing")).await.unwrap_err();
         assert!(e.to_string().contains("no answer for GET nothing"), "{e}");
         assert_eq!(api.calls().len(), 5);

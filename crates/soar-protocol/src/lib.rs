@@ -17,6 +17,11 @@
 //! - `tests/schema.rs` checks that `schema/*.json` (see [`schema`]) match the types;
 //!   `cargo xtask codegen` rewrites them.
 //!
+//! Polling and mirroring (protocol version 3):
+//! - a scheduled (polling) command is an entry carrying XSOAR's polling keys; see [`Schedule`];
+//! - mirroring commands read XSOAR's argument names from `args` and answer in
+//!   [`Response::mirror`]; see [`mirror`].
+//!
 //! Decisions on the wire:
 //! - unknown top-level request fields are ignored, so an engine may send fields a binary does
 //!   not know yet; `id: null` is the same as no `id`;
@@ -26,14 +31,18 @@
 
 mod context;
 mod manifest;
+pub mod mirror;
+mod schedule;
 pub mod schema;
 mod secret;
 mod types;
 
 pub use context::IntegrationContext;
 pub use manifest::*;
+pub use mirror::Mirror;
+pub use schedule::{MIN_NEXT_RUN_SECONDS, Schedule};
 pub use secret::Secret;
 pub use types::*;
 
 /// The protocol version. Bumped whenever the wire bytes of a request, response or manifest change.
-pub const PROTOCOL_VERSION: &str = "2";
+pub const PROTOCOL_VERSION: &str = "3";

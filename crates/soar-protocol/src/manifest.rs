@@ -117,6 +117,10 @@ pub struct ManifestCommand {
     /// Example command lines (`!name arg=value`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub examples: Vec<String>,
+    /// A scheduled (polling) command: its answers may carry a [`Schedule`](crate::Schedule), and
+    /// the YAML says `polling: true` so that XSOAR runs the schedule.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub polling: bool,
 }
 
 /// One command argument, with the YAML's keys.

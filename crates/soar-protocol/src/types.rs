@@ -77,6 +77,9 @@ pub struct Response {
     /// Incidents created by a fetch; absent when the command did not report any (not even `[]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incidents: Option<Vec<Value>>,
+    /// A mirroring command's answer (see [`crate::mirror`]); absent for every other command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<crate::Mirror>,
 }
 
 /// Entry types (the reference's `EntryType`).

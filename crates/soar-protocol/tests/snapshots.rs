@@ -153,6 +153,7 @@ fn response_fetch_with_context() {
         incidents: Some(vec![
             json!({"name": "Alert 1", "occurred": "2024-01-01T10:00:00Z", "rawJSON": "{}", "severity": 2}),
         ]),
+        mirror: None,
     };
     check("response-fetch", &response);
 }
@@ -204,6 +205,7 @@ fn manifest() {
                     description: "The id.".into(),
                 }],
                 examples: vec!["!example-get mode=slow".into()],
+                polling: false,
             }],
         },
     };
@@ -219,4 +221,79 @@ fn a_version_1_manifest_still_parses() {
     assert_eq!((m.category.as_str(), m.description.as_str(), m.detaileddescription.as_str()), ("", "", ""));
     assert_eq!(m.configuration[0].additionalinfo, None);
     assert!(!m.script.ismappable && !m.script.isremotesyncin && !m.script.isremotesyncout);
+}
+
+#[test]
+fn response_polling() {
+    let schedule = Schedule {
+        command: "microsoft-atp-isolate-machine".into(),
+        next_run_seconds: 30,
+        args: obj(json!({"machine_action_id": "a1b2", "polling": "true", "hide_polling_output": true})),
+        timeout_seconds: Some(600),
+        items_remaining: None,
+    };
+    let entry = Entry::markdown("Waiting for the machine action a1b2 (Pending).").with_schedule(&schedule);
+    check("response-polling", &Response { entries: vec![entry], ..Response::default() });
+}
+
+#[test]
+fn request_update_remote_system() {
+    let request = Request {
+        command: "update-remote-system".into(),
+        args: obj(json!({
+            "remoteId": "8a44b7bb-c8ae-4941-9fa0-3aecc8ef1e35",
+            "data": {"title": "Suspicious sign-in", "severity": 3, "tags": ["vip"]},
+            "delta": {"severity": 3, "tags": ["vip"]},
+            "status": 2,
+            "incidentChanged": true,
+            "entries": []
+        })),
+        ..Request::default()
+    };
+    check("request-update-remote-system", &request);
+}
+
+#[test]
+fn response_mirroring() {
+    check(
+        "response-mirror-modified",
+        &Response {
+            entries: vec![],
+            mirror: Some(Mirror::ModifiedIds { ids: vec!["1".into(), "2".into()] }),
+            ..Response::default()
+        },
+    );
+    let close = json!({
+        "Type": 1, "ContentsFormat": "json",
+        "Contents": {"dbotIncidentClose": true, "closeReason": "Resolved", "closeNotes": "done\nClosed on Microsoft Sentinel"}
+    });
+    check(
+        "response-mirror-remote-data",
+        &Response {
+            entries: vec![],
+            mirror: Some(Mirror::RemoteData {
+                object: obj(json!({"ID": "1", "Status": "Closed", "Classification": "TruePositive"})),
+                entries: vec![close],
+            }),
+            ..Response::default()
+        },
+    );
+    check(
+        "response-mirror-updated",
+        &Response {
+            entries: vec![],
+            mirror: Some(Mirror::Updated { id: "1".into() }),
+            ..Response::default()
+        },
+    );
+    check(
+        "response-mirror-mapping",
+        &Response {
+            entries: vec![],
+            mirror: Some(Mirror::Mapping {
+                schemes: obj(json!({"Microsoft Sentinel Incident": {"title": "The incident's title."}})),
+            }),
+            ..Response::default()
+        },
+    );
 }

@@ -234,6 +234,72 @@ pub fn write_dict(
     out.push('}');
 }
 
+/// Python's `repr(v)` (also its `str()` of a dict or list, e.g. an exception built from a
+/// JSON body): `None`, `True`, `'text'`, `[1, 'a']`, `{'k': None}`.
+pub fn repr(v: &Value) -> String {
+    let mut out = String::new();
+    write_repr(&mut out, v);
+    out
+}
+
+/// [`repr`], appended to `out`.
+pub fn write_repr(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("None"),
+        Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
+        Value::Number(n) => number_into(out, n),
+        Value::String(s) => out.push_str(&repr_str(s)),
+        Value::Array(a) => write_list(out, a, write_repr),
+        Value::Object(o) => write_dict(out, o, |out, k| out.push_str(&repr_str(k)), write_repr),
+    }
+}
+
+/// Python's `repr(str)`: single quotes unless the text has `'` and no `"`.
+pub fn repr_str(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if !is_printable(c) => {
+                let cp = c as u32;
+                let _ = if cp <= 0xff {
+                    write!(out, "\\x{cp:02x}")
+                } else if cp <= 0xffff {
+                    write!(out, "\\u{cp:04x}")
+                } else {
+                    write!(out, "\\U{cp:08x}")
+                };
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// An approximation of Python's `str.isprintable` for one character: control characters,
+/// separators other than the space, and the common format characters are not printable.
+fn is_printable(c: char) -> bool {
+    let cp = c as u32;
+    if c == ' ' {
+        return true;
+    }
+    !(c.is_control()
+        || (c.is_whitespace())
+        || matches!(cp, 0xad | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x180e | 0x200b..=0x200f
+            | 0x202a..=0x202e | 0x2060..=0x2064 | 0x2066..=0x206f | 0xfeff | 0xfff9..=0xfffb
+            | 0xd800..=0xdfff | 0xe000..=0xf8ff | 0xe0001 | 0xe0020..=0xe007f))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

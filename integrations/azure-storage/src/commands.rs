@@ -128,11 +128,13 @@ impl Handler<Arm> for TestModule {
 
     async fn run(self, arm: &Arm, ctx: &mut CommandContext) -> Result<Outcome, Error> {
         // The reference's `test_module`: only the flows that need no person can be tested here.
+        // Its "press the (?) button" points at the integration's help here, which soar-rt has
+        // (the YAML's detailed description, the README) where a "(?)" button may not exist.
         match arm.flow {
             AuthFlow::DeviceCode => Err(Error::Command(
                 "Please enable the integration and run `!azure-storage-auth-start`and `!azure-storage-auth-complete` to \
-                 log in.You can validate the connection by running `!azure-storage-auth-test`\nFor more details press the \
-                 (?) button."
+                 log in.You can validate the connection by running `!azure-storage-auth-test`\nFor more details, see the \
+                 authentication steps in the integration's help (the instance's Help tab, or its README)."
                     .to_owned(),
             )),
             AuthFlow::AuthorizationCode => Err(Error::Command(

@@ -12,15 +12,23 @@
 //! Every command (the auth ones included) runs inside [`AROUND`], which does what the
 //! reference's `main()` does around each command:
 //! - fills the param defaults the reference relies on (`auth_type` = `Device Code`, `app_id` =
-//!   the Cortex application id `55f9764e-300a-474a-a2bb-549cece85439`);
+//!   the Cortex application id `55f9764e-300a-474a-a2bb-549cece85439`, `redirect_uri` =
+//!   `https://localhost/myapp`);
 //! - handles the legacy `app_id` form `<client id>@<refresh token>`: the refresh token is stored
 //!   in the integration context as `current_refresh_token` and the id is used alone;
-//! - words every failure `Failed to execute <command> command.\nError:\n<message>`.
+//! - words every failure `Failed to execute <command> command.\nError:\n<message>`, except token
+//!   errors (a refused client secret, a revoked refresh token, an unapproved device code, a
+//!   managed identity endpoint without a token), which the reference's auth module reports
+//!   itself (`return_error` ends the run before the wrapper).
 //!
-//! Decisions where the reference was silent:
+//! Decisions:
 //! - Device code and authorization code ask for the ARM scope
-//!   `https://management.azure.com/user_impersonation` (+ `offline_access`); the reference's extra
-//!   unqualified `user.read` (a Graph permission no command uses) is not requested.
+//!   `https://management.azure.com/user_impersonation` (+ `offline_access`). The reference asks
+//!   that (plus an unqualified `user.read`, a Graph permission no command uses) under device code
+//!   but `https://management.azure.com/.default` under authorization code; for an app registered
+//!   as the article says (ARM's one delegated permission, `user_impersonation`) both give the
+//!   same token, and `.default` would also request anything else the registration lists.
+//!   ARCHITECTURE.md ("Authentication commands and errors") records why this stays.
 //! - `use_sub_domain_name` is optional (the reference crashes without it).
 //! - Bad JSON in `network_ruleset_ipRules`, `virtual_network_rules` or `tag`, and a `limit` that
 //!   is not a number, are argument errors that name the argument.
@@ -114,11 +122,23 @@ pub fn prepare(ctx: &mut CommandContext) {
         None => app_id,
     };
     ctx.params.0.insert("app_id".into(), ParamValue::Str(app_id));
+    // The reference's client falls back to `https://localhost/myapp` (its default redirect URI),
+    // so `generate-login-url` works without the field.
+    if ctx.params.str("redirect_uri").is_none_or(|s| s.is_empty()) {
+        ctx.params.0.insert("redirect_uri".into(), ParamValue::Str(DEFAULT_REDIRECT_URI.into()));
+    }
 }
 
-/// The reference's wording of every failure.
+/// The redirect URI the reference uses when none is configured.
+pub const DEFAULT_REDIRECT_URI: &str = "https://localhost/myapp";
+
+/// The reference's wording of every failure but a token error, which its auth module reports
+/// itself before `main()`'s wrapper sees anything.
 fn wrap_error(command: &str, e: Error) -> Error {
-    Error::Command(format!("Failed to execute {command} command.\nError:\n{e}"))
+    match e {
+        Error::Token(_) => e,
+        e => Error::Command(format!("Failed to execute {command} command.\nError:\n{e}")),
+    }
 }
 
 #[cfg(test)]
@@ -132,6 +152,23 @@ mod tests {
     fn the_registry_follows_the_runtime_rules() {
         // Prefixes, unique names and argument defaults, as the runtime checks at start-up.
         soar_integration_kit::check_integration(&integration()).unwrap();
+    }
+
+    /// The help offers the Cortex XSOAR application (the default public client under device
+    /// code) with its own steps, and the troubleshooting section.
+    #[test]
+    fn the_help_describes_the_cortex_application() {
+        use soar_integration_kit::Integration as _;
+        let help = integration().detailed_description();
+        for want in [
+            "#### Cortex XSOAR application\n",
+            "Leave **Application ID** (`app_id`) at its default, `55f9764e-300a-474a-a2bb-549cece85439`.",
+            "Set **Authentication Type** (`auth_type`) to `Device Code`.",
+            "### Troubleshooting\n",
+            "managed identities work only on an Azure virtual machine",
+        ] {
+            assert!(help.contains(want), "{want}\n{help}");
+        }
     }
 
     #[test]
@@ -156,6 +193,7 @@ mod tests {
             let params: Params = serde_json::from_value(params.clone()).unwrap();
             let mut ctx = CommandContext::new("azure-storage-auth-test", Default::default(), params);
             prepare(&mut ctx);
+            assert_eq!(ctx.params.str("redirect_uri").as_deref(), Some(DEFAULT_REDIRECT_URI));
             assert_eq!(ctx.params.str("app_id").as_deref(), Some(app_id));
             assert_eq!(ctx.params.str("auth_type").as_deref(), Some(auth_type));
             assert_eq!(ctx.integration_context.get(CURRENT_REFRESH_TOKEN).and_then(Value::as_str), refresh);

@@ -17,7 +17,7 @@ fn manifest_lists_every_reference_command_with_args_and_outputs() {
         ("azure-storage-auth-start", 0, 0),
         ("azure-storage-auth-complete", 1, 0),
         ("azure-storage-auth-reset", 0, 0),
-        ("azure-storage-generate-login-url", 1, 0),
+        ("azure-storage-generate-login-url", 2, 0), // pkce and prompt (soar-rt additions)
         ("azure-storage-account-list", 3, 46),
         ("azure-storage-account-create-update", 24, 46),
         ("azure-storage-blob-service-properties-get", 3, 7),

@@ -417,6 +417,10 @@ impl Handler<Graph> for GetDelta {
     }
 }
 
+/// The text of Graph's `Request_BadRequest` answer that the reference's `msgraph-user-get` looks
+/// for before naming the unsupported characters of the user argument.
+const BAD_REQUEST: &str = "Bad request. Please fix the request before retrying";
+
 /// Gets a user's properties as `msgraph-user-get` shows them (update shows the same).
 async fn get_user(
     graph: &Graph,
@@ -442,7 +446,9 @@ async fn get_user(
             }
             .outcome();
         }
-        Err(e) if e.api_status() == Some(400) => {
+        // Only Graph's "Bad request" answer gets the hint, as in the reference; any other 400
+        // (an unknown property in `$select`, ...) is the error itself.
+        Err(e) if e.api_status() == Some(400) && e.to_string().contains(BAD_REQUEST) => {
             let bad = unsupported_chars(user);
             if bad.is_empty() {
                 return Err(e);
@@ -969,13 +975,37 @@ mod tests {
         }
     }
 
+    /// (Graph's 400 message, the answer): the unsupported-characters note only when Graph says
+    /// its generic "Bad request" text, as in the reference; any other 400 is the error.
+    #[tokio::test]
+    async fn get_names_unsupported_characters_only_on_graphs_bad_request() {
+        let cases = [
+            (
+                "Bad request. Please fix the request before retrying.",
+                "\"Request failed because the user contains unsupported characters: {'%'}",
+            ),
+            ("Invalid object identifier 'bad%user'.", "error: Error in API call [400] - Bad Request\n"),
+        ];
+        for (message, want) in cases {
+            let api = Arc::new(FakeApi::new(BASE));
+            api.fail(
+                "users/bad%25user?$select=*",
+                400,
+                json!({"error": {"code": "Request_BadRequest", "message": message}}),
+            );
+            let args = json!({"user": "bad%user"});
+            let out = decode::<Get>(&args).run(&graph(&api, true), &mut ctx(&args)).await;
+            assert!(text(&out).starts_with(want), "{message}: {}", text(&out));
+        }
+    }
+
     /// (handle_error, the 404's message, the answer): the reference's 404 rules, per argument.
     #[tokio::test]
     async fn a_404_becomes_a_note_only_when_it_names_the_argument() {
         let cases = [
             (true, "Resource 'ghost@x' does not exist", "\"#### User -> ghost@x does not exist\""),
-            (true, "Something else", "error: Error in API call [404]"),
-            (false, "Resource 'ghost@x' does not exist", "error: Error in API call [404]"),
+            (true, "Something else", "error: {'error': {'message': 'Something else'}}"),
+            (false, "Resource 'ghost@x' does not exist", "error: {'error': {'message': \"Resource 'ghost@x'"),
         ];
         for (handle, message, want) in cases {
             let api = Arc::new(FakeApi::new(BASE));

@@ -30,6 +30,7 @@
 
 pub mod commands;
 pub mod dates;
+pub mod permissions;
 pub mod tables;
 pub mod tap;
 pub mod transform;
@@ -118,6 +119,7 @@ pub fn integration() -> MsIntegration<Graph> {
         .command::<TapDelete>()
         // The reference has only these two generic commands (its own test is msgraph-user-test).
         .auth_commands(AuthCommands::Only(&["generate-login-url", "auth-reset"]))
+        .permissions(permissions::PERMISSIONS)
 }
 
 #[cfg(test)]
@@ -129,6 +131,19 @@ mod tests {
         // Prefixes (msgraph-direct-reports declared), unique names and argument defaults, as the
         // runtime checks at start-up.
         soar_integration_kit::check_integration(&integration()).unwrap();
+    }
+
+    /// Every command that calls Graph has a row in the permission table (the 403 hint names it).
+    #[test]
+    fn every_graph_command_has_its_permission() {
+        use soar_integration_kit::Integration as _;
+        let names: Vec<String> = integration().commands().iter().map(|c| c.name().to_owned()).collect();
+        let missing: Vec<&String> = names
+            .iter()
+            .filter(|n| !n.ends_with("-auth-reset") && !n.ends_with("-generate-login-url"))
+            .filter(|n| !permissions::PERMISSIONS.iter().any(|p| p.command == n.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "no permission row for {missing:?}");
     }
 
     #[test]

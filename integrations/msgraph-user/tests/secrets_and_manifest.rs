@@ -116,7 +116,7 @@ fn manifest_lists_every_reference_command_with_args_and_outputs() {
         ("msgraph-user-tap-policy-list", 1, 7),
         ("msgraph-user-tap-policy-create", 5, 7),
         ("msgraph-user-tap-policy-delete", 2, 0),
-        ("msgraph-user-generate-login-url", 1, 0),
+        ("msgraph-user-generate-login-url", 2, 0), // pkce and prompt (soar-rt additions)
         ("msgraph-user-auth-reset", 0, 0),
         ("test-module", 0, 0),
     ];

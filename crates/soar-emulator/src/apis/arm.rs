@@ -48,8 +48,9 @@ const CONTAINERS: &str = "arm.containers";
 const SEED: &str = include_str!("../../../../test-data/azure-storage/arm-seed.json");
 
 /// API versions accepted on every route (the integration uses 2022-09-01 everywhere).
-const API_VERSIONS: [&str; 6] =
-    ["2021-04-01", "2021-09-01", "2022-05-01", "2022-09-01", "2023-01-01", "2023-05-01"];
+// 2020-01-01: the subscriptions list of Microsoft Sentinel's reference.
+const API_VERSIONS: [&str; 7] =
+    ["2020-01-01", "2021-04-01", "2021-09-01", "2022-05-01", "2022-09-01", "2023-01-01", "2023-05-01"];
 
 const SKUS: [&str; 8] = [
     "Premium_LRS",

@@ -239,9 +239,14 @@ fn on_user<T>(
     handle(call, need, ok, || run(lookup(&call.st, id)?))
 }
 
-/// Graph refuses these characters in an object id or UPN segment.
+/// Graph refuses these characters in an object id or UPN segment with its generic
+/// `Request_BadRequest` text (the one the reference's `msgraph-user-get` looks for); an empty
+/// id is an invalid identifier.
 fn check_id(id: &str) -> Result<(), ApiError> {
-    if id.chars().any(|c| "%&*+/=?`{|}".contains(c)) || id.is_empty() {
+    if id.chars().any(|c| "%&*+/=?`{|}".contains(c)) {
+        return Err(bad_request("Bad request. Please fix the request before retrying.".to_owned()));
+    }
+    if id.is_empty() {
         return Err(bad_request(format!("Invalid object identifier '{id}'.")));
     }
     Ok(())

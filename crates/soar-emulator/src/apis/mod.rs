@@ -32,6 +32,7 @@ pub mod defender;
 pub mod graph;
 pub mod odata;
 pub mod seeded;
+pub mod sentinel;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -51,7 +52,11 @@ use crate::state::EmulatorState;
 
 /// Every resource-API route.
 pub fn routes() -> Router<EmulatorState> {
-    Router::new().merge(graph::routes()).merge(arm::routes()).merge(defender::routes())
+    Router::new()
+        .merge(graph::routes())
+        .merge(arm::routes())
+        .merge(sentinel::routes())
+        .merge(defender::routes())
 }
 
 /// A route's result as its response: `ok` renders the value, an error gets the service's body.
@@ -456,7 +461,14 @@ pub fn arm_authorize(st: &EmulatorState, p: &Principal, action: &str, scope: &st
             .collect()
     };
     let scope_l = scope.to_ascii_lowercase();
+    let reads = action.to_ascii_lowercase().ends_with("/read");
     let ok = scopes.iter().any(|s| {
+        // `reader:<scope>` is a Reader role assignment: read actions only.
+        let s = match s.strip_prefix("reader:") {
+            Some(_) if !reads => return false,
+            Some(rest) => rest,
+            None => s.as_str(),
+        };
         let s = s.trim_end_matches('/').to_ascii_lowercase();
         s.is_empty() || scope_l == s || scope_l.starts_with(&format!("{s}/"))
     });

@@ -37,8 +37,15 @@
 //! | `page_size` | optional, default 100: the page size when `$top` is absent (small ones let tests page a small seed) |
 //! | `api_version` | optional: the `api-version` query every request must carry; `arm` requires one even without this field |
 //! | `items` | optional, default `[]`: the objects served |
+//! | `items_by_parent` | for a path with a `{parent}` segment (a collection under an item of another, `.../incidents/{parent}/comments`): `{"<parent key>": [items]}`; each parent's items are their own collection, and while the parent collection (the path before `/{parent}`) is seeded too, a request under a parent it does not hold is that collection's 404 |
+//! | `query` | optional, default `false`: lists honour OData `$filter` and `$orderby` (`apis::odata`; Azure's `search.in(path, 'a,b', ',')` is read as `or`ed `eq`s); a query that does not parse is the API's 400 `InvalidFilterInQueryString` |
+//! | `etag` | optional: the item field holding its etag. A write whose body has that field, or an `If-Match` header, with another value than the stored item's is 412 `PreconditionFailed` (`*` matches any; a PUT naming an etag for an item that does not exist too); every write sets a new one (`"0000002a-0000-0000-0000-000000000000"`, from the instance's serial, so runs repeat) |
+//! | `server_fields` | optional `{"created", "modified", "sequence", "key"}`: `/`-separated paths the server sets on writes: `created` (now, on create, unless given), `modified` (now, every write), `sequence` (one more than the highest, on create), `key` (the item's key, every write); `created` and `sequence` cannot be changed by a write |
+//! | `list_method` | optional, `GET` (default) or `POST`: `POST {path}` lists (Sentinel's incident alerts and entities), and the collection has no POST create |
+//! | `list_key` | optional, default `value`: the key of the list in a list answer (`entities`) |
 //!
-//! An unknown field, a wrong type, an empty path, an unknown `{placeholder}`, an item without
+//! An unknown field, a wrong type, an empty path, an unknown `{placeholder}` (or more than one
+//! `{parent}`), `items` on a `{parent}` path or `items_by_parent` without one, an item without
 //! its key, a duplicate key, or two collections of one API at one path make the emulator refuse
 //! to start, with a message naming the seed and the field (`collections[0].items[2].id`).
 //!
@@ -172,6 +179,48 @@ struct CollectionSeed {
     api_version: Option<String>,
     #[serde(default)]
     items: Vec<Value>,
+    #[serde(default)]
+    items_by_parent: Map<String, Value>,
+    #[serde(default)]
+    etag: Option<String>,
+    #[serde(default)]
+    list_method: Option<ListMethod>,
+    #[serde(default)]
+    list_key: Option<String>,
+    #[serde(default)]
+    server_fields: ServerFields,
+    #[serde(default)]
+    query: bool,
+}
+
+/// The method that lists a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ListMethod {
+    /// `GET {path}` (the default).
+    Get,
+    /// `POST {path}` lists (Sentinel's incident alerts and entities); the collection then has no
+    /// `POST` create.
+    Post,
+}
+
+/// Fields the server sets on writes, as `/`-separated paths into the item
+/// (`properties/createdTimeUtc`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFields {
+    /// Set to the current time (RFC 3339, UTC) when an item is created.
+    #[serde(default)]
+    pub created: Option<String>,
+    /// Set to the current time on every write.
+    #[serde(default)]
+    pub modified: Option<String>,
+    /// Set to one more than the collection's highest value when an item is created.
+    #[serde(default)]
+    pub sequence: Option<String>,
+    /// Set to the item's key on every write (Sentinel's `properties/watchlistItemId`).
+    #[serde(default)]
+    pub key: Option<String>,
 }
 
 /// One served collection (its items live in the instance's [`Store`]).
@@ -195,13 +244,48 @@ pub struct Collection {
     pub page_size: usize,
     /// The required `api-version`.
     pub api_version: Option<String>,
+    /// The item field holding its etag (checked on writes, renewed by each).
+    pub etag: Option<String>,
+    /// The method that lists the collection.
+    pub list_method: ListMethod,
+    /// The key of the list in a list answer (`value` unless declared).
+    pub list_key: String,
+    /// The fields the server sets on writes.
+    pub server_fields: ServerFields,
+    /// The index of the `{parent}` segment, for a collection under an item of another.
+    pub parent_at: Option<usize>,
+    /// Lists honour OData `$filter` and `$orderby` (`apis::odata`).
+    pub query: bool,
     segments: Vec<String>,
 }
 
 impl Collection {
-    /// The store collection holding the items.
+    /// The store collection holding the items (of one parent, for a collection under an item).
+    pub fn store_name_of(&self, parent: Option<&str>) -> String {
+        let path = match parent {
+            Some(p) => self.path.replace("{parent}", p),
+            None => self.path.clone(),
+        };
+        format!("seed:{}:{}", self.api.name(), path.to_ascii_lowercase())
+    }
+
+    /// The store collection of a collection without a parent.
     pub fn store_name(&self) -> String {
-        format!("seed:{}:{}", self.api.name(), self.path.to_ascii_lowercase())
+        self.store_name_of(None)
+    }
+
+    /// The path with the parent filled in.
+    pub fn path_of(&self, parent: Option<&str>) -> String {
+        match parent {
+            Some(p) => self.path.replace("{parent}", p),
+            None => self.path.clone(),
+        }
+    }
+
+    /// The path of the collection holding the parent items (`a/b/{parent}/c` -> `a/b`).
+    pub fn parent_path(&self) -> Option<String> {
+        let at = self.parent_at?;
+        Some(self.segments[..at].join("/"))
     }
 }
 
@@ -231,7 +315,9 @@ impl Seeded {
                         other.seed
                     )));
                 }
-                store.replace(&c.store_name(), items);
+                for (parent, items) in items {
+                    store.replace(&c.store_name_of(parent.as_deref()), items);
+                }
                 collections.push(c);
             }
         }
@@ -243,35 +329,61 @@ impl Seeded {
         &self.collections
     }
 
-    /// The collection a request path names and the key segment (`None` for the collection
-    /// itself): the longest matching path, then the API whose host this is.
-    fn find(&self, path: &str, host: &str) -> Option<(&Collection, Option<String>)> {
+    /// The collection a request path names, the parent segment (for a collection under an
+    /// item) and the key segment (`None` for the collection itself): the longest matching path
+    /// with the fewest `{parent}` wildcards, then the API whose host this is.
+    pub fn find(&self, path: &str, host: &str) -> Option<Found<'_>> {
         let segs: Vec<String> = path.trim_start_matches('/').split('/').map(percent_decode).collect();
-        let mut best: Option<(&Collection, Option<String>)> = None;
+        let mut best: Option<Found<'_>> = None;
         for c in &self.collections {
             let n = c.segments.len();
-            if segs.len() < n
-                || segs.len() > n + 1
-                || !c.segments.iter().zip(&segs).all(|(a, b)| a.eq_ignore_ascii_case(b))
+            let matches = |(i, (a, b)): (usize, (&String, &String))| {
+                if c.parent_at == Some(i) { !b.is_empty() } else { a.eq_ignore_ascii_case(b) }
+            };
+            if segs.len() < n || segs.len() > n + 1 || !c.segments.iter().zip(&segs).enumerate().all(matches)
             {
                 continue;
             }
-            let better = best.as_ref().is_none_or(|(b, _)| {
-                n > b.segments.len()
-                    || (n == b.segments.len()
-                        && !clouds::is_api_host(b.api.kind(), host)
+            let rank = |x: &Collection| (x.segments.len(), x.parent_at.is_none());
+            let better = best.as_ref().is_none_or(|b| {
+                rank(c) > rank(b.collection)
+                    || (rank(c) == rank(b.collection)
+                        && !clouds::is_api_host(b.collection.api.kind(), host)
                         && clouds::is_api_host(c.api.kind(), host))
             });
             if better {
-                best = Some((c, segs.get(n).filter(|k| !k.is_empty()).cloned()));
+                best = Some(Found {
+                    collection: c,
+                    parent: c.parent_at.and_then(|i| segs.get(i).cloned()),
+                    key: segs.get(n).filter(|k| !k.is_empty()).cloned(),
+                });
             }
         }
         best
     }
+
+    /// The collection at `path` of `api` (exact, `{parent}` spelled as such).
+    pub fn collection(&self, api: SeedApi, path: &str) -> Option<&Collection> {
+        self.collections.iter().find(|c| c.api == api && c.path.eq_ignore_ascii_case(path))
+    }
 }
 
+/// A request's collection, parent segment and key segment.
+#[derive(Debug, Clone)]
+pub struct Found<'a> {
+    /// The collection.
+    pub collection: &'a Collection,
+    /// The `{parent}` segment's value.
+    pub parent: Option<String>,
+    /// The item's key (`None` for the collection itself).
+    pub key: Option<String>,
+}
+
+/// The items of a collection, by parent (`None` for a collection without one).
+pub type SeedItems = Vec<(Option<String>, Vec<Value>)>;
+
 /// Parses and checks one seed; `label` names it in errors. Returns each collection with its items.
-pub fn parse_seed(label: &str, text: &str) -> Result<Vec<(Collection, Vec<Value>)>, Error> {
+pub fn parse_seed(label: &str, text: &str) -> Result<Vec<(Collection, SeedItems)>, Error> {
     let fail =
         |field: &str, problem: String| Error::Config(format!("emulator seed {label}: {field}: {problem}"));
     let de = &mut serde_json::Deserializer::from_str(text);
@@ -304,26 +416,61 @@ pub fn parse_seed(label: &str, text: &str) -> Result<Vec<(Collection, Vec<Value>
         if c.api_version.as_deref().is_some_and(|v| v.trim().is_empty()) {
             return Err(fail(&at("api_version"), "is empty (leave the field out instead)".into()));
         }
-        let mut seen: Vec<(String, usize)> = Vec::new();
-        let mut items = Vec::with_capacity(c.items.len());
-        for (j, mut item) in c.items.into_iter().enumerate() {
-            let field = at(&format!("items[{j}].{}", c.key));
-            if !item.is_object() {
-                return Err(fail(&at(&format!("items[{j}]")), "is not an object".into()));
+        let segments: Vec<String> = path.split('/').map(str::to_string).collect();
+        let parent_at = segments.iter().position(|s| s == "{parent}");
+        let mut groups: Vec<(Option<String>, String, Vec<Value>)> = Vec::new();
+        match parent_at {
+            None if !c.items_by_parent.is_empty() => {
+                return Err(fail(&at("items_by_parent"), "needs a {parent} segment in the path".into()));
             }
-            subscription_in_strings(&mut item);
-            let key = item
-                .get(&c.key)
-                .and_then(key_text)
-                .ok_or_else(|| fail(&field, "missing, or not a non-empty string or a number".into()))?;
-            let folded = key.to_lowercase();
-            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == folded) {
-                return Err(fail(&field, format!("the key '{key}' is also used by items[{first}]")));
+            None => groups.push((None, "items".into(), c.items)),
+            Some(_) if !c.items.is_empty() => {
+                return Err(fail(
+                    &at("items"),
+                    "a collection under {parent} lists its items in items_by_parent".into(),
+                ));
             }
-            seen.push((folded, j));
-            items.push(item);
+            Some(_) => {
+                for (parent, list) in c.items_by_parent {
+                    let Value::Array(list) = list else {
+                        return Err(fail(&at(&format!("items_by_parent.{parent}")), "is not a list".into()));
+                    };
+                    groups.push((Some(parent.clone()), format!("items_by_parent.{parent}"), list));
+                }
+            }
         }
-        let segments = path.split('/').map(str::to_string).collect();
+        let mut items: SeedItems = Vec::new();
+        for (parent, label_items, list) in groups {
+            let mut seen: Vec<(String, usize)> = Vec::new();
+            let mut group = Vec::with_capacity(list.len());
+            for (j, mut item) in list.into_iter().enumerate() {
+                let field = at(&format!("{label_items}[{j}].{}", c.key));
+                if !item.is_object() {
+                    return Err(fail(&at(&format!("{label_items}[{j}]")), "is not an object".into()));
+                }
+                subscription_in_strings(&mut item);
+                let key = item
+                    .get(&c.key)
+                    .and_then(key_text)
+                    .ok_or_else(|| fail(&field, "missing, or not a non-empty string or a number".into()))?;
+                let folded = key.to_lowercase();
+                if let Some((_, first)) = seen.iter().find(|(k, _)| *k == folded) {
+                    return Err(fail(
+                        &field,
+                        format!("the key '{key}' is also used by {label_items}[{first}]"),
+                    ));
+                }
+                seen.push((folded, j));
+                group.push(item);
+            }
+            items.push((parent, group));
+        }
+        if c.list_key.as_deref().is_some_and(|k| k.trim().is_empty()) {
+            return Err(fail(&at("list_key"), "is empty (leave the field out for `value`)".into()));
+        }
+        if c.etag.as_deref().is_some_and(|k| k.trim().is_empty()) {
+            return Err(fail(&at("etag"), "is empty (leave the field out for no etags)".into()));
+        }
         let collection = Collection {
             seed: label.to_string(),
             api: file.api,
@@ -334,6 +481,12 @@ pub fn parse_seed(label: &str, text: &str) -> Result<Vec<(Collection, Vec<Value>
             paging: c.paging,
             page_size: c.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
             api_version: c.api_version,
+            etag: c.etag,
+            list_method: c.list_method.unwrap_or(ListMethod::Get),
+            list_key: c.list_key.unwrap_or_else(|| "value".to_owned()),
+            server_fields: c.server_fields,
+            parent_at,
+            query: c.query,
             segments,
         };
         out.push((collection, items));
@@ -346,8 +499,17 @@ fn normalize_path(raw: &str) -> Result<String, String> {
     if path.is_empty() {
         return Err("is empty".into());
     }
-    if path.contains(['{', '}']) {
-        return Err(format!("'{raw}' has a placeholder other than {{subscription}}"));
+    let parents = path.split('/').filter(|s| *s == "{parent}").count();
+    if parents > 1 {
+        return Err(format!("'{raw}' has more than one {{parent}} segment"));
+    }
+    if path.split('/').filter(|s| *s != "{parent}").any(|s| s.contains(['{', '}'])) {
+        return Err(format!(
+            "'{raw}' has a placeholder other than {{subscription}} and a whole {{parent}} segment"
+        ));
+    }
+    if path.starts_with("{parent}") {
+        return Err(format!("'{raw}' starts with {{parent}}; the parent collection's path comes first"));
     }
     if let Some(c) = path.chars().find(|c| c.is_whitespace() || "?#%".contains(*c)) {
         return Err(format!("'{raw}' contains '{c}' (write the path without a query or encoding)"));
@@ -422,11 +584,12 @@ impl Op {
 
 /// The methods a collection (or one of its items) answers.
 fn allowed(c: &Collection, item: bool) -> Vec<Method> {
-    let mut m = vec![Method::GET];
+    let list_post = c.list_method == ListMethod::Post;
+    let mut m = if list_post && !item { vec![Method::POST] } else { vec![Method::GET] };
     if c.write.is_some() {
         match (item, c.api == SeedApi::Arm) {
-            (false, false) => m.push(Method::POST),
-            (false, true) => {}
+            (false, false) if !list_post => m.push(Method::POST),
+            (false, _) => {}
             (true, arm) => {
                 if arm {
                     m.push(Method::PUT);
@@ -441,6 +604,9 @@ fn allowed(c: &Collection, item: bool) -> Vec<Method> {
 fn operation(c: &Collection, method: &Method, item: bool) -> Option<Op> {
     if !allowed(c, item).contains(method) {
         return None;
+    }
+    if !item && *method == Method::POST && c.list_method == ListMethod::Post {
+        return Some(Op::List);
     }
     Some(match (*method == Method::GET, item) {
         (true, false) => Op::List,
@@ -457,9 +623,11 @@ pub async fn dispatch(State(st): State<EmulatorState>, req: Request) -> Response
     let (parts, body) = req.into_parts();
     let meta = parts.extensions.get::<RequestMeta>().cloned();
     let found = meta.as_ref().and_then(|m| st.seeded().find(parts.uri.path(), &m.host));
-    let (Some(meta), Some((c, key))) = (meta, found) else {
+    let (Some(meta), Some(found)) = (meta, found) else {
         return crate::testing::not_found(parts.method, parts.uri).await;
     };
+    let c = found.collection;
+    let key = found.key;
     let Some(op) = operation(c, &parts.method, key.is_some()) else {
         return method_not_allowed(&st, &meta, c, &parts.method, key.is_some());
     };
@@ -476,7 +644,7 @@ pub async fn dispatch(State(st): State<EmulatorState>, req: Request) -> Response
         .query()
         .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let call = SeedCall { st: &st, meta: &meta, headers: &parts.headers, c, query };
+    let call = SeedCall { st: &st, meta: &meta, headers: &parts.headers, c, parent: found.parent, query };
     match call.serve(op, key.as_deref(), &body) {
         Ok((status, value)) => {
             let mut resp = match value {
@@ -556,6 +724,7 @@ struct SeedCall<'a> {
     meta: &'a RequestMeta,
     headers: &'a HeaderMap,
     c: &'a Collection,
+    parent: Option<String>,
     query: Vec<(String, String)>,
 }
 
@@ -571,6 +740,7 @@ impl SeedCall<'_> {
     /// The prologue, then the operation: status and body (none for an empty one).
     fn serve(&self, op: Op, key: Option<&str>, body: &[u8]) -> Result<(StatusCode, Option<Value>), ApiError> {
         let c = self.c;
+        let parent = self.parent.as_deref();
         // Writes never reach here on a read-only collection (405 first).
         let list: &[String] = if op.writes() { c.write.as_deref().unwrap_or_default() } else { &c.read };
         let perms: Vec<&str> = list.iter().map(String::as_str).collect();
@@ -581,18 +751,23 @@ impl SeedCall<'_> {
             authenticate_any(self.st, self.headers, self.meta, self.kind(), &perms, &perms)?
         };
         self.check_api_version()?;
+        let path = c.path_of(parent);
         if c.api == SeedApi::Arm {
             let scope = match key {
-                Some(k) => format!("/{}/{k}", c.path),
-                None => format!("/{}", c.path),
+                Some(k) => format!("/{path}/{k}"),
+                None => format!("/{path}"),
             };
             arm_authorize(self.st, &principal, &arm_action(c, op), &scope)?;
         }
         let store = self.st.store();
-        let name = c.store_name();
+        self.check_parent(store)?;
+        let name = c.store_name_of(parent);
         let key = key.unwrap_or_default();
         match op {
-            Op::List => Ok((StatusCode::OK, Some(self.list(store.list(&name))?))),
+            Op::List => {
+                let items = self.select(store.list(&name))?;
+                Ok((StatusCode::OK, Some(self.list(items)?)))
+            }
             Op::Get => {
                 let item = store.find(&name, &c.key, key).ok_or_else(|| not_found(c, key))?;
                 Ok((StatusCode::OK, Some(item)))
@@ -614,7 +789,8 @@ impl SeedCall<'_> {
                         id
                     }
                 };
-                let item = Value::Object(obj);
+                let mut item = Value::Object(obj);
+                self.stamp(&mut item, None, &store.list(&name));
                 if !store.insert_new(&name, &c.key, &id, item.clone()) {
                     return Err(conflict(c, &id));
                 }
@@ -624,18 +800,35 @@ impl SeedCall<'_> {
                 let mut patch = parse_object(c.api, body)?;
                 patch.remove(&c.key);
                 let deep = c.api == SeedApi::Arm;
-                let item = store
-                    .modify(&name, &c.key, key, |item| merge(item, &Value::Object(patch), deep))
-                    .ok_or_else(|| not_found(c, key))?;
-                Ok((StatusCode::OK, Some(item)))
+                let existing = store.find(&name, &c.key, key).ok_or_else(|| not_found(c, key))?;
+                self.check_etag(&existing, &patch)?;
+                let mut result = Err(not_found(c, key));
+                store.modify(&name, &c.key, key, |item| {
+                    // Checked again under the write lock: a write in between changed the etag.
+                    if let Err(e) = self.check_etag(item, &patch) {
+                        result = Err(e);
+                        return;
+                    }
+                    merge(item, &Value::Object(patch.clone()), deep);
+                    let before = item.clone();
+                    self.stamp(item, Some(&before), &[]);
+                    result = Ok(item.clone());
+                });
+                Ok((StatusCode::OK, Some(result?)))
             }
             Op::Put => {
                 let mut obj = parse_object(c.api, body)?;
                 let existing = store.find(&name, &c.key, key);
+                if let Some(e) = &existing {
+                    self.check_etag(e, &obj)?;
+                } else if c.etag.as_ref().is_some_and(|f| obj.get(f).is_some_and(|v| !v.is_null())) {
+                    // An etag names a version; a resource that does not exist has none.
+                    return Err(precondition_failed(c));
+                }
                 obj.insert(c.key.clone(), json!(key));
                 let kept = |f: &str| existing.as_ref().and_then(|e| e.get(f)).cloned();
                 for (field, derived) in [
-                    ("id", json!(format!("/{}/{key}", c.path))),
+                    ("id", json!(format!("/{path}/{key}"))),
                     ("name", json!(key)),
                     ("type", json!(arm_type(&c.path))),
                 ] {
@@ -643,7 +836,8 @@ impl SeedCall<'_> {
                         obj.insert(field.into(), kept(field).unwrap_or(derived));
                     }
                 }
-                let item = Value::Object(obj);
+                let mut item = Value::Object(obj);
+                self.stamp(&mut item, existing.as_ref(), &store.list(&name));
                 let created = store.upsert(&name, &c.key, key, item.clone());
                 Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Some(item)))
             }
@@ -653,6 +847,110 @@ impl SeedCall<'_> {
                 (Some(_), false) => Ok((StatusCode::NO_CONTENT, None)),
                 (None, false) => Err(not_found(c, key)),
             },
+        }
+    }
+
+    /// `$filter` and `$orderby` on a collection that declares `query` (others ignore them, as
+    /// before); a query that does not parse is the API's 400.
+    fn select(&self, items: Vec<Value>) -> Result<Vec<Value>, ApiError> {
+        if !self.c.query {
+            return Ok(items);
+        }
+        let (filter, orderby) = (self.q("$filter"), self.q("$orderby"));
+        if filter.is_none() && orderby.is_none() {
+            return Ok(items);
+        }
+        let filter = filter.map(search_in);
+        let query = super::odata::Query::parse(filter.as_deref(), orderby).map_err(|why| {
+            let (code, what) = if filter.is_some() {
+                ("InvalidFilterInQueryString", "$filter")
+            } else {
+                ("InvalidOrderByInQueryString", "$orderby")
+            };
+            ApiError::new(
+                self.kind(),
+                StatusCode::BAD_REQUEST,
+                code,
+                format!("Invalid {what} in the query string: {why}"),
+            )
+        })?;
+        Ok(query.apply(items))
+    }
+
+    /// A collection under an item answers only while that item exists (404 in the parent
+    /// collection's words otherwise), when the parent collection is seeded too.
+    fn check_parent(&self, store: &Store) -> Result<(), ApiError> {
+        let (Some(parent), Some(parent_path)) = (self.parent.as_deref(), self.c.parent_path()) else {
+            return Ok(());
+        };
+        let Some(pc) = self.st.seeded().collection(self.c.api, &parent_path) else { return Ok(()) };
+        match store.find(&pc.store_name(), &pc.key, parent) {
+            Some(_) => Ok(()),
+            None => Err(not_found(pc, parent)),
+        }
+    }
+
+    /// The etag check of a write: the body's etag field (or `If-Match`), when given, must equal
+    /// the item's; `*` matches any.
+    fn check_etag(&self, item: &Value, body: &Map<String, Value>) -> Result<(), ApiError> {
+        let Some(field) = &self.c.etag else { return Ok(()) };
+        let given =
+            body.get(field).and_then(Value::as_str).map(str::to_owned).or_else(|| {
+                self.headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned)
+            });
+        match given {
+            None => Ok(()),
+            Some(g) if g == "*" => Ok(()),
+            Some(g) if item.get(field).and_then(Value::as_str) == Some(g.as_str()) => Ok(()),
+            Some(_) => Err(precondition_failed(self.c)),
+        }
+    }
+
+    /// Sets the server's fields on a written item: a new etag, the modified time, and on a
+    /// create (`before` is `None`) the created time and the next sequence number.
+    fn stamp(&self, item: &mut Value, before: Option<&Value>, existing: &[Value]) {
+        let c = self.c;
+        let now = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(self.st.now_ms())
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        if let Some(f) = &c.etag
+            && let Some(o) = item.as_object_mut()
+        {
+            o.insert(f.clone(), json!(new_etag(self.st.store())));
+        }
+        if let Some(p) = &c.server_fields.modified {
+            set_path(item, p, json!(now));
+        }
+        if let Some(p) = &c.server_fields.key
+            && let Some(k) = item.get(&c.key).cloned()
+        {
+            set_path(item, p, k);
+        }
+        match before {
+            Some(old) => {
+                // Kept from the stored item: a write cannot change them.
+                for p in [&c.server_fields.created, &c.server_fields.sequence].into_iter().flatten() {
+                    if let Some(v) = get_path(old, p) {
+                        set_path(item, p, v.clone());
+                    }
+                }
+            }
+            None => {
+                if let Some(p) = &c.server_fields.created
+                    && get_path(item, p).is_none_or(Value::is_null)
+                {
+                    set_path(item, p, json!(now));
+                }
+                if let Some(p) = &c.server_fields.sequence {
+                    let next = existing
+                        .iter()
+                        .filter_map(|i| get_path(i, p).and_then(Value::as_i64))
+                        .max()
+                        .unwrap_or(0)
+                        + 1;
+                    set_path(item, p, json!(next));
+                }
+            }
         }
     }
 
@@ -682,8 +980,9 @@ impl SeedCall<'_> {
     /// One page of `items` as the collection's paging kind gives it.
     fn list(&self, items: Vec<Value>) -> Result<Value, ApiError> {
         let c = self.c;
-        let path = format!("/{}", c.path);
-        let (root, rest) = c.path.split_once('/').unwrap_or(("", c.path.as_str()));
+        let full = c.path_of(self.parent.as_deref());
+        let path = format!("/{full}");
+        let (root, rest) = full.split_once('/').unwrap_or(("", full.as_str()));
         let size = c.page_size;
         let mut body = match c.paging {
             Paging::OdataNextLink => {
@@ -719,6 +1018,12 @@ impl SeedCall<'_> {
             e.api = self.kind();
             e
         })?;
+        if c.list_key != "value"
+            && let Some(o) = body.as_object_mut()
+            && let Some(v) = o.remove("value")
+        {
+            o.insert(c.list_key.clone(), v);
+        }
         if let Some(o) = body.as_object_mut() {
             if c.api.odata() {
                 // The service root is the first segment (`v1.0`, `api`), as the real APIs have it.
@@ -731,6 +1036,99 @@ impl SeedCall<'_> {
         }
         Ok(body)
     }
+}
+
+/// Azure's `search.in(path, 'a,b', ',')` as the `or` of `eq`s the OData module reads (Sentinel's
+/// relation filter by entity kind); other text is left as it is.
+pub fn search_in(filter: &str) -> String {
+    let mut out = String::new();
+    let mut rest = filter;
+    while let Some(at) = rest.find("search.in(") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "search.in(".len()..];
+        let Some(end) = after.find(')') else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        let args = &after[..end];
+        let parts: Vec<&str> = args.splitn(3, ',').collect();
+        let (path, values, sep) = match parts.as_slice() {
+            [p, v] => (p.trim(), v.trim(), " ,".to_owned()),
+            [p, v, s] => (p.trim(), v.trim(), s.trim().trim_matches('\'').to_owned()),
+            _ => {
+                out.push_str(&rest[at..at + "search.in(".len() + end + 1]);
+                rest = &after[end + 1..];
+                continue;
+            }
+        };
+        let values = values.trim_matches('\'');
+        let seps: Vec<char> = if sep.is_empty() { vec![' ', ','] } else { sep.chars().collect() };
+        let terms: Vec<String> = values
+            .split(|c| seps.contains(&c))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| format!("{path} eq '{}'", v.replace('\'', "''")))
+            .collect();
+        if terms.is_empty() {
+            out.push_str("false eq true");
+        } else {
+            out.push_str(&format!("({})", terms.join(" or ")));
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The next number of the instance's serial (1, 2, ...): new etags and generated names come
+/// from it, so a run's answers are the same every time (conformance cases compare them).
+pub fn next_serial(store: &Store) -> u64 {
+    const SERIAL: &str = "seed:serial";
+    let mut next = 0;
+    let bumped = store.modify(SERIAL, "n", "serial", |v| {
+        next = v.get("value").and_then(Value::as_u64).unwrap_or(0) + 1;
+        v["value"] = json!(next);
+    });
+    if bumped.is_none() {
+        // First use (two first uses at once both write 1; the etags still differ from the seed's).
+        next = 1;
+        store.replace(SERIAL, vec![json!({"n": "serial", "value": 1})]);
+    }
+    next
+}
+
+/// A new etag (`"0000002a-0000-0000-0000-000000000000"`, quotes included, as ARM's look).
+pub fn new_etag(store: &Store) -> String {
+    format!("\"{:08x}-0000-0000-0000-000000000000\"", next_serial(store))
+}
+
+/// A `/`-separated path into an item (`properties/createdTimeUtc`).
+pub fn get_path<'v>(item: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('/').try_fold(item, |v, k| v.get(k))
+}
+
+/// Sets a `/`-separated path, making the objects on the way.
+pub fn set_path(item: &mut Value, path: &str, value: Value) {
+    let mut cur = item;
+    let parts: Vec<&str> = path.split('/').collect();
+    for (i, k) in parts.iter().enumerate() {
+        let Some(o) = cur.as_object_mut() else { return };
+        if i + 1 == parts.len() {
+            o.insert((*k).to_owned(), value);
+            return;
+        }
+        cur = o.entry((*k).to_owned()).or_insert_with(|| json!({}));
+    }
+}
+
+/// ARM's 412 for a stale etag.
+fn precondition_failed(c: &Collection) -> ApiError {
+    ApiError::new(
+        c.api.kind(),
+        StatusCode::PRECONDITION_FAILED,
+        "PreconditionFailed",
+        "The etag in the request does not match the resource's current etag: it was changed since it was read. Read it again and retry.",
+    )
 }
 
 fn merge(into: &mut Value, patch: &Value, deep: bool) {

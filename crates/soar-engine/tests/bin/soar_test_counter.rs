@@ -41,6 +41,7 @@ fn manifest() -> Manifest {
             .collect(),
         outputs: Vec::new(),
         examples: Vec::new(),
+        polling: false,
     };
     let param = |name: &str, param_type: i64| ManifestParam {
         name: name.to_owned(),

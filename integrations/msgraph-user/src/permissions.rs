@@ -1,0 +1,43 @@
+//! The Microsoft Graph permission each command needs, for the 403 "Insufficient privileges"
+//! hint (`soar_integration_kit::hints`): the least-privileged permission Microsoft's Graph
+//! reference documents for the call, as an application permission and as a delegated one (the
+//! reference's README where it names one: `Directory.AccessAsUser.All` for delete and for the
+//! password change, which Graph refuses to application-only tokens).
+
+use soar_integration_kit::Permission;
+
+const fn both(command: &'static str, permission: &'static str) -> Permission {
+    Permission { command, application: Some(permission), delegated: Some(permission) }
+}
+
+/// One row per command that calls Graph.
+pub const PERMISSIONS: &[Permission] = &[
+    both("test-module", "User.Read.All"),
+    both("msgraph-user-test", "User.Read.All"),
+    both("msgraph-user-get", "User.Read.All"),
+    both("msgraph-user-list", "User.Read.All"),
+    both("msgraph-user-get-delta", "User.Read.All"),
+    both("msgraph-direct-reports", "User.Read.All"),
+    both("msgraph-user-get-manager", "User.Read.All"),
+    both("msgraph-user-update", "User.ReadWrite.All"),
+    both("msgraph-user-create", "User.ReadWrite.All"),
+    both("msgraph-user-assign-manager", "User.ReadWrite.All"),
+    both("msgraph-user-account-disable", "User.ReadWrite.All"),
+    both("msgraph-user-terminate-session", "User.ReadWrite.All"),
+    both("msgraph-user-unblock", "User.ReadWrite.All"),
+    Permission {
+        command: "msgraph-user-delete",
+        application: Some("User.ReadWrite.All"),
+        delegated: Some("Directory.AccessAsUser.All"),
+    },
+    Permission {
+        command: "msgraph-user-change-password",
+        application: None,
+        delegated: Some("Directory.AccessAsUser.All"),
+    },
+    both("msgraph-user-change-password-on-premise", "UserAuthenticationMethod.ReadWrite.All"),
+    both("msgraph-user-session-revoke", "User.RevokeSessions.All"),
+    both("msgraph-user-tap-policy-list", "UserAuthenticationMethod.Read.All"),
+    both("msgraph-user-tap-policy-create", "UserAuthenticationMethod.ReadWrite.All"),
+    both("msgraph-user-tap-policy-delete", "UserAuthenticationMethod.ReadWrite.All"),
+];
