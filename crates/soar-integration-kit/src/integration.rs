@@ -242,6 +242,10 @@ impl Command for Hinted {
         self.inner.examples()
     }
 
+    fn polling(&self) -> bool {
+        self.inner.polling()
+    }
+
     async fn run(&self, ctx: &mut CommandContext) -> Result<soar_core::Outcome, Error> {
         let result = self.inner.run(ctx).await;
         result.map_err(|e| {

@@ -195,6 +195,7 @@ pub struct Isolate {
 #[async_trait]
 impl Handler<Atp> for Isolate {
     const NAME: &'static str = "microsoft-atp-isolate-machine";
+    const POLLING: bool = true;
     const EXAMPLES: &'static [&'static str] = &[
         "!microsoft-atp-isolate-machine machine_id=f3bba49af4d3bacedc62ca0fe580a4d5925af8aa comment=test isolation_type=Full polling=false",
     ];
@@ -231,6 +232,7 @@ pub struct Unisolate {
 #[async_trait]
 impl Handler<Atp> for Unisolate {
     const NAME: &'static str = "microsoft-atp-unisolate-machine";
+    const POLLING: bool = true;
     const EXAMPLES: &'static [&'static str] = &[
         "!microsoft-atp-unisolate-machine machine_id=f3bba49af4d3bacedc62ca0fe580a4d5925af8aa comment=done polling=false",
     ];
@@ -270,6 +272,7 @@ pub struct RunAntivirusScan {
 #[async_trait]
 impl Handler<Atp> for RunAntivirusScan {
     const NAME: &'static str = "microsoft-atp-run-antivirus-scan";
+    const POLLING: bool = true;
     const EXAMPLES: &'static [&'static str] = &[
         "!microsoft-atp-run-antivirus-scan machine_id=f3bba49af4d3bacedc62ca0fe580a4d5925af8aa comment=scan scan_type=Quick polling=false",
     ];
@@ -306,6 +309,7 @@ pub struct Offboard {
 #[async_trait]
 impl Handler<Atp> for Offboard {
     const NAME: &'static str = "microsoft-atp-offboard-machine";
+    const POLLING: bool = true;
     const EXAMPLES: &'static [&'static str] = &[
         "!microsoft-atp-offboard-machine machine_id=4899036531e374137f63289c3267bad772c13fef comment=leaving polling=false",
     ];
@@ -366,6 +370,7 @@ pub struct RestrictAppExecution {
 #[async_trait]
 impl Handler<Atp> for RestrictAppExecution {
     const NAME: &'static str = "microsoft-atp-restrict-app-execution";
+    const POLLING: bool = true;
     const EXAMPLES: &'static [&'static str] = &[
         "!microsoft-atp-restrict-app-execution machine_id=f3bba49af4d3bacedc62ca0fe580a4d5925af8aa comment=test polling=false",
     ];
@@ -410,6 +415,7 @@ pub struct RemoveAppRestriction {
 #[async_trait]
 impl Handler<Atp> for RemoveAppRestriction {
     const NAME: &'static str = "microsoft-atp-remove-app-restriction";
+    const POLLING: bool = true;
     const EXAMPLES: &'static [&'static str] = &[
         "!microsoft-atp-remove-app-restriction machine_id=f3bba49af4d3bacedc62ca0fe580a4d5925af8aa comment=test polling=false",
     ];
@@ -451,6 +457,7 @@ pub struct CollectInvestigationPackage {
 #[async_trait]
 impl Handler<Atp> for CollectInvestigationPackage {
     const NAME: &'static str = "microsoft-atp-collect-investigation-package";
+    const POLLING: bool = true;
     const EXAMPLES: &'static [&'static str] = &[
         "!microsoft-atp-collect-investigation-package machine_id=f3bba49af4d3bacedc62ca0fe580a4d5925af8aa comment=test polling=false",
     ];
@@ -494,6 +501,7 @@ pub struct StopAndQuarantineFile {
 #[async_trait]
 impl Handler<Atp> for StopAndQuarantineFile {
     const NAME: &'static str = "microsoft-atp-stop-and-quarantine-file";
+    const POLLING: bool = true;
     const EXAMPLES: &'static [&'static str] = &[
         "!microsoft-atp-stop-and-quarantine-file machine_id=f3bba49af4d3bacedc62ca0fe580a4d5925af8aa file_hash=abe2c8f5f4e4e2c8b4f3a1f2e9d7c6b5a4938271 comment=test polling=false",
     ];
@@ -797,6 +805,7 @@ pub struct RequestAndDownloadInvestigationPackage {
 #[async_trait]
 impl Handler<Atp> for RequestAndDownloadInvestigationPackage {
     const NAME: &'static str = "microsoft-atp-request-and-download-investigation-package";
+    const POLLING: bool = true;
     const EXAMPLES: &'static [&'static str] = &[
         "!microsoft-atp-request-and-download-investigation-package machine_id=f3bba49af4d3bacedc62ca0fe580a4d5925af8aa comment=collect",
     ];

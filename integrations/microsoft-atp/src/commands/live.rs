@@ -131,6 +131,7 @@ pub struct LiveResponseRunScript {
 #[async_trait]
 impl Handler<Atp> for LiveResponseRunScript {
     const NAME: &'static str = "microsoft-atp-live-response-run-script";
+    const POLLING: bool = true;
     const EXAMPLES: &'static [&'static str] = &[
         "!microsoft-atp-live-response-run-script machine_id=f3bba49af4d3bacedc62ca0fe580a4d5925af8aa scriptName=test.ps1 comment=test",
     ];
@@ -199,6 +200,7 @@ pub struct LiveResponseGetFile {
 #[async_trait]
 impl Handler<Atp> for LiveResponseGetFile {
     const NAME: &'static str = "microsoft-atp-live-response-get-file";
+    const POLLING: bool = true;
     const EXAMPLES: &'static [&'static str] = &[
         "!microsoft-atp-live-response-get-file machine_id=f3bba49af4d3bacedc62ca0fe580a4d5925af8aa path=C:\\test.txt comment=test",
     ];
@@ -247,6 +249,7 @@ pub struct LiveResponsePutFile {
 #[async_trait]
 impl Handler<Atp> for LiveResponsePutFile {
     const NAME: &'static str = "microsoft-atp-live-response-put-file";
+    const POLLING: bool = true;
     const EXAMPLES: &'static [&'static str] = &[
         "!microsoft-atp-live-response-put-file machine_id=f3bba49af4d3bacedc62ca0fe580a4d5925af8aa file_name=test.txt comment=test",
     ];
