@@ -77,7 +77,7 @@ pub use client::MsApi;
 pub use command::{ApiClient, BOOL, EnvFn, Handler, arg_or_param, out};
 pub use hints::Permission;
 pub use http::Method;
-pub use integration::{About, Around, AuthCommands, MsIntegration};
+pub use integration::{About, Around, AuthCommands, MsIntegration, Rescue};
 pub use paging::{Page, Paging};
 pub use params::{AuthForm, FlowPicker};
 pub use render::{Results, Table, file_entry};

@@ -46,6 +46,10 @@
 //! - `list-alerts` adds the creation time filter even alone, with the missing space
 //!   (`...'X'and alertCreationTime+gt+...` upstream) fixed.
 //! - HTTP `timeout` arguments are accepted and the instance's timeout applies.
+//! - **429.** soar-auth retries idempotent calls on 429 (honouring `Retry-After`); a call that
+//!   still answers 429 (a POST, or a GET after the retries) makes the command answer the
+//!   reference's "Rate limit reached, rerunning the command in 1 min" with a schedule (60 s,
+//!   timeout 900 s, `ran_once_flag`); a second 429 is the error.
 
 pub mod client;
 pub mod commands;
@@ -55,7 +59,7 @@ pub mod polling;
 
 use soar_integration_kit::{
     About, ApiKind, AuthCommands, AuthFlow, AuthForm, AuthSpec, FlowPicker, MsIntegration, ParamNames,
-    ParamRef, ParamSpec, matrix,
+    ParamRef, ParamSpec, Rescue, matrix,
 };
 
 use crate::client::Atp;
@@ -256,6 +260,7 @@ pub fn integration() -> MsIntegration<Atp> {
         .command::<machines::GetMachineByIp>()
         // The reference has these two generic commands.
         .auth_commands(AuthCommands::Only(&["generate-login-url", "auth-reset"]))
+        .rescue(Rescue { answer: polling::rate_limit_retry, args: polling::rate_limit_args })
 }
 
 #[cfg(test)]

@@ -15,6 +15,42 @@ pub fn with_schedule(entry: Entry, schedule: &Schedule) -> Entry {
     entry.with_schedule(schedule)
 }
 
+/// The hidden argument that marks the run after a rate limit (the reference's name).
+pub const RAN_ONCE_FLAG: &str = "ran_once_flag";
+
+/// The reference's one-time retry on a rate limit: a command whose API call answered 429 (after
+/// soar-auth's own retries of idempotent calls) is scheduled again in 60 s with
+/// `ran_once_flag`, timeout 900 s; a second 429 is the error.
+pub fn rate_limit_retry(
+    ctx: &soar_integration_kit::CommandContext,
+    e: &soar_integration_kit::Error,
+) -> Option<soar_integration_kit::Outcome> {
+    let soar_integration_kit::Error::Api(f) = e else { return None };
+    if f.status != 429 || ctx.args.get(RAN_ONCE_FLAG).is_some_and(|v| !v.is_null()) {
+        return None;
+    }
+    let schedule = Schedule {
+        command: ctx.command.clone(),
+        next_run_seconds: 60,
+        args: next_args(&ctx.args, &[(RAN_ONCE_FLAG, Value::Bool(true))]),
+        timeout_seconds: Some(900),
+        items_remaining: None,
+    };
+    let entry = soar_integration_kit::Results::readable("Rate limit reached, rerunning the command in 1 min")
+        .entry()
+        .ok()?;
+    Some(entry.with_schedule(&schedule).into())
+}
+
+/// The argument [`rate_limit_retry`] adds to every command.
+pub fn rate_limit_args() -> Vec<soar_integration_kit::ArgSpec> {
+    vec![soar_integration_kit::ArgSpec {
+        name: RAN_ONCE_FLAG,
+        description: "Set by the scheduled retry after a rate limit (the reference's hidden flag).",
+        ..Default::default()
+    }]
+}
+
 /// The arguments of the next run: the request's own, then `extra` over them.
 pub fn next_args(given: &Object, extra: &[(&str, Value)]) -> Object {
     let mut args: Map<String, Value> = given.clone();

@@ -45,12 +45,16 @@ pub struct Failures(pub Vec<(String, Error)>);
 
 impl Failures {
     /// The reference's `add_error_message`: a note listing the failed ids, or the error when
-    /// every id failed.
-    pub fn note(&self, all: usize) -> Result<String, Error> {
+    /// every id failed (a rate limit itself when one of them was rate limited).
+    pub fn note(mut self, all: usize) -> Result<String, Error> {
         if self.0.is_empty() {
             return Ok(String::new());
         }
         if self.0.len() == all {
+            // A rate limit is the command's to retry (see `polling::rate_limit_retry`).
+            if let Some(at) = self.0.iter().position(|(_, e)| matches!(e, Error::Api(f) if f.status == 429)) {
+                return Err(self.0.swap_remove(at).1);
+            }
             let parts: Vec<String> = self.0.iter().map(|(id, e)| format!("'{id}': '{e}'")).collect();
             return Err(Error::Command(format!(
                 "{INTEGRATION_NAME} The command was failed with the errors: {{{}}}",
