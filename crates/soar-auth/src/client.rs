@@ -137,6 +137,50 @@ impl Shared {
     }
 }
 
+/// Requests sent as they are through an instance's transport (see [`MsClient::plain`]).
+#[derive(Clone)]
+pub struct PlainHttp {
+    shared: Arc<Shared>,
+    insecure: bool,
+    proxy: bool,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for PlainHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlainHttp").field("insecure", &self.insecure).field("proxy", &self.proxy).finish()
+    }
+}
+
+impl PlainHttp {
+    /// The same handle with another whole-request timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sends one request; the answer comes back whatever its status. Header values may be
+    /// secrets: they are never logged.
+    pub async fn send(
+        &self,
+        method: http::Method,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: Option<Vec<u8>>,
+    ) -> Result<HttpResponse, Error> {
+        let req = HttpRequest {
+            method,
+            url: url.to_owned(),
+            headers,
+            body,
+            timeout: self.timeout,
+            insecure: self.insecure,
+            proxy: self.proxy,
+        };
+        self.shared.transport.send(req).await.map_err(Error::Transport)
+    }
+}
+
 /// The Microsoft client of one request: the configured flow, the cloud, HTTP options.
 pub struct MsClient {
     spec: &'static AuthSpec,
@@ -395,6 +439,24 @@ impl MsClient {
     /// The cloud's base URLs.
     pub fn endpoints(&self) -> &CloudEndpoints {
         &self.endpoints
+    }
+
+    /// The instance's tenant, when its flow names one.
+    pub fn tenant(&self) -> Option<&str> {
+        self.tenant.as_deref()
+    }
+
+    /// A handle that sends requests as they are through this instance's transport (its host
+    /// map, extra CA, `insecure`, `proxy` and timeout), without a token, retries or redirects:
+    /// for the few calls to Microsoft endpoints that take credentials of their own (msgraph-user's
+    /// MFA connector).
+    pub fn plain(&self) -> PlainHttp {
+        PlainHttp {
+            shared: self.shared.clone(),
+            insecure: self.insecure,
+            proxy: self.proxy,
+            timeout: self.timeout,
+        }
     }
 
     fn cx<'a>(&'a self, ctx: &'a mut IntegrationContext) -> FlowCx<'a> {

@@ -56,7 +56,8 @@ pub use cache::{
     lookup as cache_lookup, valid_until,
 };
 pub use client::{
-    API_RETRIES, ApiRequest, MAX_REDIRECTS, MAX_RETRY_WAIT, MAX_TIMEOUT, MsClient, Shared, api_error,
+    API_RETRIES, ApiRequest, MAX_REDIRECTS, MAX_RETRY_WAIT, MAX_TIMEOUT, MsClient, PlainHttp, Shared,
+    api_error,
 };
 pub use cloud::{CLOUDS, Cloud, CloudEndpoints, CloudRow, DefenderEndpoint};
 pub use error::{

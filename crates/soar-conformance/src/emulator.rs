@@ -53,12 +53,14 @@ impl Emu {
     }
 
     /// `${NAME}` values for params: the emulator's own table ([`soar_emulator::Emulator::placeholders`])
-    /// plus the runner's read-only app (`READER_APP_ID`, `READER_APP_SECRET`).
+    /// plus the runner's read-only app (`READER_APP_ID`, `READER_APP_SECRET`) and `EMU_HTTP_PORT`.
     pub fn placeholders(&self) -> Result<Placeholders> {
         let mut p =
             self.inner.placeholders().map_err(|e| Error::Emulator(format!("its placeholders: {e}")))?;
         p.insert("READER_APP_ID".into(), READER_APP_ID.into());
         p.insert("READER_APP_SECRET".into(), READER_APP_SECRET.into());
+        // The plain-HTTP port (IMDS, App Service), which messages may name.
+        p.insert("EMU_HTTP_PORT".into(), self.inner.http_port().to_string());
         Ok(p)
     }
 

@@ -18,8 +18,12 @@
 //!   here).
 //! - `cases/*.json`, run in file-name order: `request` (`command`, `args`, optional `params`
 //!   merged over the flow's), `expected` (the normalised response), optional `expected_for`
-//!   (`{"<flow>": {...}}` where a flow answers differently), optional `flows` / `clouds` to
-//!   restrict where it runs, optional `fresh_context` (start without the flow's tokens).
+//!   (keyed `<flow>`, `*/<cloud>` or `<flow>/<cloud>` where a flow or cloud answers
+//!   differently, see [`Case::want`]), optional `flows` / `clouds` to restrict where it runs,
+//!   optional `fresh_context` (start without the flow's tokens), optional `reference` (the
+//!   expectation is written from the reference's facts; `--bless` never rewrites it).
+//! - `conformance.json` may set `"reference_every_command": true`: a whole run then fails for
+//!   every command of the binary's manifest without a `reference` case.
 //!
 //! One emulator is started per (flow, cloud), so cases that change data see the same state in
 //! every run. The integration context is carried from case to case as an engine would.
@@ -27,10 +31,11 @@
 //! them (`planned`, `skipped`) so that a test can require every planned run to pass
 //! ([`Summary::verdict`]) instead of a hard-coded number.
 //!
-//! Everything that varies between runs is normalised in ONE place, [`normalise`]; read its docs
-//! before writing an expectation. `--bless` writes the normalised actual responses into the case
-//! files (only those whose text changes, listed in [`Summary::rewritten`]; review the diff before
-//! committing).
+//! Everything that varies between runs is normalised in ONE place, [`normalise`] (with
+//! [`normalise_response`] and [`mask_context`] for a response); read their docs before writing an
+//! expectation. `--bless` writes the normalised actual responses into the case files (only those
+//! whose text changes, listed in [`Summary::rewritten`]; review the diff before committing); it
+//! is refused with `--flow` / `--cloud` and never rewrites a `reference` case.
 //!
 //! Decisions:
 //! - The emulator is used as a server over loopback (the binaries reach it through
@@ -196,13 +201,18 @@ pub struct Case {
     /// case is never rewritten by `--bless`: a bless whose answer differs fails instead.
     #[serde(default)]
     pub reference: Option<String>,
+    /// While blessing: the clouds on which a flow without its own key matched `expected` (a
+    /// `*/<cloud>` key created later would change what that flow is compared with).
+    #[serde(skip)]
+    plain_on: std::collections::BTreeSet<String>,
 }
 
 impl Case {
-    /// The expectation for `flow` on `cloud`: `expected_for["<flow>/<cloud>"]`, else
-    /// `expected_for["*/<cloud>"]`, else `expected_for["<flow>"]`, else `expected`.
+    /// The expectation for `flow` on `cloud`: `expected_for["<flow>/<cloud>"]`, else the flow's
+    /// own `expected_for["<flow>"]`, else `expected_for["*/<cloud>"]` (what every flow without
+    /// its own key answers there), else `expected`.
     pub fn want(&self, flow: &str, cloud: &str) -> &Value {
-        [format!("{flow}/{cloud}"), format!("*/{cloud}"), flow.to_owned()]
+        [format!("{flow}/{cloud}"), flow.to_owned(), format!("*/{cloud}")]
             .iter()
             .find_map(|k| self.expected_for.get(k))
             .unwrap_or(&self.expected)
@@ -425,7 +435,10 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
     let dir = root.join("test-data").join(name);
     let suite = load_suite(root, name)?;
     let binary = &bin_dir.join(&suite.binary);
-    let mut cases = load_cases(&dir.join("cases"), opts.case.as_deref())?;
+    // A bless of some cases still runs all of them, so each sees the state (context, emulator
+    // data) the cases before it leave, as in a plain run; only the named ones are rewritten.
+    let only = if opts.bless { None } else { opts.case.as_deref() };
+    let mut cases = load_cases(&dir.join("cases"), only)?;
     let plan = {
         let just_cases: Vec<&Case> = cases.iter().map(|(_, c)| c).collect();
         plan_runs(&suite, &just_cases, opts)?
@@ -438,8 +451,12 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
     if opts.bless {
         for p in &plan {
             for &i in &p.cases {
-                let case = &mut cases[i].1;
-                if !blessed[i] && case.reference.is_none() {
+                let (path, case) = &mut cases[i];
+                let named = opts
+                    .case
+                    .as_deref()
+                    .is_none_or(|o| path.file_name().is_some_and(|n| n.to_string_lossy().contains(o)));
+                if !blessed[i] && case.reference.is_none() && named {
                     blessed[i] = true;
                     case.expected = Value::Null;
                     case.expected_for.clear();
@@ -560,7 +577,8 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
             if let Some(lr) = response.get("last_run").filter(|v| !v.is_null()) {
                 last_run = Some(lr.clone());
             }
-            let actual = normalise_response(&response, &ph, &ctx_sent, window);
+            let compared_with = (!(opts.bless && blessed[i])).then(|| case.want(flow, cloud));
+            let actual = normalise_response(&response, &ph, &ctx_sent, window, compared_with);
             if opts.bless && blessed[i] {
                 match bless_one(case, flow, cloud, &first_cloud, actual) {
                     Ok(()) => summary.passed += 1,
@@ -601,13 +619,18 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
     }
     // Only a whole run can say that a command has no reference case.
     if suite.reference_every_command && opts.case.is_none() && opts.flow.is_none() && opts.cloud.is_none() {
-        let marked: Vec<&str> = cases
+        let mut marked: Vec<String> = cases
             .iter()
             .filter(|(_, c)| c.reference.is_some())
-            .map(|(_, c)| c.request.command.as_str())
+            .map(|(_, c)| c.request.command.clone())
             .collect();
+        let device_setup =
+            suite.flows.values().any(|f| f.get("setup").and_then(Value::as_str) == Some("device-code"));
+        if device_setup {
+            marked.extend(REFERENCE_BY_SETUP.iter().map(|c| format!("{}-{c}", suite.prefix)));
+        }
         let missing: Vec<String> =
-            manifest_commands(binary)?.into_iter().filter(|c| !marked.contains(&c.as_str())).collect();
+            manifest_commands(binary)?.into_iter().filter(|c| !marked.contains(c)).collect();
         if !missing.is_empty() {
             summary.failed.push(format!(
                 "{name}: no case written from the reference's facts (a case with \"reference\") for: {}",
@@ -617,6 +640,10 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
     }
     Ok(summary)
 }
+
+/// Commands whose answer the device-code sign-in itself compares with the reference's (see
+/// `Run::device_code`), so a suite with that sign-in needs no case of its own for them.
+pub const REFERENCE_BY_SETUP: &[&str] = &["auth-complete"];
 
 /// The commands a binary's manifest declares, with `test-module`.
 pub fn manifest_commands(binary: &Path) -> Result<Vec<String>> {
@@ -797,9 +824,19 @@ impl Run<'_> {
             Some(Value::Object(c)) => *context = c.clone(),
             _ => return Err(Error::Binary(format!("auth-complete did not store tokens: {done}"))),
         }
-        // The reference's wording (msapi.md §5).
-        let said = done.pointer("/entries/0/Contents").and_then(Value::as_str).unwrap_or_default();
-        if said != "✅ Authorization completed successfully." {
+        // The reference's answer (msapi.md §5): `return_results` of a bare string, a Type 1
+        // `text` entry without HumanReadable. Checked on every device-code sign-in, so it is the
+        // reference case of `<prefix>-auth-complete` ([`REFERENCE_BY_SETUP`]).
+        let entry = done.pointer("/entries/0").cloned().unwrap_or_default();
+        let shape = (
+            entry.get("Type").and_then(Value::as_i64),
+            entry.get("ContentsFormat").and_then(Value::as_str),
+            entry.get("Contents").and_then(Value::as_str),
+            entry.get("HumanReadable"),
+        );
+        if shape
+            != (Some(1), Some("text"), Some("✅ Authorization completed successfully."), Some(&Value::Null))
+        {
             return Err(Error::Binary(format!("auth-complete answered {done}")));
         }
         Ok(())
@@ -861,17 +898,20 @@ impl Window {
 
 /// What is compared: the entries; the integration context, with its values (tokens masked by
 /// [`mask_context`], expiries as offsets from the run); and `last_run` / `incidents` when the
-/// response has them. Compared as text, so object key order counts.
+/// response has them. Compared as text, so object key order counts. `want` is the expectation
+/// it will be compared with, if any (see [`mask_context`]).
 pub fn normalise_response(
     response: &Value,
     ph: &Placeholders,
     sent: &Map<String, Value>,
     w: Window,
+    want: Option<&Value>,
 ) -> Value {
     let mut out = Map::new();
     out.insert("entries".into(), response.get("entries").cloned().unwrap_or(Value::Null));
     if let Some(Value::Object(c)) = response.get("integration_context") {
-        out.insert("integration_context".into(), Value::Object(mask_context(c, sent, w)));
+        let expected = want.and_then(|w| w.get("integration_context")).and_then(Value::as_object);
+        out.insert("integration_context".into(), Value::Object(mask_context(c, sent, w, expected)));
     }
     // An empty `incidents` list is kept: "fetched, found none" differs from "not a fetch".
     for key in ["last_run", "incidents", "mirror"] {
@@ -889,7 +929,15 @@ pub fn normalise_response(
 /// without refresh tokens); `valid_until`, `*_valid_until` and `next_request_time` become
 /// `<SENT>` when unchanged from the request, else `<NOW+n>` (seconds after the request; the
 /// reference's `now + expires_in - 5` arithmetic shows as `<NOW+3594>` for a 3599 s token).
-pub fn mask_context(c: &Map<String, Value>, sent: &Map<String, Value>, w: Window) -> Map<String, Value> {
+/// The binary read its clock between `sent` and `answered`; when those straddle a second
+/// boundary two offsets are possible, and the one `expected` holds (when it is one of them) is
+/// taken, else the one from `sent`.
+pub fn mask_context(
+    c: &Map<String, Value>,
+    sent: &Map<String, Value>,
+    w: Window,
+    expected: Option<&Map<String, Value>>,
+) -> Map<String, Value> {
     c.iter()
         .map(|(k, v)| {
             let key = k.to_ascii_lowercase();
@@ -898,7 +946,15 @@ pub fn mask_context(c: &Map<String, Value>, sent: &Map<String, Value>, w: Window
             let shown = match v {
                 _ if timed && sent.get(k) == Some(v) => json!("<SENT>"),
                 Value::Number(n) if timed => match n.as_f64() {
-                    Some(t) if t > 0.0 => json!(format!("<NOW+{}>", offset(t, w))),
+                    Some(t) if t > 0.0 => {
+                        let (lo, hi) = offsets(t, w);
+                        let wanted = expected
+                            .and_then(|e| e.get(k))
+                            .and_then(Value::as_str)
+                            .and_then(|s| s.strip_prefix("<NOW+")?.strip_suffix('>')?.parse::<i64>().ok())
+                            .filter(|m| (lo..=hi).contains(m));
+                        json!(format!("<NOW+{}>", wanted.unwrap_or(hi)))
+                    }
                     _ => v.clone(),
                 },
                 Value::String(t) if secret && !t.is_empty() => json!("<TOKEN>"),
@@ -909,12 +965,10 @@ pub fn mask_context(c: &Map<String, Value>, sent: &Map<String, Value>, w: Window
         .collect()
 }
 
-/// The whole seconds from the request to `t`. The binary read its clock somewhere between
-/// `sent` and `answered`; when that spans a second boundary the earlier reading is taken (a
-/// token is computed at the start of a run), unless `sent` was in the last 50 ms of its second.
-fn offset(t: f64, w: Window) -> i64 {
-    let at = if w.sent.fract() > 0.95 { w.answered } else { w.sent };
-    (t.floor() - at.floor()) as i64
+/// The whole seconds from the binary's clock reading to `t`, as the range the reading between
+/// `sent` and `answered` allows (one value unless they straddle a second boundary).
+fn offsets(t: f64, w: Window) -> (i64, i64) {
+    ((t.floor() - w.answered.floor()) as i64, (t.floor() - w.sent.floor()) as i64)
 }
 
 /// Two normalised values are the same when their JSON text is (key order included).
@@ -924,10 +978,13 @@ fn same(want: &Value, got: &Value) -> bool {
     want == got && text(want) == text(got)
 }
 
-/// Records one blessed answer: the first run of a case sets `expected`; a flow that answers
-/// otherwise on the suite's first cloud gets `expected_for["<flow>"]`; a cloud that answers
-/// otherwise gets `expected_for["*/<cloud>"]` (shared by the flows) or, when that differs too,
-/// `expected_for["<flow>/<cloud>"]`. Two answers for the same key are an error.
+/// Records one blessed answer (runs come flow by flow, the suite's first cloud first): the first
+/// run sets `expected`; a flow that answers otherwise on the first cloud gets
+/// `expected_for["<flow>"]`; on another cloud, a flow without its own key gets
+/// `expected_for["*/<cloud>"]` when no such flow has matched `expected` there yet, and any other
+/// difference `expected_for["<flow>/<cloud>"]`. So every run already blessed keeps the
+/// expectation it matched ([`Case::want`] reads them in that order). Two answers for one key
+/// are an error.
 fn bless_one(
     case: &mut Case,
     flow: &str,
@@ -935,32 +992,37 @@ fn bless_one(
     first_cloud: &str,
     actual: Value,
 ) -> std::result::Result<(), String> {
+    let own = case.expected_for.contains_key(flow);
     if case.expected.is_null() {
         case.expected = actual;
+        case.plain_on.insert(cloud.to_owned());
         return Ok(());
     }
+    let shared = format!("*/{cloud}");
     if same(case.want(flow, cloud), &actual) {
+        let via_expected = !own
+            && !case.expected_for.contains_key(&format!("{flow}/{cloud}"))
+            && !case.expected_for.contains_key(&shared);
+        if via_expected {
+            case.plain_on.insert(cloud.to_owned());
+        }
         return Ok(());
     }
-    let keys = if cloud == first_cloud {
-        vec![flow.to_owned()]
+    let key = if cloud == first_cloud {
+        flow.to_owned()
+    } else if !own && !case.expected_for.contains_key(&shared) && !case.plain_on.contains(cloud) {
+        shared
     } else {
-        vec![format!("*/{cloud}"), format!("{flow}/{cloud}")]
+        format!("{flow}/{cloud}")
     };
-    for key in keys {
-        match case.expected_for.get(&key) {
-            None => {
-                case.expected_for.insert(key, actual);
-                return Ok(());
-            }
-            Some(prev) if same(prev, &actual) => return Ok(()),
-            Some(_) => continue,
-        }
+    if case.expected_for.contains_key(&key) {
+        return Err(format!(
+            "answers differ between runs of the same flow and cloud\n{}",
+            diff(case.want(flow, cloud), &actual)
+        ));
     }
-    Err(format!(
-        "answers differ between runs of the same flow and cloud\n{}",
-        diff(case.want(flow, cloud), &actual)
-    ))
+    case.expected_for.insert(key, actual);
+    Ok(())
 }
 
 fn regexes() -> &'static [(Regex, &'static str)] {
@@ -1021,9 +1083,9 @@ fn timestamp_epoch(c: &regex::Captures<'_>) -> Option<f64> {
 /// same for a case's response with its [`Window`], where only timestamps the emulator's clock
 /// made during the run are masked:
 /// - every string: JWTs -> `<JWT>`; Graph/ARM `request-id`s -> `<REQUEST-ID>`; ISO-8601
-///   timestamps -> `<TIME>`; the device user code -> `<USER-CODE>`; the emulator's loopback port
-///   -> `<PORT>`. National-cloud hosts stay as they are (a case whose text names a host has a
-///   `*/<cloud>` expectation per cloud);
+///   timestamps -> `<TIME>`; the device user code -> `<USER-CODE>`; the emulator's loopback
+///   ports -> `<PORT>` (HTTPS) and `<HTTP-PORT>` (IMDS). National-cloud hosts stay as they
+///   are (a case whose text names a host has a `*/<cloud>` expectation per cloud);
 /// - entry keys `FileID` -> `<FILE-ID>` (a fresh UUID per file) and `FileData` -> `<FILE-DATA>`
 ///   (an AES zip has a random salt; its content is checked by the integration's unit tests);
 ///   object keys `request-id` / `client-request-id` (Graph error bodies) -> `<REQUEST-ID>`.
@@ -1054,6 +1116,9 @@ fn normalise_in(v: &mut Value, ph: &Placeholders, w: Option<Window>) {
             }
             if let Some(port) = ph.get("EMU_HTTPS_PORT") {
                 t = t.replace(&format!(":{port}"), ":<PORT>");
+            }
+            if let Some(port) = ph.get("EMU_HTTP_PORT") {
+                t = t.replace(&format!(":{port}"), ":<HTTP-PORT>");
             }
             *s = t;
         }
@@ -1329,12 +1394,27 @@ mod tests {
             "https://graph.microsoft.com/.default_valid_until": now + 10, "next_request_time": 0.0,
             "other": 7});
         let sent = json!({"https://graph.microsoft.com/.default_valid_until": now + 10});
-        let masked = mask_context(got.as_object().unwrap(), sent.as_object().unwrap(), window());
+        let masked = mask_context(got.as_object().unwrap(), sent.as_object().unwrap(), window(), None);
         let want = json!({"access_token": "<TOKEN>", "valid_until": "<NOW+3594>",
             "current_refresh_token": "", "device_code": "<TOKEN>",
             "https://graph.microsoft.com/.default_valid_until": "<SENT>", "next_request_time": 0.0,
             "other": 7});
         assert_eq!(Value::Object(masked), want);
+    }
+
+    /// A request sent at .98 and answered at 1.02 allows two offsets: the expected one is taken
+    /// when it is one of them, else the one from the request; outside the range it shows.
+    #[test]
+    fn an_expiry_across_a_second_boundary_matches_either_offset() {
+        let w = Window { started: 0.0, sent: 1000.98, answered: 1001.02 };
+        let got = json!({"valid_until": 1000 + 3594});
+        let ctx = |e: Option<Value>| {
+            let e = e.map(|v| v.as_object().cloned().unwrap());
+            Value::Object(mask_context(got.as_object().unwrap(), &Map::new(), w, e.as_ref()))
+        };
+        assert_eq!(ctx(None), json!({"valid_until": "<NOW+3594>"}));
+        assert_eq!(ctx(Some(json!({"valid_until": "<NOW+3593>"}))), json!({"valid_until": "<NOW+3593>"}));
+        assert_eq!(ctx(Some(json!({"valid_until": "<NOW+3599>"}))), json!({"valid_until": "<NOW+3594>"}));
     }
 
     #[test]
@@ -1347,27 +1427,34 @@ mod tests {
         serde_json::from_value(json!({"description": "d", "request": {"command": "x"}})).unwrap()
     }
 
-    /// Blessing records per flow on the first cloud, per cloud for every flow, and per flow and
-    /// cloud when both differ; `want` finds them in that order.
+    /// Blessing records per flow on the first cloud, per cloud for the flows without their own
+    /// key (unless one of them already matched `expected` there), and per flow and cloud
+    /// otherwise; every earlier run still finds what it matched.
     #[test]
     fn bless_keys_answers_by_flow_and_cloud() {
         let mut c = blank_case();
         let a = |s: &str| json!({"entries": [s]});
-        for (flow, cloud, answer) in [
+        let runs = [
             ("f1", "w", "one"),
             ("f1", "g", "one@g"),
             ("f2", "w", "two"),
             ("f2", "g", "two@g"),
+            ("f3", "w", "one"),
             ("f3", "g", "one@g"),
-        ] {
+            ("f4", "w", "one"),
+            ("f4", "h", "one"),
+            ("f5", "w", "one"),
+            ("f5", "h", "five@h"),
+        ];
+        for (flow, cloud, answer) in runs {
             bless_one(&mut c, flow, cloud, "w", a(answer)).unwrap();
         }
         assert_eq!(c.expected, a("one"));
         let keys: Vec<&String> = c.expected_for.keys().collect();
-        assert_eq!(keys, ["*/g", "f2", "f2/g"]);
-        assert_eq!(c.want("f3", "g"), &a("one@g"));
-        assert_eq!(c.want("f2", "w"), &a("two"));
-        assert_eq!(c.want("f2", "g"), &a("two@g"));
+        assert_eq!(keys, ["*/g", "f2", "f2/g", "f5/h"]);
+        for (flow, cloud, answer) in runs {
+            assert_eq!(c.want(flow, cloud), &a(answer), "{flow}/{cloud}");
+        }
         // A second, different answer for a key already taken is an error.
         let e = bless_one(&mut c, "f2", "g", "w", a("other")).unwrap_err();
         assert!(e.starts_with("answers differ"), "{e}");

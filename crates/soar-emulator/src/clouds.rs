@@ -198,6 +198,8 @@ const EXTRA_HOSTS: &[&str] = &[
     "partner.outlook.cn",
     "portal.azure.com",
     "portal.azure.us",
+    // Microsoft's MFA connector (msgraph-user-request-mfa).
+    "strongauthenticationservice.auth.microsoft.com",
     "portal.microsoftazure.de",
     "portal.azure.cn",
     "batch.core.windows.net",

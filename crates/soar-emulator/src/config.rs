@@ -52,6 +52,12 @@ pub const PROXY_KEY_B64: &str = "c29hci1lbXVsYXRvci1vcHJveHkta2V5LTMyYnl0ZSE=";
 /// The Cortex XSOAR application's public client for Azure Storage (device code), registered in
 /// its publisher's tenant and usable from any tenant, as Palo Alto's app is.
 pub const CORTEX_STORAGE_APP_ID: &str = "55f9764e-300a-474a-a2bb-549cece85439";
+/// Microsoft's MFA connector application ("Azure Multi-Factor Auth Client", the same id in every
+/// tenant). Its secrets are the ones Graph's `servicePrincipals/{id}/addPassword` created.
+pub const MFA_APP_ID: &str = "981f26a1-7f43-403b-a875-f8b09b8cd720";
+/// The MFA connector's resource (the audience of its tokens).
+pub const MFA_RESOURCE: &str =
+    "https://adnotifications.windowsazure.com/StrongAuthenticationService.svc/Connector";
 /// The tenant that owns the Cortex public clients (a stand-in for Palo Alto's).
 pub const CORTEX_PUBLISHER_TENANT_ID: &str = "99999999-9999-4999-8999-000000000001";
 /// The built-in subscription the managed identities and apps have ARM access to.
@@ -371,6 +377,7 @@ const GRAPH_ROLES: &[&str] = &[
     "Mail.Read",
     "SecurityEvents.Read.All",
     "UserAuthenticationMethod.ReadWrite.All",
+    "Application.ReadWrite.All",
 ];
 const DEFENDER_ROLES: &[&str] = &[
     "Machine.Read.All",
@@ -453,6 +460,12 @@ impl Default for EmulatorConfig {
                     ..AppConfig::default()
                 },
                 AppConfig {
+                    client_id: MFA_APP_ID.into(),
+                    display_name: "Azure Multi-Factor Auth Client".into(),
+                    object_id: "88888888-8888-4888-8888-000000000001".into(),
+                    ..AppConfig::default()
+                },
+                AppConfig {
                     client_id: EXPIRED_SECRET_APP_ID.into(),
                     display_name: "soar-expired-secret-app".into(),
                     object_id: "22222222-2222-4222-8222-0000000000a5".into(),
@@ -509,10 +522,13 @@ impl Default for EmulatorConfig {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
-            custom_resources: vec![CustomResource {
-                app_id: "77777777-7777-4777-8777-000000000001".into(),
-                audiences: vec!["api://test-api".into()],
-            }],
+            custom_resources: vec![
+                CustomResource {
+                    app_id: "77777777-7777-4777-8777-000000000001".into(),
+                    audiences: vec!["api://test-api".into()],
+                },
+                CustomResource { app_id: MFA_APP_ID.into(), audiences: vec![MFA_RESOURCE.into()] },
+            ],
             behaviour: Behaviour::default(),
             data_dir: None,
             seed_dirs: default_seed_dirs(),

@@ -14,8 +14,13 @@
 //! `generate-login-url`, a sign-in at the emulator's `/authorize` and the code pasted into the
 //! instance), the test command, the demo commands, a token refresh (the demo moves the cached
 //! token's expiry into the past, as an hour passing would, and checks the next command made a
-//! token request), and `auth-reset`. It ends with a summary table and exits non-zero when a row
-//! failed.
+//! token request), and `auth-reset`. Then, when `azure-sentinel` is built with its mirroring
+//! commands, one more row shows fetching as a service: an instance with mirroring both ways, a
+//! fetch cycle (the same `Engine::fetch_cycle` as `soar fetch --every`), a change and a close
+//! made in the emulator's Sentinel (its control endpoints) and a local close (`soar incident
+//! close`), then a second cycle that mirrors both in and the local close out, checked on
+//! Sentinel's side with `!azure-sentinel-get-incident-by-id`. It ends with a summary table and
+//! exits non-zero when a row failed.
 //!
 //! The integration binaries must exist next to `soar` (or on `PATH` / in `SOAR_BIN_DIR`). When
 //! the demo runs through cargo (`cargo run --release -p soar-engine --bin soar -- demo`, which
@@ -29,6 +34,8 @@
 //!   runs the test command again.
 //! - A bad suite (unknown flow, unknown placeholder, unknown `setup`) stops the demo before the
 //!   first row with a message naming the file and the flow.
+//! - A demo line whose command polls (its answer carries a schedule) is followed to its end as
+//!   `soar run` follows it, every 0.5 s instead of the `NextRun` it asks for.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -76,6 +83,9 @@ enum SignIn {
     /// `generate-login-url`, the person signs in, the code goes into the instance.
     AuthCode,
 }
+
+/// The demo's interval between the runs of a polling command (instead of its `NextRun`).
+const DEMO_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// One row of the demo.
 #[derive(Debug, Clone)]
@@ -350,6 +360,20 @@ fn demo(
             time: started.elapsed(),
         });
     }
+    // Fetching and mirroring, with the first integration that fetches and mirrors (Sentinel).
+    if let Some(plan) = mirror_plan(&engine, &rows_source(suites, &placeholders)?, args.only.as_deref()) {
+        let started = Instant::now();
+        let result = fetch_and_mirror(&engine, emu, &plan, io);
+        if let Err(e) = &result {
+            write(io, &format!("{}\n", io.out_style.red(&neutralize(&format!("✗ {e}")))))?;
+        }
+        rows.push(Row {
+            flow: plan.flow,
+            integration: format!("{} (fetch and mirroring)", plan.integration),
+            result,
+            time: started.elapsed(),
+        });
+    }
     let mut md = String::from("\n### Summary\n|Flow|Integration|Result|Time|\n|---|---|---|---|\n");
     for r in &rows {
         let result = match &r.result {
@@ -381,6 +405,235 @@ fn demo(
     Ok(u8::from(failed > 0))
 }
 
+fn rows_source(suites: &[(String, Suite)], placeholders: &Placeholders) -> Result<Vec<Plan>> {
+    plans(suites, placeholders).map_err(EngineError::Other)
+}
+
+/// The integration the fetch-and-mirroring part runs: a built one whose manifest has
+/// fetch-incidents and the mirroring commands, with a flow that needs no sign-in (client
+/// secret first), and whose emulator has the Sentinel control endpoints.
+fn mirror_plan(engine: &Engine, plans: &[Plan], only: Option<&str>) -> Option<Plan> {
+    const MIRRORED: &str = "azure-sentinel";
+    if only.is_some_and(|o| !MIRRORED.contains(o) && !"fetch".contains(o) && !"mirror".contains(o)) {
+        return None;
+    }
+    let binary = engine.finder.try_find(MIRRORED)?;
+    let manifest = engine.manifests.get(MIRRORED, &binary).ok()??;
+    let has = |c: &str| manifest.commands.iter().any(|m| m.name == c);
+    if !(has(crate::runner::FETCH_INCIDENTS)
+        && has(crate::mirroring::GET_MODIFIED)
+        && has(crate::mirroring::UPDATE_REMOTE))
+    {
+        return None;
+    }
+    let mut candidates: Vec<&Plan> =
+        plans.iter().filter(|p| p.integration == MIRRORED && p.sign_in == SignIn::None).collect();
+    candidates.sort_by_key(|p| p.flow != AuthFlow::ClientSecret);
+    candidates.first().map(|p| (*p).clone())
+}
+
+/// Calls one of the emulator's control endpoints (plain HTTP on loopback), as a person changing
+/// the remote system would.
+fn emulator_control(
+    emu: &Emulator,
+    method: &str,
+    path: &str,
+    body: &Value,
+) -> std::result::Result<Value, String> {
+    let addr = emu.http_base().trim_start_matches("http://").to_owned();
+    let mut stream =
+        TcpStream::connect(&addr).map_err(|e| format!("could not reach the emulator at {addr}: {e}"))?;
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let body = body.to_string();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).map_err(|e| format!("{method} {path}: {e}"))?;
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response.lines().next().unwrap_or_default().to_owned();
+    if !status.contains(" 200") && !status.contains(" 201") {
+        return Err(format!("{method} {path}: {status}"));
+    }
+    let json = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    Ok(serde_json::from_str(json).unwrap_or(Value::Null))
+}
+
+/// The stored incidents as a table.
+fn incidents_table(
+    engine: &Engine,
+    instance: &str,
+    style: crate::render::Style,
+) -> std::result::Result<String, String> {
+    let mut md = String::from("|ID|Name|Status|Close reason|Pending out|\n|---|---|---|---|---|\n");
+    for inc in engine.store.incidents(instance).map_err(|e| e.to_string())? {
+        let reason = inc.fields.get("closeReason").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let pending: Vec<&str> =
+            if inc.changed { inc.delta.keys().map(String::as_str).collect() } else { Vec::new() };
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            inc.id,
+            inc.fields
+                .get("Title")
+                .or(inc.incident.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .replace('|', "\\|"),
+            crate::store::incidents::status::name(inc.status),
+            reason,
+            pending.join(", ")
+        ));
+    }
+    Ok(markdown(&md, style))
+}
+
+/// Fetch, a change made in the emulator mirrored in, a local close mirrored out.
+fn fetch_and_mirror(
+    engine: &Engine,
+    emu: &Emulator,
+    plan: &Plan,
+    io: &mut Io<'_>,
+) -> std::result::Result<String, String> {
+    use crate::fetcher::{Cycle, FetchSchedule, describe_cycle};
+    let p = plan.integration.as_str();
+    let name = format!("{p}-fetch");
+    let title = format!("{p} · fetch and mirroring");
+    let _ = write(
+        io,
+        &format!(
+            "\n{}\n",
+            io.out_style
+                .bold(&format!("━━━ {title} {}", "━".repeat(60usize.saturating_sub(title.chars().count()))))
+        ),
+    );
+    let mut params = plan.params.clone();
+    for (k, v) in [
+        ("isFetch", ParamValue::Bool(true)),
+        ("fetch_time", ParamValue::Str("5 years".into())),
+        ("mirror_direction", ParamValue::Str("Incoming And Outgoing".into())),
+        ("close_incident", ParamValue::Bool(true)),
+        ("close_ticket", ParamValue::Bool(true)),
+    ] {
+        params.0.insert(k.to_owned(), v);
+    }
+    let inst = Instance { name: name.clone(), integration: p.to_owned(), params, secret_params: Vec::new() };
+    engine.instances.save(&inst, true).map_err(|e| e.to_string())?;
+    engine.store.remove(&name).map_err(|e| e.to_string())?;
+    note(
+        io,
+        &format!(
+            "instance {name}: mirroring Incoming And Outgoing, closing both ways; soar fetch --instance {name} --every 1m runs these cycles"
+        ),
+    );
+    let schedule = FetchSchedule { instance: name.clone(), every: Duration::ZERO };
+    let cycle = |io: &mut Io<'_>| -> std::result::Result<crate::fetcher::CycleReport, String> {
+        let _ = write(
+            io,
+            &format!("\n{}\n", io.out_style.bold(&format!("» soar fetch --instance {name} (one cycle)"))),
+        );
+        match engine.fetch_cycle(&schedule).map_err(|e| e.to_string())? {
+            Cycle::Ran(report) => {
+                let _ = write(io, &format!("{}\n", neutralize(&describe_cycle(&report))));
+                if let Some(e) = report.fetch.response.entries.iter().find(|e| e.is_error()) {
+                    return Err(format!("fetch-incidents failed: {}", entry_text(e)));
+                }
+                if let Some(e) = report.mirror.errors.first() {
+                    return Err(format!("mirroring failed: {e}"));
+                }
+                Ok(*report)
+            }
+            other => Err(format!("the cycle did not run: {other:?}")),
+        }
+    };
+    let first = cycle(io)?;
+    let fetched = first.fetch.response.incidents.as_ref().map_or(0, Vec::len);
+    if fetched == 0 {
+        return Err("the first fetch brought no incident".into());
+    }
+    let _ = write(io, &incidents_table(engine, &name, io.out_style)?);
+    let stored = engine.store.incidents(&name).map_err(|e| e.to_string())?;
+    // Incidents still open on Sentinel's side (a fetched incident is active here whatever its
+    // remote status).
+    let remote_status = |i: &crate::store::StoredIncident| {
+        i.incident
+            .get("rawJSON")
+            .and_then(Value::as_str)
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+            .and_then(|r| r.get("Status").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let open: Vec<&str> = stored
+        .iter()
+        .filter(|i| i.status == 1 && i.mirrors_out() && remote_status(i) != "Closed")
+        .map(|i| i.id.as_str())
+        .collect();
+    let [changed_remotely, closed_remotely, closed_here, ..] = open[..] else {
+        return Err(format!("the demo needs three open incidents, the fetch stored {}", open.len()));
+    };
+    let (changed_remotely, closed_remotely, closed_here) =
+        (changed_remotely.to_owned(), closed_remotely.to_owned(), closed_here.to_owned());
+
+    note(
+        io,
+        &format!(
+            "in Microsoft Sentinel, an analyst raises {changed_remotely} to High and closes {closed_remotely} as a false positive"
+        ),
+    );
+    emulator_control(
+        emu,
+        "PATCH",
+        &format!("/__emulator/sentinel/incidents/{changed_remotely}"),
+        &json!({"severity": "High", "title": "Suspicious sign-in (raised in Sentinel)"}),
+    )?;
+    emulator_control(
+        emu,
+        "POST",
+        &format!("/__emulator/sentinel/incidents/{closed_remotely}/close"),
+        &json!({"classification": "FalsePositive", "classificationReason": "InaccurateData", "classificationComment": "benign scanner"}),
+    )?;
+    let close_line = format!(
+        "soar incident close {closed_here} --reason Resolved --notes \"handled in soar\" classification=TruePositive classificationComment=\"handled in soar\""
+    );
+    let _ = write(io, &format!("\n{}\n", io.out_style.bold(&format!("» {close_line}"))));
+    engine
+        .change_incident(Some(&name), &closed_here, &mut |inc| {
+            crate::mirroring::close(inc, "Resolved", "handled in soar");
+            crate::mirroring::set_fields(
+                inc,
+                &[
+                    ("classification".into(), json!("TruePositive")),
+                    ("classificationComment".into(), json!("handled in soar")),
+                ],
+            );
+        })
+        .map_err(|e| e.to_string())?;
+    let _ = write(io, &format!("Incident {closed_here} closed here; the next cycle sends it.\n"));
+
+    let second = cycle(io)?;
+    let _ = write(io, &incidents_table(engine, &name, io.out_style)?);
+    let get = |id: &str| engine.store.incident(&name, id).ok().flatten();
+    let remote_closed = get(&closed_remotely).is_some_and(|i| i.status == 2);
+    let raised = get(&changed_remotely).is_some_and(|i| i.fields.get("Severity") == Some(&json!("High")));
+    if !remote_closed || !raised || second.mirror.mirrored_out == 0 {
+        return Err(format!(
+            "mirroring did not show the changes (remote close mirrored in: {remote_closed}, severity mirrored in: \
+             {raised}, mirrored out: {})",
+            second.mirror.mirrored_out
+        ));
+    }
+    // The local close, seen from Sentinel's side.
+    let check = step(engine, &name, &format!("!{p}-get-incident-by-id incident_id={closed_here}"), io)?;
+    let text = serde_json::to_string(&check.response.entries).unwrap_or_default();
+    if !text.contains("Closed") {
+        return Err(format!("{closed_here} is not closed in Microsoft Sentinel after the cycle"));
+    }
+    Ok(format!(
+        "{fetched} fetched, {} mirrored in, {} mirrored out",
+        second.mirror.mirrored_in, second.mirror.mirrored_out
+    ))
+}
+
 fn write(io: &mut Io<'_>, text: &str) -> Result<()> {
     io.out.write_all(text.as_bytes()).map_err(|e| EngineError::io("Could not write", "standard output", e))
 }
@@ -398,15 +651,37 @@ fn step(
     io: &mut Io<'_>,
 ) -> std::result::Result<RunOutcome, String> {
     let _ = write(io, &format!("\n{}\n", io.out_style.bold(&format!("» {line}"))));
-    let outcome = engine.run_line(Some(instance), line).map_err(|e| format!("{line}: {e}"))?;
-    for entry in &outcome.response.entries {
-        let text = if entry.is_error() {
-            neutralize(&entry_text(entry)).lines().map(|l| format!("{}\n", io.out_style.red(l))).collect()
-        } else {
-            crate::render::render_entry(entry, io.out_style).1
-        };
-        let _ = write(io, &text);
-    }
+    let started = Instant::now();
+    let first = engine.run_line(Some(instance), line).map_err(|e| format!("{line}: {e}"))?;
+    let show = |outcome: &RunOutcome, io: &mut Io<'_>| {
+        for entry in &outcome.response.entries {
+            let text = if entry.is_error() {
+                neutralize(&entry_text(entry)).lines().map(|l| format!("{}\n", io.out_style.red(l))).collect()
+            } else {
+                crate::render::render_entry(entry, io.out_style).1
+            };
+            let _ = write(io, &text);
+        }
+    };
+    show(&first, io);
+    // A polling command is followed as `soar run` follows it, with a short interval so the demo
+    // does not wait the NextRun a real action needs.
+    let outcome = if crate::polling::response_schedule(&first.response).is_some() {
+        let opts = crate::polling::PollOptions { interval: Some(DEMO_POLL_INTERVAL), timeout: None };
+        engine
+            .follow_schedule(first, opts, started, &mut |event| {
+                match event {
+                    crate::polling::PollEvent::Waiting { command, run, .. } => {
+                        note(io, &format!("polling !{command}: run {run}"));
+                    }
+                    crate::polling::PollEvent::Ran(outcome) => show(outcome, io),
+                }
+                Ok(())
+            })
+            .map_err(|e| format!("{line}: {e}"))?
+    } else {
+        first
+    };
     if let Some(e) = outcome.response.entries.iter().find(|e| e.is_error()) {
         return Err(format!("{line}: {}", entry_text(e).lines().next().unwrap_or_default()));
     }

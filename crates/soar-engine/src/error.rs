@@ -102,6 +102,19 @@ pub enum EngineError {
         /// The instance.
         instance: String,
     },
+    /// A polling command was still scheduled when its polling timeout passed.
+    #[error(
+        "!{command} was still running when its polling timeout of {timeout_seconds} s passed ({runs} runs); \
+         polling stopped. Check it again later with the same command, or give --poll-timeout SECONDS."
+    )]
+    PollingTimedOut {
+        /// The scheduled command.
+        command: String,
+        /// The timeout in force.
+        timeout_seconds: f64,
+        /// Runs made, the first included.
+        runs: u32,
+    },
     /// The demo or another orchestrated job failed.
     #[error("{0}")]
     Other(String),
@@ -117,6 +130,8 @@ impl EngineError {
     pub fn exit_code(&self) -> u8 {
         match self {
             EngineError::Usage(_) => 2,
+            // The command did not succeed, as with an error entry.
+            EngineError::PollingTimedOut { .. } => 1,
             _ => 3,
         }
     }

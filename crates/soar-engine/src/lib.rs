@@ -1,5 +1,6 @@
 //! The `soar` engine: instances, the integration-context store, running integration binaries
-//! over the protocol, the War Room printer, the supported-flows matrix and the demo.
+//! over the protocol (polling commands included), the War Room printer, fetching and mirroring
+//! incidents as a service, the supported-flows matrix and the demo.
 //!
 //! **Invariant:** the engine runs integration binaries (spawns them, one JSON request on stdin,
 //! one JSON response on stdout); it never links their code. It depends on `soar-protocol` for the
@@ -36,17 +37,33 @@
 //! - Exit status: 0 ran, 1 an entry is an error, 2 bad command line, 3 anything else.
 //! - `instance add --replace` and `instance remove` also delete the stored context and last run
 //!   (tokens of an old configuration must not outlive it).
-//! - Fetched incidents are appended to `<data dir>/incidents/<instance>.jsonl`; the last run goes
-//!   to the store.
+//! - Fetched incidents live in the store (file: an append-only journal
+//!   `<data dir>/incidents/<instance>.journal`; Redis: a hash per instance), keyed by
+//!   `dbotMirrorId` (else a hash of the incident), each page written with its last run, both or
+//!   neither ([`store::ContextStore::commit_fetch`]). Removing an instance keeps its incidents.
+//! - Polling commands ([`polling`]): `soar run` re-runs the command an answer schedules
+//!   (`PollingCommand`, `NextRun`, `PollingArgs`, `Timeout`) with the stored context each time,
+//!   one progress line per wait on stderr, until an answer has no schedule; the timeout (the
+//!   schedule's `Timeout`, else 600 s, or `--poll-timeout`) counts from the first run and ends
+//!   with exit status 1 and a message naming the command; `--poll-interval` replaces `NextRun`.
+//! - Fetching as a service ([`fetcher`], [`mirroring`]): `soar fetch --instance X --every 1m`
+//!   (or `--config FILE`) runs, per instance, a cycle of fetch-incidents then the mirroring
+//!   commands, under a *fetch lease* (a second lease, so the token lease inside a run still
+//!   works) and a shared fetch state that makes it one cycle per interval whichever engine
+//!   holds the lease; every write of the cycle is fenced by it. Local changes (`soar incident
+//!   update|note|close`) wait in the incident's `delta` until `update-remote-system` accepts them.
 
 pub mod cli;
 pub mod cmdline;
 pub mod demo;
 pub mod error;
+pub mod fetcher;
 pub mod flows;
 pub mod fsutil;
 pub mod instance;
 pub mod manifest;
+pub mod mirroring;
+pub mod polling;
 pub mod render;
 pub mod runner;
 pub mod store;

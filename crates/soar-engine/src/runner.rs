@@ -29,7 +29,9 @@ use crate::error::{EngineError, Result};
 use crate::fsutil::ensure_private_dir;
 use crate::instance::{Instance, Instances};
 use crate::manifest::{Finder, Manifests};
-use crate::store::{CONTEXT_LIMIT, ContextStore, RetryPolicy, json_size, needs_lease, update_with_retries};
+use crate::store::{
+    CONTEXT_LIMIT, ContextStore, RetryPolicy, StoredIncident, json_size, needs_lease, update_with_retries,
+};
 
 /// The command name of a fetch.
 pub const FETCH_INCIDENTS: &str = "fetch-incidents";
@@ -70,11 +72,18 @@ pub struct Engine {
     pub retry: RetryPolicy,
     /// The clock (epoch seconds), a seam for tests.
     pub now: fn() -> i64,
+    /// The clock in epoch milliseconds (the fetch service's schedule and timestamps).
+    pub now_ms: fn() -> i64,
 }
 
 /// Epoch seconds from the system clock.
 pub fn system_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Epoch milliseconds from the system clock.
+pub fn system_now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// What one run produced.
@@ -94,6 +103,9 @@ pub struct RunOutcome {
     pub leased: bool,
     /// Wall time of the whole run.
     pub elapsed: Duration,
+    /// What storing a fetch's incidents and last run did (`None` for other commands and for a
+    /// fetch that answered an error, which stores nothing).
+    pub fetched: Option<crate::store::Committed>,
 }
 
 impl RunOutcome {
@@ -119,6 +131,7 @@ impl Engine {
             timeout: Duration::from_secs(300),
             retry: RetryPolicy::default(),
             now: system_now,
+            now_ms: system_now_ms,
         })
     }
 
@@ -178,6 +191,19 @@ impl Engine {
         binary: &Path,
         command: &str,
         args: Object,
+    ) -> Result<RunOutcome> {
+        self.run_command_fenced(inst, binary, command, args, None)
+    }
+
+    /// [`Engine::run_command`]; a fetch's incidents and last run are stored under `fetch_lease`
+    /// (the fetch service's lease, which fences that write).
+    pub fn run_command_fenced(
+        &self,
+        inst: &Instance,
+        binary: &Path,
+        command: &str,
+        args: Object,
+        fetch_lease: Option<&dyn crate::store::Lease>,
     ) -> Result<RunOutcome> {
         let started = Instant::now();
         let name = inst.name.as_str();
@@ -261,15 +287,12 @@ impl Engine {
             }
         };
         drop(lease);
-        if command == FETCH_INCIDENTS {
-            if let Some(last_run) = &response.last_run {
-                store.set_last_run(name, last_run)?;
-            }
-            if let Some(incidents) = &response.incidents {
-                self.append_incidents(name, incidents)?;
-            }
+        let mut fetched = None;
+        if command == FETCH_INCIDENTS && !response.entries.iter().any(|e| e.is_error()) {
+            fetched = Some(self.store_fetch(name, &response, fetch_lease)?);
         }
         Ok(RunOutcome {
+            fetched,
             instance: name.to_owned(),
             command: command.to_owned(),
             response,
@@ -280,43 +303,28 @@ impl Engine {
         })
     }
 
-    /// Runs fetch-incidents on an instance.
-    pub fn fetch(&self, name: &str) -> Result<RunOutcome> {
-        let inst = self.instances.load(name)?;
-        let binary = self.finder.find(&inst.integration)?;
-        if let Some(manifest) = self.manifests.get(&inst.integration, &binary)?
-            && !manifest.commands.iter().any(|c| c.name == FETCH_INCIDENTS)
-        {
-            return Err(EngineError::Usage(format!(
-                "Integration {} does not fetch incidents: run one of its commands with soar run --instance {name} '!...'.",
-                inst.integration
-            )));
+    /// Stores a fetch's incidents with its last run, both or neither (see
+    /// [`ContextStore::commit_fetch`]).
+    fn store_fetch(
+        &self,
+        name: &str,
+        response: &Response,
+        lease: Option<&dyn crate::store::Lease>,
+    ) -> Result<crate::store::Committed> {
+        let now_ms = (self.now_ms)();
+        let at = crate::fetcher::iso(now_ms);
+        let incidents: Vec<StoredIncident> = response
+            .incidents
+            .iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, v)| StoredIncident::fetched(v.clone(), now_ms.saturating_mul(100_000) + i as i64, &at))
+            .collect();
+        let committed = self.store.commit_fetch(name, &incidents, response.last_run.as_ref(), lease)?;
+        if committed == crate::store::Committed::LeaseLost {
+            return Err(EngineError::LeaseLost { instance: name.to_owned() });
         }
-        self.run_command(&inst, &binary, FETCH_INCIDENTS, Object::new())
-    }
-
-    fn append_incidents(&self, name: &str, incidents: &[Value]) -> Result<()> {
-        if incidents.is_empty() {
-            return Ok(());
-        }
-        let dir = self.data_dir.join("incidents");
-        ensure_private_dir(&dir)?;
-        let path = dir.join(format!("{name}.jsonl"));
-        let mut text = String::new();
-        for incident in incidents {
-            text.push_str(&incident.to_string());
-            text.push('\n');
-        }
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| EngineError::io("Could not open", &path, e))?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| EngineError::io("Could not write", &path, e))
+        Ok(committed)
     }
 
     /// Spawns the binary in its own process group, writes the request and reads the response;

@@ -136,8 +136,9 @@ fn fetch_stores_the_last_run_and_incidents() {
         assert!(out.contains(&format!("│ Test incident {n} │ 2026-01-01T00:00:00Z │ 2        │")), "{out}");
         assert!(out.contains(&format!("Last run: {{\"runs\":{n}}}")), "{out}");
     }
-    let incidents = std::fs::read_to_string(data.join("incidents/c.jsonl")).unwrap();
-    assert_eq!(incidents.lines().count(), 2);
+    let (_, incidents, _) = run(data, &["incidents", "--json"]);
+    assert_eq!(incidents.lines().count(), 2, "{incidents}");
+    assert!(incidents.contains("\"name\":\"Test incident 2\""), "{incidents}");
     let (_, show, _) = run(data, &["instance", "show", "c"]);
     assert!(show.contains("Last run:     {\"runs\":2}"), "{show}");
 }

@@ -2,8 +2,8 @@
 //! processes fetch one token, and `soar demo` passes every row.
 //!
 //! The binaries (those of `test-data/*/conformance.json`) are found next to `soar`, as `cargo test
-//! --workspace` (what `cargo xtask test` runs) builds them. When they are missing the tests say
-//! so and stop, except under CI (`CI` set), where a missing binary is a failure.
+//! --workspace` (what `cargo xtask test` runs) builds them; the tests build missing ones
+//! themselves, and fail (never skip) when that fails.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
@@ -12,30 +12,15 @@ mod common;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use common::{run, soar, soar_bin};
+use common::{run, soar};
 use soar_emulator::config as emu;
 use soar_emulator::{Emulator, EmulatorConfig};
 use soar_protocol::AuthFlow;
 
-/// The integration binaries next to `soar`, or `None` (outside CI) when one is not built.
-fn binaries(test: &str) -> Option<PathBuf> {
-    let dir = soar_bin().parent().unwrap().to_owned();
-    let missing: Vec<String> =
-        soar_engine::suites::integrations().into_iter().filter(|b| !dir.join(b).is_file()).collect();
-    if missing.is_empty() {
-        return Some(dir);
-    }
-    let msg = format!(
-        "{test}: {} not built in {} (cargo test --workspace or cargo build -p {} builds them)",
-        missing.join(", "),
-        dir.display(),
-        missing.join(" -p ")
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED {msg}");
-    None
+/// The folder of the integration binaries next to `soar`, built first when one is missing.
+fn binaries(test: &str) -> PathBuf {
+    let names = soar_engine::suites::integrations();
+    common::built(test, &names.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -69,7 +54,7 @@ fn add_graph_instance(data: &std::path::Path) {
 
 #[test]
 fn fifty_concurrent_runs_make_one_token_request() {
-    let Some(_) = binaries("fifty_concurrent_runs_make_one_token_request") else { return };
+    binaries("fifty_concurrent_runs_make_one_token_request");
     let rt = runtime();
     let emulator = rt.block_on(Emulator::start(EmulatorConfig::default())).unwrap();
     let env = soar_engine::demo::emulator_env(&emulator);
@@ -100,7 +85,7 @@ fn fifty_concurrent_runs_make_one_token_request() {
 
 #[test]
 fn the_demo_passes_every_row() {
-    let Some(_) = binaries("the_demo_passes_every_row") else { return };
+    binaries("the_demo_passes_every_row");
     let dir = tempfile::tempdir().unwrap();
     let (code, out, err) = run(dir.path(), &["demo", "--no-build"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -122,7 +107,17 @@ fn the_demo_passes_every_row() {
         }
     }
     assert!(rows >= 9, "the two integrations' suites alone have 9 flows; found {rows}");
-    assert!(summary.contains(&format!("{rows} passed, 0 failed")), "{summary}");
+    // And the fetch-and-mirroring row (Microsoft Sentinel: fetch, changes mirrored both ways).
+    let sentinel = soar_engine::suites::embedded().unwrap().iter().any(|(_, s)| s.binary == "azure-sentinel");
+    let mirrored =
+        summary.lines().filter(|l| l.contains("azure-sentinel (fetch and mirroring)")).collect::<Vec<_>>();
+    if sentinel {
+        assert!(
+            mirrored.len() == 1 && mirrored[0].contains("✓ pass (7 fetched, 2 mirrored in, 1 mirrored out)"),
+            "{summary}"
+        );
+    }
+    assert!(summary.contains(&format!("{} passed, 0 failed", rows + mirrored.len())), "{summary}");
     // No secret of the emulator's registrations reaches the transcript.
     for secret in [emu::SECRET_APP_SECRET, emu::PROXY_TOKEN, emu::PROXY_KEY_B64] {
         assert!(!out.contains(secret) && !err.contains(secret), "{secret} shown");
@@ -131,9 +126,7 @@ fn the_demo_passes_every_row() {
 
 #[test]
 fn auth_reset_of_a_real_integration_clears_a_context_too_large_to_send() {
-    let Some(_) = binaries("auth_reset_of_a_real_integration_clears_a_context_too_large_to_send") else {
-        return;
-    };
+    binaries("auth_reset_of_a_real_integration_clears_a_context_too_large_to_send");
     use soar_engine::store::{Cas, ContextStore, FileStore};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();

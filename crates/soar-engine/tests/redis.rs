@@ -1,6 +1,7 @@
 //! The Redis store against a real `redis-server`: the store's guarantees directly, then many
-//! concurrent `soar run --store redis://...` processes. Skipped (with a message) only when
-//! `SOAR_REDIS_URL` is unset; `.ci/run` starts a server on loopback and sets it.
+//! concurrent `soar run --store redis://...` processes. Against `SOAR_REDIS_URL` when set (`.ci/run`
+//! starts a server and sets it), else each test starts its own `redis-server` on a free loopback
+//! port; without one the tests fail, never skip.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
@@ -15,16 +16,50 @@ use soar_engine::EngineError;
 use soar_engine::store::{Cas, ContextStore, RedisStore, RetryPolicy, Versioned, update_with_retries};
 use soar_protocol::Object;
 
-/// The server URL, or `None` (and a note on stderr) when the Redis tests are to be skipped.
-fn redis_url(test: &str) -> Option<String> {
-    match std::env::var("SOAR_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!(
-                "SKIPPED {test}: SOAR_REDIS_URL is not set (e.g. SOAR_REDIS_URL=redis://127.0.0.1:6379)"
-            );
-            None
+/// A `redis-server` this test started on a free loopback port; killed when dropped.
+struct Server(Option<std::process::Child>);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
         }
+    }
+}
+
+/// The server URL: `SOAR_REDIS_URL` when set, else a `redis-server` started for this test. A
+/// missing `redis-server` fails the test (it never passes by skipping).
+fn redis_url(test: &str) -> (String, Server) {
+    if let Ok(url) = std::env::var("SOAR_REDIS_URL")
+        && !url.is_empty()
+    {
+        return (url, Server(None));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{test}: cannot start redis-server ({e}); install it or set SOAR_REDIS_URL=redis://HOST:PORT"
+            )
+        });
+    let server = Server(Some(child));
+    let url = format!("redis://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ready = redis::Client::open(url.as_str())
+            .and_then(|c| c.get_connection())
+            .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+            .is_ok();
+        if ready {
+            return (url, server);
+        }
+        assert!(Instant::now() < deadline, "{test}: redis-server on port {port} did not answer PING in 10 s");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -37,7 +72,7 @@ fn obj(v: Value) -> Object {
 
 #[test]
 fn redis_store_is_versioned_and_compare_and_set() {
-    let Some(url) = redis_url("redis_store_is_versioned_and_compare_and_set") else { return };
+    let (url, _server) = redis_url("redis_store_is_versioned_and_compare_and_set");
     let store = RedisStore::open(&url, "soar-test").unwrap();
     let name = unique("cas");
     assert_eq!(store.load(&name).unwrap(), Versioned::default());
@@ -55,7 +90,7 @@ fn redis_store_is_versioned_and_compare_and_set() {
 
 #[test]
 fn redis_lease_is_exclusive_and_expires() {
-    let Some(url) = redis_url("redis_lease_is_exclusive_and_expires") else { return };
+    let (url, _server) = redis_url("redis_lease_is_exclusive_and_expires");
     let a = RedisStore::open(&url, "soar-test").unwrap();
     let b = RedisStore::open(&url, "soar-test").unwrap();
     let name = unique("lease");
@@ -91,7 +126,7 @@ fn raw(url: &str) -> redis::Connection {
 
 #[test]
 fn redis_lease_is_renewed_while_held() {
-    let Some(url) = redis_url("redis_lease_is_renewed_while_held") else { return };
+    let (url, _server) = redis_url("redis_lease_is_renewed_while_held");
     let a = RedisStore::open(&url, "soar-test").unwrap();
     let b = RedisStore::open(&url, "soar-test").unwrap();
     let name = unique("renew");
@@ -109,7 +144,7 @@ fn redis_lease_is_renewed_while_held() {
 
 #[test]
 fn redis_writes_under_a_lost_lease_are_refused() {
-    let Some(url) = redis_url("redis_writes_under_a_lost_lease_are_refused") else { return };
+    let (url, _server) = redis_url("redis_writes_under_a_lost_lease_are_refused");
     let a = RedisStore::open(&url, "soar-test").unwrap();
     let b = RedisStore::open(&url, "soar-test").unwrap();
     let name = unique("fence");
@@ -149,7 +184,7 @@ fn redis_writes_under_a_lost_lease_are_refused() {
 
 #[test]
 fn redis_the_last_version_is_refused_not_wrapped() {
-    let Some(url) = redis_url("redis_the_last_version_is_refused_not_wrapped") else { return };
+    let (url, _server) = redis_url("redis_the_last_version_is_refused_not_wrapped");
     let store = RedisStore::open(&url, "soar-test").unwrap();
     let name = unique("maxver");
     let key = format!("soar-test:ctx:{name}");
@@ -180,7 +215,7 @@ fn redis_the_last_version_is_refused_not_wrapped() {
 
 #[test]
 fn redis_runs_longer_than_the_lease_ttl_lose_no_update() {
-    let Some(url) = redis_url("redis_runs_longer_than_the_lease_ttl_lose_no_update") else { return };
+    let (url, _server) = redis_url("redis_runs_longer_than_the_lease_ttl_lose_no_update");
     // Two engines (two data directories, one Redis), a 1 s lease TTL and runs of 2.5 s: the
     // first run's lease must outlive the TTL, so the second run waits and then counts on top.
     let dir = tempfile::tempdir().unwrap();
@@ -227,7 +262,7 @@ fn redis_runs_longer_than_the_lease_ttl_lose_no_update() {
 
 #[test]
 fn redis_concurrent_writers_lose_no_update() {
-    let Some(url) = redis_url("redis_concurrent_writers_lose_no_update") else { return };
+    let (url, _server) = redis_url("redis_concurrent_writers_lose_no_update");
     let name = unique("threads");
     let handles: Vec<_> = (0..16)
         .map(|i| {
@@ -282,7 +317,7 @@ fn run_many(
 
 #[test]
 fn redis_fifty_engines_lose_no_update_and_fetch_one_token() {
-    let Some(url) = redis_url("redis_fifty_engines_lose_no_update_and_fetch_one_token") else { return };
+    let (url, _server) = redis_url("redis_fifty_engines_lose_no_update_and_fetch_one_token");
     // Two data directories stand for two machines that share only the Redis store; the
     // instance is named uniquely so runs of this test never share keys.
     let dir = tempfile::tempdir().unwrap();
@@ -328,4 +363,160 @@ fn redis_fifty_engines_lose_no_update_and_fetch_one_token() {
     let requests = std::fs::read_to_string(&log).unwrap();
     assert_eq!(requests.lines().count(), 1, "token requests:\n{requests}");
     store.remove(&name).unwrap();
+}
+
+/// Engine processes, killed when dropped (also when a check fails).
+struct Engines(Vec<std::process::Child>);
+
+impl Drop for Engines {
+    fn drop(&mut self) {
+        for e in &mut self.0 {
+            let _ = e.kill();
+            let _ = e.wait();
+        }
+    }
+}
+
+/// Three engines run one fetch schedule on Redis; the one fetching the third page is killed
+/// with SIGKILL while the integration sleeps in it. The next holder (after the lease's TTL)
+/// fetches that page again from the stored last run: every incident is stored exactly once,
+/// no page but the killed one is fetched twice, and fetches start one interval apart.
+#[test]
+fn three_engines_share_a_schedule_and_a_killed_holder_loses_nothing() {
+    let (url, _server) = redis_url("three_engines_share_a_schedule_and_a_killed_holder_loses_nothing");
+    common::built(
+        "three_engines_share_a_schedule_and_a_killed_holder_loses_nothing",
+        &["soar-test-integration"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("fetch3");
+    let state = common::write_state(
+        dir.path(),
+        &json!({"total": 30, "page": 5, "sleep_at_offset": 10, "fetch_sleep_ms": 3000}),
+    );
+    let mut engines = Engines(
+        (0..3)
+            .map(|i| {
+                let data = dir.path().join(format!("engine{i}"));
+                common::add_test_integration(
+                    &data,
+                    &name,
+                    &["--param", &format!("state_file={}", state.display())],
+                );
+                soar(
+                    &data,
+                    &[
+                        "--store",
+                        &url,
+                        "--lease-ttl-ms",
+                        "1000",
+                        "fetch",
+                        "--instance",
+                        &name,
+                        "--every",
+                        "0.3s",
+                        "--duration",
+                        "60s",
+                    ],
+                )
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+            })
+            .collect(),
+    );
+    // Wait for an engine to sleep inside the fetch at offset 10, then kill it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let holder = loop {
+        if let Some(h) = common::state_log(&state, "holder").first() {
+            break h["engine"].as_u64().unwrap() as u32;
+        }
+        assert!(Instant::now() < deadline, "no engine reached the page at offset 10");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let victim = engines.0.iter().position(|e| e.id() == holder).expect("the holder is one of the three");
+    let mut killed = engines.0.remove(victim);
+    killed.kill().unwrap(); // SIGKILL
+    killed.wait().unwrap();
+    // The others finish the schedule.
+    let mut conn = raw(&url);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let last: Option<String> =
+            redis::cmd("GET").arg(format!("soar:lastrun:{name}")).query(&mut conn).unwrap();
+        if last.as_deref() == Some(r#"{"offset":30}"#) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the schedule did not finish: last run {last:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(engines);
+    let stored: Vec<String> = redis::cmd("HKEYS").arg(format!("soar:inc:{name}")).query(&mut conn).unwrap();
+    let mut ids = stored.clone();
+    ids.sort();
+    let want: Vec<String> = (1..=30).map(|i| format!("INC-{i:05}")).collect();
+    assert_eq!(ids, want, "every incident stored once");
+    let fetched_by = common::check_fetch_log(&state, Some(holder), 200);
+    // The killed engine's page was fetched again by another engine.
+    let offset10: Vec<u64> = common::state_log(&state, "fetchlog")
+        .iter()
+        .filter(|l| l["offset"] == 10)
+        .map(|l| l["engine"].as_u64().unwrap())
+        .collect();
+    assert!(offset10.iter().any(|e| *e != u64::from(holder)), "the page was resumed: {offset10:?}");
+    assert!(!fetched_by.is_empty() && !fetched_by.contains(&u64::from(holder)), "{fetched_by:?}");
+    let _: () = redis::cmd("DEL")
+        .arg(format!("soar:inc:{name}"))
+        .arg(format!("soar:lastrun:{name}"))
+        .arg(format!("soar:fetch:{name}"))
+        .query(&mut conn)
+        .unwrap();
+}
+
+#[test]
+fn redis_pages_are_stored_with_their_last_run_only_under_the_fetch_lease() {
+    let (url, _server) = redis_url("redis_pages_are_stored_with_their_last_run_only_under_the_fetch_lease");
+    use soar_engine::store::{Committed, IncidentCas, StoredIncident};
+    let a = RedisStore::open(&url, "soar-test").unwrap();
+    let b = RedisStore::open(&url, "soar-test").unwrap();
+    let name = unique("page");
+    let inc = |id: &str| StoredIncident::fetched(json!({"dbotMirrorId": id}), 0, "t");
+    let ttl = Duration::from_secs(30);
+    let lease = a.acquire_fetch_lease(&name, ttl, Duration::ZERO).unwrap().expect("free");
+    // The token lease is another lease: a run inside the cycle can take it.
+    assert!(b.acquire_lease(&name, ttl, Duration::ZERO).unwrap().is_some());
+    assert!(b.acquire_fetch_lease(&name, ttl, Duration::ZERO).unwrap().is_none());
+    let lr = obj(json!({"offset": 2}));
+    assert_eq!(
+        a.commit_fetch(&name, &[inc("x"), inc("y")], Some(&lr), Some(&*lease)).unwrap(),
+        Committed::Stored { added: 2, duplicates: 0 }
+    );
+    assert_eq!(
+        a.commit_fetch(&name, &[inc("y"), inc("z")], Some(&lr), Some(&*lease)).unwrap(),
+        Committed::Stored { added: 1, duplicates: 1 }
+    );
+    // The lease is lost (as after a pause past its TTL) and another engine takes it: the old
+    // holder's page, last run, state and incident changes are all refused.
+    let _: () = redis::cmd("DEL").arg(format!("soar-test:fetchlease:{name}")).query(&mut raw(&url)).unwrap();
+    let other = b.acquire_fetch_lease(&name, ttl, Duration::ZERO).unwrap().expect("freed");
+    let lr2 = obj(json!({"offset": 9}));
+    assert_eq!(a.commit_fetch(&name, &[inc("w")], Some(&lr2), Some(&*lease)).unwrap(), Committed::LeaseLost);
+    assert!(!a.set_fetch_state(&name, &Default::default(), Some(&*lease)).unwrap());
+    let x = a.incident(&name, "x").unwrap().unwrap();
+    let mut closed = x.clone();
+    closed.status = 2;
+    closed.changed = true;
+    assert_eq!(a.swap_incident(&name, &x, &closed, Some(&*lease)).unwrap(), IncidentCas::LeaseLost);
+    assert_eq!(a.last_run(&name).unwrap(), Some(lr));
+    assert_eq!(a.incidents(&name).unwrap().len(), 3);
+    // The holder's change goes through and marks the incident pending.
+    assert_eq!(b.swap_incident(&name, &x, &closed, Some(&*other)).unwrap(), IncidentCas::Stored);
+    assert_eq!(b.pending_out(&name).unwrap(), vec![closed]);
+    drop((lease, other));
+    let keys: Vec<String> = ["inc", "lastrun", "fetch", "pending", "lease"]
+        .iter()
+        .map(|k| format!("soar-test:{k}:{name}"))
+        .collect();
+    let _: () = redis::cmd("DEL").arg(keys).query(&mut raw(&url)).unwrap();
 }

@@ -41,7 +41,7 @@ impl Api for Pages {
         if (n + 1) * PAGE < TOTAL {
             body["@odata.nextLink"] = json!(format!("{BASE}users?page={}", n + 1));
         }
-        Ok(Reply { status: 200, body })
+        Ok(Reply::new(200, body))
     }
 
     fn base_url(&self) -> Result<String, Error> {

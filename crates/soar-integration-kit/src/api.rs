@@ -19,6 +19,20 @@ pub struct Reply {
     pub status: u16,
     /// The parsed JSON body (`Value::Null` when empty).
     pub body: Value,
+    /// The answer's headers (lower-case names), e.g. the `Location` of a 202.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    /// A reply with no headers.
+    pub fn new(status: u16, body: Value) -> Self {
+        Reply { status, body, headers: Vec::new() }
+    }
+
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
 }
 
 /// Something that runs calls to one API with a token for the configured flow.

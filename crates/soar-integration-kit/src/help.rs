@@ -404,6 +404,16 @@ impl Help<'_> {
                      register the application (or consent) in that cloud's own portal.",
                     label(cloud)
                 );
+                let server_url = n.graph_url.iter().find_map(|k| self.param(k));
+                if let Some(url) = server_url.filter(|_| cloud.default.is_none()) {
+                    let _ = writeln!(
+                        out,
+                        "Left empty, {} decides the Microsoft Graph host (for example \
+                         `https://graph.microsoft.us`), as the reference's integrations do; the \
+                         sign-in then stays on `login.microsoftonline.com`.",
+                        label(url)
+                    );
+                }
             }
             None => {
                 let _ = writeln!(

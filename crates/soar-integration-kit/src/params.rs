@@ -49,7 +49,7 @@ pub struct AuthForm {
     pub national_clouds: bool,
     /// Labels that differ from the defaults, by param key.
     pub labels: &'static [(&'static str, &'static str)],
-    /// Default values, by param key.
+    /// Default values, by param key (`""` for `azure_cloud`: no default, see `auth_params`).
     pub defaults: &'static [(&'static str, &'static str)],
 }
 
@@ -204,7 +204,9 @@ pub fn auth_params(spec: &AuthSpec, form: &AuthForm) -> Vec<ParamSpec> {
         out.push(ParamSpec {
             name: n.azure_cloud,
             display: label(n.azure_cloud, "Azure Cloud"),
-            default: default_of(n.azure_cloud).or(Some("Worldwide")),
+            // An empty default means none: the instance then has no `azure_cloud`, and the
+            // reference's `get_azure_cloud` reads the Server URL params instead.
+            default: default_of(n.azure_cloud).or(Some("Worldwide")).filter(|d| !d.is_empty()),
             options: cloud_options(),
             ..ParamSpec::default()
         });

@@ -65,5 +65,23 @@ macro_rules! conformance_test {
                 panic!("{e}");
             }
         }
+
+        /// `SOAR_CONFORMANCE_BLESS` cannot turn the suite's test green: the test above, run
+        /// again in a child process with the variable set, fails and says how to bless.
+        #[test]
+        fn the_bless_variable_fails_the_suite_test() {
+            if ::std::env::var_os("SOAR_CONFORMANCE_BLESS").is_some() {
+                return; // the child of this test (or a person blessing) runs the test above only
+            }
+            let exe = ::std::env::current_exe().expect("the test binary's path");
+            let out = ::std::process::Command::new(exe)
+                .args(["suite_passes_for_one_flow_against_the_emulator", "--exact", "--test-threads=1"])
+                .env("SOAR_CONFORMANCE_BLESS", "1")
+                .output()
+                .expect("the test binary runs");
+            let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "SOAR_CONFORMANCE_BLESS=1 passed the suite test:\n{text}");
+            assert!(text.contains("cargo test does not bless"), "{text}");
+        }
     };
 }

@@ -50,7 +50,21 @@ impl FakeApi {
 
     /// Answers `method key` with `status` and `body` (`Value::Null` for no body).
     pub fn on(&self, method: Method, key: &str, status: u16, body: Value) -> &Self {
-        self.push(method, key, Ok(Reply { status, body }));
+        self.push(method, key, Ok(Reply::new(status, body)));
+        self
+    }
+
+    /// Answers `method key` with `status`, `body` and `headers` (e.g. a 202's `Location`).
+    pub fn on_with_headers(
+        &self,
+        method: Method,
+        key: &str,
+        status: u16,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> &Self {
+        let headers = headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), (*v).to_owned())).collect();
+        self.push(method, key, Ok(Reply { status, body, headers }));
         self
     }
 

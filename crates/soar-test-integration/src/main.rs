@@ -56,6 +56,11 @@ impl Integration for TestIntegration {
             },
             ParamSpec { name: "api_key", display: "API key", secret: true, ..ParamSpec::default() },
             ParamSpec {
+                name: "state_file",
+                display: "The remote side's state (a JSON file the fetch and mirroring tests control)",
+                ..ParamSpec::default()
+            },
+            ParamSpec {
                 name: "insecure",
                 display: "Trust any certificate",
                 default: Some("false"),
@@ -74,6 +79,12 @@ impl Integration for TestIntegration {
             Box::new(Counter(AtomicU64::new(0))),
             Box::new(Hold),
             Box::new(EchoContext),
+            Box::new(Poll),
+            Box::new(FetchIncidents),
+            Box::new(GetModified),
+            Box::new(GetRemote),
+            Box::new(UpdateRemote),
+            Box::new(MappingFields),
         ]
     }
 }
@@ -319,6 +330,392 @@ impl Command for EchoContext {
             "Error in API call [401] - Unauthorized\n{{\"sent\": [{}]}}",
             echoed.join(", ")
         )))
+    }
+}
+
+/// A number argument, or a clear error naming it.
+fn num_arg(ctx: &CommandContext, name: &str) -> Result<u64, Error> {
+    str_arg(ctx, name).trim().parse().map_err(|_| Error::InvalidArg {
+        name: name.into(),
+        reason: "expected a whole number, e.g. 3.".into(),
+    })
+}
+
+struct Poll;
+
+#[async_trait]
+impl Command for Poll {
+    fn name(&self) -> &str {
+        "soar-test-poll"
+    }
+    fn description(&self) -> &str {
+        "Starts an action that finishes after a number of polls (a scheduled command)."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        vec![
+            ArgSpec {
+                name: "polls",
+                description: "Runs until done.",
+                default: Some("3"),
+                ..ArgSpec::default()
+            },
+            ArgSpec {
+                name: "outcome",
+                description: "How the action ends.",
+                default: Some("succeed"),
+                options: &["succeed", "fail"],
+                ..ArgSpec::default()
+            },
+            ArgSpec {
+                name: "next_run",
+                description: "NextRun seconds.",
+                default: Some("10"),
+                ..ArgSpec::default()
+            },
+            ArgSpec {
+                name: "timeout",
+                description: "Timeout seconds (0: none).",
+                default: Some("0"),
+                ..ArgSpec::default()
+            },
+            ArgSpec { name: "action_id", description: "Set by the schedule.", ..ArgSpec::default() },
+            ArgSpec { name: "polling", description: "Set by the schedule.", ..ArgSpec::default() },
+        ]
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let polls = num_arg(ctx, "polls")?;
+        let next_run = num_arg(ctx, "next_run")?;
+        let timeout = num_arg(ctx, "timeout")?;
+        // The action's progress lives in the integration context, so it only finishes when the
+        // engine carries the context from one poll to the next.
+        let mut action = str_arg(ctx, "action_id");
+        let key = |id: &str| format!("poll:{id}");
+        if action.is_empty() {
+            action = format!("A{}", ctx.integration_context.data().len() + 1);
+            ctx.integration_context.set(key(&action), json!(0));
+        }
+        let done =
+            ctx.integration_context.data().get(&key(&action)).and_then(Value::as_u64).ok_or_else(|| {
+                Error::InvalidArg {
+                    name: "action_id".into(),
+                    reason: format!("no action {action} was started."),
+                }
+            })? + 1;
+        ctx.integration_context.set(key(&action), json!(done));
+        if done > polls {
+            return match str_arg(ctx, "outcome").as_str() {
+                "fail" => Err(Error::Command(format!("Action {action} failed after {polls} polls."))),
+                _ => Ok(Entry::markdown(format!("Action {action} succeeded after {polls} polls.")).into()),
+            };
+        }
+        let mut args = ctx.args.clone();
+        args.insert("action_id".into(), json!(action));
+        args.insert("polling".into(), json!("true"));
+        let schedule = soar_core::protocol::Schedule {
+            command: self.name().to_owned(),
+            next_run_seconds: next_run,
+            args,
+            timeout_seconds: Some(timeout).filter(|t| *t > 0),
+            items_remaining: Some(polls + 1 - done),
+        };
+        let entry = Entry::markdown(format!("Action {action} is in progress ({done} of {polls})."));
+        Ok(entry.with_schedule(&schedule).into())
+    }
+}
+
+/// The remote side of the fetch and mirroring commands: a JSON file named by the `state_file`
+/// param, which the tests write and `update-remote-system` records into.
+///
+/// `{"total": N, "page": P, "direction": "Both", "fetch_sleep_ms": 0, "sleep_at_offset": K,
+///   "remote": {"INC-00001": {field overrides, "modified": ISO}}, "updates": [...]}`: incidents
+/// `INC-00001`..`INC-<N>` are made on the fly (created one second apart), so 10,000 cost nothing
+/// until fetched; `remote` holds the ones changed since (the tests' "remote changes").
+mod remote {
+    use serde_json::{Value, json};
+    use soar_core::{CommandContext, Error};
+
+    pub fn path(ctx: &CommandContext) -> Result<std::path::PathBuf, Error> {
+        match ctx.params.str("state_file") {
+            Some(p) if !p.is_empty() => Ok(p.into()),
+            _ => Err(Error::InvalidArg {
+                name: "state_file".into(),
+                reason:
+                    "this command needs the state_file param: soar instance add ... --param state_file=PATH."
+                        .into(),
+            }),
+        }
+    }
+
+    pub fn load(ctx: &CommandContext) -> Result<Value, Error> {
+        let path = path(ctx)?;
+        let text = std::fs::read(&path)
+            .map_err(|e| Error::Command(format!("Could not read the state file {}: {e}", path.display())))?;
+        serde_json::from_slice(&text)
+            .map_err(|e| Error::Command(format!("The state file {} is not JSON: {e}", path.display())))
+    }
+
+    pub fn save(ctx: &CommandContext, state: &Value) -> Result<(), Error> {
+        let path = path(ctx)?;
+        let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+        std::fs::write(&tmp, state.to_string())
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| Error::Command(format!("Could not write the state file {}: {e}", path.display())))
+    }
+
+    /// Appends a line to `<state file>.<suffix>`.
+    pub fn log(ctx: &CommandContext, suffix: &str, line: &Value) {
+        use std::io::Write;
+        let Ok(path) = path(ctx) else { return };
+        let log = path.with_extension(suffix);
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+
+    pub fn id(i: u64) -> String {
+        format!("INC-{i:05}")
+    }
+
+    pub fn number(id: &str) -> Option<u64> {
+        id.strip_prefix("INC-")?.parse().ok()
+    }
+
+    /// Seconds after 2026-01-01T00:00:00Z as ISO 8601 (a day at most is enough here).
+    pub fn time(secs: u64) -> String {
+        let secs = secs % 86_400;
+        format!("2026-01-01T{:02}:{:02}:{:02}.000Z", secs / 3600, secs / 60 % 60, secs % 60)
+    }
+
+    /// Remote incident `i` as it is now.
+    pub fn object(state: &Value, i: u64) -> Value {
+        let id = id(i);
+        let mut o = json!({
+            "id": id, "title": format!("Incident {i}"), "severity": 2, "status": "Active",
+            "created": time(i), "modified": time(i),
+        });
+        if let (Some(o), Some(Value::Object(over))) = (o.as_object_mut(), state["remote"].get(&id)) {
+            for (k, v) in over {
+                o.insert(k.clone(), v.clone());
+            }
+        }
+        o
+    }
+
+    pub fn millis() -> u128 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())
+    }
+}
+
+struct FetchIncidents;
+
+#[async_trait]
+impl Command for FetchIncidents {
+    fn name(&self) -> &str {
+        "fetch-incidents"
+    }
+    fn description(&self) -> &str {
+        "Fetches the next page of the state file's incidents after the last run's offset."
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let state = remote::load(ctx)?;
+        let offset = ctx.last_run.as_ref().and_then(|l| l.get("offset")).and_then(Value::as_u64).unwrap_or(0);
+        let total = state["total"].as_u64().unwrap_or(0);
+        let page = state["page"].as_u64().unwrap_or(50).max(1);
+        let started = remote::millis();
+        let parent = std::os::unix::process::parent_id();
+        if state["sleep_at_offset"].as_u64() == Some(offset) {
+            // The crash tests kill the engine that runs this fetch while it sleeps.
+            remote::log(ctx, "holder", &json!({"engine": parent, "offset": offset}));
+            let ms = state["fetch_sleep_ms"].as_u64().unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        let end = (offset + page).min(total);
+        let direction = state["direction"].as_str().unwrap_or("Both");
+        let instance = ctx.instance.clone().unwrap_or_default();
+        let incidents: Vec<Value> = (offset + 1..=end)
+            .map(|i| {
+                let o = remote::object(&state, i);
+                json!({
+                    "name": o["title"], "occurred": o["created"], "severity": o["severity"],
+                    "rawJSON": o.to_string(), "dbotMirrorId": remote::id(i),
+                    "dbotMirrorDirection": direction, "dbotMirrorInstance": instance,
+                })
+            })
+            .collect();
+        remote::log(
+            ctx,
+            "fetchlog",
+            &json!({"engine": parent, "offset": offset, "end": end, "start_ms": started.to_string(), "end_ms": remote::millis().to_string()}),
+        );
+        let mut last_run = soar_core::Object::new();
+        last_run.insert("offset".into(), json!(end));
+        Ok(Outcome { last_run: Some(last_run), incidents: Some(incidents), ..Outcome::default() })
+    }
+}
+
+/// Mirroring arguments read with the protocol's typed readers; a bad one names itself.
+fn mirror_args<T>(
+    ctx: &CommandContext,
+    read: fn(&soar_core::Object) -> Result<T, String>,
+) -> Result<T, Error> {
+    read(&ctx.args).map_err(Error::Command)
+}
+
+fn mirror_arg_specs(names: &[&'static str]) -> Vec<ArgSpec> {
+    names
+        .iter()
+        .map(|n| ArgSpec { name: n, description: "Sent by the engine.", ..ArgSpec::default() })
+        .collect()
+}
+
+struct GetModified;
+
+#[async_trait]
+impl Command for GetModified {
+    fn name(&self) -> &str {
+        "get-modified-remote-data"
+    }
+    fn description(&self) -> &str {
+        "The ids of the remote incidents modified after lastUpdate."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        mirror_arg_specs(&["lastUpdate"])
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let args = mirror_args(ctx, soar_core::protocol::mirror::ModifiedRemoteDataArgs::from_args)?;
+        let state = remote::load(ctx)?;
+        let mut ids: Vec<String> = state["remote"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, o)| o["modified"].as_str().is_some_and(|t| *t > *args.last_update.as_str()))
+                    .map(|(id, _)| id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        remote::log(
+            ctx,
+            "mirrorlog",
+            &json!({"command": self.name(), "lastUpdate": args.last_update, "ids": ids}),
+        );
+        Ok(Outcome { mirror: Some(soar_core::protocol::Mirror::ModifiedIds { ids }), ..Outcome::default() })
+    }
+}
+
+struct GetRemote;
+
+#[async_trait]
+impl Command for GetRemote {
+    fn name(&self) -> &str {
+        "get-remote-data"
+    }
+    fn description(&self) -> &str {
+        "One remote incident, with a close or reopen entry when its status says so."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        mirror_arg_specs(&["id", "lastUpdate"])
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let args = mirror_args(ctx, soar_core::protocol::mirror::RemoteDataArgs::from_args)?;
+        let state = remote::load(ctx)?;
+        let n = remote::number(&args.remote_id)
+            .filter(|n| *n >= 1 && *n <= state["total"].as_u64().unwrap_or(0))
+            .ok_or_else(|| Error::Command(format!("Incident {} was not found.", args.remote_id)))?;
+        let object = remote::object(&state, n);
+        let mut entries = Vec::new();
+        let over = &state["remote"][&args.remote_id];
+        if object["status"] == "Closed" {
+            entries.push(json!({"Type": 1, "ContentsFormat": "json", "Contents": {
+                "dbotIncidentClose": true,
+                "closeReason": object["classification"].as_str().unwrap_or("Other"),
+                "closeNotes": object["closeNotes"].as_str().unwrap_or(""),
+            }}));
+        } else if over["reopened"] == json!(true) {
+            entries
+                .push(json!({"Type": 1, "ContentsFormat": "json", "Contents": {"dbotIncidentReopen": true}}));
+        }
+        remote::log(
+            ctx,
+            "mirrorlog",
+            &json!({"command": self.name(), "id": args.remote_id, "lastUpdate": args.last_update}),
+        );
+        let object = object.as_object().cloned().unwrap_or_default();
+        Ok(Outcome {
+            mirror: Some(soar_core::protocol::Mirror::RemoteData { object, entries }),
+            ..Outcome::default()
+        })
+    }
+}
+
+struct UpdateRemote;
+
+#[async_trait]
+impl Command for UpdateRemote {
+    fn name(&self) -> &str {
+        "update-remote-system"
+    }
+    fn description(&self) -> &str {
+        "Records the local changes the engine sends and applies them to the remote incident."
+    }
+    fn args(&self) -> Vec<ArgSpec> {
+        mirror_arg_specs(&["data", "entries", "incidentChanged", "remoteId", "status", "delta"])
+    }
+    async fn run(&self, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let args = mirror_args(ctx, soar_core::protocol::mirror::UpdateRemoteSystemArgs::from_args)?;
+        let mut state = remote::load(ctx)?;
+        if state["fail_updates"] == json!(true) {
+            return Err(Error::Command(format!(
+                "The remote system refused the update of {}.",
+                args.remote_id
+            )));
+        }
+        let now = remote::millis();
+        let over = &mut state["remote"][&args.remote_id];
+        for (k, v) in &args.delta {
+            over[k] = v.clone();
+        }
+        if args.closed() {
+            over["status"] = json!("Closed");
+            over["classification"] = args.delta.get("closeReason").cloned().unwrap_or(json!("Other"));
+        }
+        // `modified` stays: an update the engine made is not a remote change to mirror back in.
+        let update = json!({
+            "remoteId": args.remote_id, "data": args.data, "delta": args.delta, "status": args.status,
+            "incidentChanged": args.incident_changed, "entries": args.entries, "at_ms": now.to_string(),
+        });
+        match state.get_mut("updates").and_then(Value::as_array_mut) {
+            Some(list) => list.push(update),
+            None => state["updates"] = json!([update]),
+        }
+        remote::save(ctx, &state)?;
+        Ok(Outcome {
+            mirror: Some(soar_core::protocol::Mirror::Updated { id: args.remote_id }),
+            ..Outcome::default()
+        })
+    }
+}
+
+struct MappingFields;
+
+#[async_trait]
+impl Command for MappingFields {
+    fn name(&self) -> &str {
+        "get-mapping-fields"
+    }
+    fn description(&self) -> &str {
+        "The fields update-remote-system understands."
+    }
+    async fn run(&self, _ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let schemes = json!({"Soar Test Incident": {
+            "title": "The title.", "severity": "1-4.", "closeReason": "Why it was closed.", "closeNotes": "Notes.",
+        }});
+        Ok(Outcome {
+            mirror: Some(soar_core::protocol::Mirror::Mapping {
+                schemes: schemes.as_object().cloned().unwrap_or_default(),
+            }),
+            ..Outcome::default()
+        })
     }
 }
 

@@ -179,9 +179,14 @@ fn manifest_lists_commands_args_outputs_params_and_flows() {
             (json!("url"), json!(0)),
             (json!("credentials"), json!(9)),
             (json!("api_key"), json!(4)),
+            (json!("state_file"), json!(0)),
             (json!("insecure"), json!(8))
         ]
     );
+    // fetch-incidents and the four mirroring commands make it a fetching, mirroring integration.
+    for flag in ["isfetch", "ismappable", "isremotesyncin", "isremotesyncout"] {
+        assert_eq!(m["script"][flag], true, "{flag}");
+    }
     let echo = &m["script"]["commands"][1];
     assert_eq!(echo["name"], "soar-test-echo");
     assert_eq!(

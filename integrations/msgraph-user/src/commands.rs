@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use soar_integration_kit::format::py;
 use soar_integration_kit::{
     Api, ApiKind, ArgDateTime, Args, AuthFlow, BOOL, CommandContext, Error, Handler, MsApi, MsClient,
-    Outcome, OutputSpec, Request, Results, Secret, Table, async_trait, file_entry, value_text,
+    Outcome, OutputSpec, PlainHttp, Request, Results, Secret, Table, async_trait, file_entry, value_text,
 };
 
 use crate::tables::{ACCOUNT, DIRECT_REPORTS, MANAGER, NEXT_PAGE, TAP_POLICY, USER};
@@ -27,22 +27,37 @@ pub struct Graph {
     pub self_deployed: bool,
     /// The instance uses the authorization code flow.
     pub auth_code_flow: bool,
+    /// The instance's flow (messages that name the flow a command needs).
+    pub flow: AuthFlow,
+    /// Plain requests through the instance's transport (the MFA connector), when there is one.
+    pub plain: Option<PlainHttp>,
+    /// The instance's login host, e.g. `https://login.microsoftonline.com`.
+    pub login: String,
+    /// The instance's tenant, when its flow names one.
+    pub tenant: Option<String>,
 }
 
 impl Graph {
     /// The environment of one request.
     pub fn from_client(ms: MsClient, ctx: &CommandContext) -> Result<Graph, Error> {
         let auth_code_flow = ms.flow() == AuthFlow::AuthorizationCode;
+        let flow = ms.flow();
+        let (plain, login, tenant) =
+            (Some(ms.plain()), ms.endpoints().login.clone(), ms.tenant().map(str::to_owned));
         Ok(Graph {
             api: Box::new(MsApi::new(ms, ApiKind::Graph, Some(GRAPH_VERSION))),
             handle_error: ctx.params.bool("handle_error", true),
             // The reference's test reads the checkbox itself, not the effective self-deployed mode.
             self_deployed: ctx.params.bool("self_deployed", false),
             auth_code_flow,
+            flow,
+            plain,
+            login,
+            tenant,
         })
     }
 
-    async fn json(&self, ctx: &mut CommandContext, req: Request) -> Result<Value, Error> {
+    pub(crate) async fn json(&self, ctx: &mut CommandContext, req: Request) -> Result<Value, Error> {
         self.api.json(&mut ctx.integration_context, req).await
     }
 
@@ -74,26 +89,26 @@ impl Graph {
 }
 
 /// A readable-only result.
-fn note(text: String) -> Result<Outcome, Error> {
+pub(crate) fn note(text: String) -> Result<Outcome, Error> {
     Results::readable(text).outcome()
 }
 
-fn drop_key(v: &mut Value, key: &str) {
+pub(crate) fn drop_key(v: &mut Value, key: &str) {
     if let Some(o) = v.as_object_mut() {
         o.shift_remove(key);
     }
 }
 
-fn as_object(v: &Value) -> Map<String, Value> {
+pub(crate) fn as_object(v: &Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
-fn values(reply: &Value) -> Vec<Value> {
+pub(crate) fn values(reply: &Value) -> Vec<Value> {
     reply.get("value").and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
 /// [`values`] moved out of the reply (a page of users is not copied).
-fn take_values(reply: &mut Value) -> Vec<Value> {
+pub(crate) fn take_values(reply: &mut Value) -> Vec<Value> {
     match reply.get_mut("value") {
         Some(Value::Array(items)) => std::mem::take(items),
         _ => Vec::new(),
@@ -101,7 +116,7 @@ fn take_values(reply: &mut Value) -> Vec<Value> {
 }
 
 /// The path of a user.
-fn user_path(user: &str) -> String {
+pub(crate) fn user_path(user: &str) -> String {
     format!("users/{}", quote(user))
 }
 
@@ -703,7 +718,10 @@ impl Handler<Graph> for ChangePassword {
     }
 }
 
-/// Resets the password of a user synchronised from on-premises.
+/// Resets the password of a user synchronised from on-premises, then polls the reset until it
+/// has succeeded or failed. Needs the authorization code flow (a self-deployed application with
+/// the delegated UserAuthenticationMethod.ReadWrite.All and User.Read.All permissions, signed in
+/// as an administrator allowed to reset the user's password).
 #[derive(Args)]
 pub struct ChangePasswordOnPremise {
     #[arg(flatten)]
@@ -713,22 +731,20 @@ pub struct ChangePasswordOnPremise {
     password: Option<Secret>,
     /// The new password, shown in the War Room. Give this or password; if both, they must match.
     nonsensitive_password: Option<String>,
+    /// The status URL of a reset already started (the command sets it when it polls).
+    polling_url: Option<String>,
+    /// How long to poll the reset, in seconds.
+    #[arg(default = "600")]
+    timeout_in_seconds: u64,
 }
 
 #[async_trait]
 impl Handler<Graph> for ChangePasswordOnPremise {
-    const NAME: &'static str = "msgraph-user-change-password-on-premise";
+    const NAME: &'static str = crate::onprem::NAME;
+    const POLLING: bool = true;
 
     async fn run(self, graph: &Graph, ctx: &mut CommandContext) -> Result<Outcome, Error> {
-        let user = self.user.user;
         let password = match (self.password, self.nonsensitive_password) {
-            (None, None) => {
-                return Err(Error::Command(
-                    "Password is required. Please provide either 'password' (sensitive) or 'nonsensitive_password' \
-                     argument."
-                        .to_owned(),
-                ));
-            }
             (Some(s), Some(p)) if s.expose() != p => {
                 return Err(Error::Command(
                     "Conflicting passwords provided. The 'password' and 'nonsensitive_password' arguments must have \
@@ -736,22 +752,16 @@ impl Handler<Graph> for ChangePasswordOnPremise {
                         .to_owned(),
                 ));
             }
-            (Some(s), _) => s,
-            (None, Some(p)) => Secret::new(p),
+            (Some(s), _) => Some(s),
+            (None, p) => p.map(Secret::new),
         };
-        let methods = graph
-            .json(ctx, Request::get(format!("{}/authentication/passwordMethods", user_path(&user))))
-            .await?;
-        let method_id = methods
-            .get("value")
-            .and_then(|v| v.get(0))
-            .and_then(|m| m.get("id"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::Command(format!("Failed getting passwordMethod id\n{methods}")))?
-            .to_owned();
-        let path = format!("{}/authentication/methods/{method_id}/resetPassword", user_path(&user));
-        graph.json(ctx, Request::post(path).json(&json!({"newPassword": password.expose()}))).await?;
-        note(format!("The password of user {user} has been changed successfully."))
+        let args = crate::onprem::OnPremArgs {
+            user: self.user.user,
+            password,
+            polling_url: self.polling_url,
+            timeout_secs: self.timeout_in_seconds,
+        };
+        crate::onprem::run(graph, ctx, args).await
     }
 }
 
@@ -951,7 +961,16 @@ mod tests {
     const BASE: &str = "https://graph.microsoft.com/v1.0/";
 
     fn graph(api: &Arc<FakeApi>, handle_error: bool) -> Graph {
-        Graph { api: Box::new(api.clone()), handle_error, self_deployed: true, auth_code_flow: false }
+        Graph {
+            api: Box::new(api.clone()),
+            handle_error,
+            self_deployed: true,
+            auth_code_flow: false,
+            flow: AuthFlow::ClientSecret,
+            plain: None,
+            login: "https://login.microsoftonline.com".to_owned(),
+            tenant: None,
+        }
     }
 
     /// The arguments decoded at 2026-03-01T12:00:00Z.

@@ -27,9 +27,37 @@
 //!   kit's rule for every next link): the bearer token goes nowhere else.
 //! - The instance form is generated from the flows, with the reference's spellings and labels
 //!   ([`AUTH_SPEC`]'s `param_names`); the optional PEM certificate is not on it.
+//! - Azure Cloud has no default (the reference's YAML says `Worldwide`): the runtime fills
+//!   defaults into every request, so with one an empty Azure Cloud could never reach
+//!   `get_azure_cloud`'s backward-compatible branch, and the Server URL the seed article tells
+//!   national-cloud users to change would be ignored. Empty, the Server URL picks Graph's host
+//!   (login stays worldwide, as in the reference); its default keeps the worldwide cloud.
+//!
+//! The current reference's commands (groups, owned devices, authentication methods, sign-in
+//! preferences, forced reset, MFA push; `directory.rs`, `methods.rs`, `mfa.rs`, `onprem.rs`)
+//! follow its arguments, outputs, tables and texts, with these decisions:
+//! - `temp-access-pass-method-list` says "No Temporary Access Pass authentication methods found"
+//!   and titles one method "Temporary Access Pass Method ..." (the reference reuses the Windows
+//!   Hello text and has a stray "W"); `temp-access-pass-method-delete` deletes by `user` and
+//!   `method_id` (the reference reads `user_id`, which that command does not have, and fails).
+//! - The outputs keep the reference's quirks playbooks may read: the phone methods' key field is
+//!   `Id`, owned devices sit under `MSGraphUser.OwnedDevice` with the user under `MSGraphUser.Id`.
+//! - `owned-devices-list` checks `limit` (1 to 999) before any call and sends `$filter` only
+//!   when given (the reference sends an empty one).
+//! - Password changes under an application-only flow: Graph answers 403 "Insufficient
+//!   privileges" (the emulator too); `change-password`, `force-reset-password` and
+//!   `change-password-on-premise` have no application permission in `permissions.rs`, so the
+//!   kit's hint says they need a delegated permission, names the instance's flow and the
+//!   authorization code flow to use instead, and `auth-reset`.
+//! - `change-password-on-premise` polls (see `onprem.rs`); the MFA secret and token stay in the
+//!   integration context (see `mfa.rs`).
 
 pub mod commands;
 pub mod dates;
+pub mod directory;
+pub mod methods;
+pub mod mfa;
+pub mod onprem;
 pub mod permissions;
 pub mod tables;
 pub mod tap;
@@ -41,6 +69,9 @@ use soar_integration_kit::{
 };
 
 use crate::commands::*;
+use crate::directory::*;
+use crate::methods::*;
+use crate::mfa::*;
 
 /// The flows this integration supports: its row of the flow table (Cortex application, client
 /// credentials with a secret or a certificate, authorization code, managed identities).
@@ -76,7 +107,16 @@ pub static ABOUT: About = About {
     description: "Read and manage Microsoft Entra ID (Azure AD) users through Microsoft Graph: list, \
                   create, update, disable and delete users, reset passwords, and manage Temporary Access Passes.",
     category: "Analytics & SIEM",
-    form: AuthForm { picker: FlowPicker::Checkboxes, national_clouds: true, labels: &[], defaults: &[] },
+    // No default cloud: an instance whose Azure Cloud is left empty follows the Server URL
+    // (`host`), as the reference's `get_azure_cloud` does, so changing the Server URL (the seed
+    // article's national-cloud instruction) reaches that cloud; the Server URL's default keeps
+    // everyone else on the worldwide cloud.
+    form: AuthForm {
+        picker: FlowPicker::Checkboxes,
+        national_clouds: true,
+        labels: &[],
+        defaults: &[("azure_cloud", "")],
+    },
     params: &[
         ParamSpec {
             default: Some("https://graph.microsoft.com"),
@@ -87,6 +127,13 @@ pub static ABOUT: About = About {
             hidden: true,
             checkbox: true,
             ..ParamSpec::new("handle_error", "Suppress Errors for Non Found Users")
+        },
+        ParamSpec {
+            default: Some("false"),
+            checkbox: true,
+            help: "Lets msgraph-user-create-mfa-client-secret and msgraph-user-create-mfa-client-access-token run: \
+                   they create credentials of Microsoft's MFA connector application. Restrict who may run them.",
+            ..ParamSpec::new("allow_secret_generators", "Allow secret generators commands execution")
         },
     ],
     // The reference's name, kept so playbooks that call it keep working.
@@ -117,6 +164,29 @@ pub fn integration() -> MsIntegration<Graph> {
         .command::<TapList>()
         .command::<TapCreate>()
         .command::<TapDelete>()
+        // The current reference's commands.
+        .command::<ForceResetPassword>()
+        .command::<GetGroups>()
+        .command::<GetAuthMethods>()
+        .command::<OwnedDevicesList>()
+        .command::<GetUserDefaultAuthMethod>()
+        .command::<AuthenticatorMethodList>()
+        .command::<AuthenticatorMethodDelete>()
+        .command::<EmailMethodList>()
+        .command::<EmailMethodDelete>()
+        .command::<PhoneMethodList>()
+        .command::<PhoneMethodDelete>()
+        .command::<SoftwareOathMethodList>()
+        .command::<SoftwareOathMethodDelete>()
+        .command::<TempAccessPassMethodList>()
+        .command::<TempAccessPassMethodDelete>()
+        .command::<WindowsHelloMethodList>()
+        .command::<WindowsHelloMethodDelete>()
+        .command::<Fido2MethodList>()
+        .command::<Fido2MethodDelete>()
+        .command::<RequestMfa>()
+        .command::<CreateMfaClientSecret>()
+        .command::<CreateMfaClientAccessToken>()
         // The reference has only these two generic commands (its own test is msgraph-user-test).
         .auth_commands(AuthCommands::Only(&["generate-login-url", "auth-reset"]))
         .permissions(permissions::PERMISSIONS)
@@ -140,7 +210,7 @@ mod tests {
         let names: Vec<String> = integration().commands().iter().map(|c| c.name().to_owned()).collect();
         let missing: Vec<&String> = names
             .iter()
-            .filter(|n| !n.ends_with("-auth-reset") && !n.ends_with("-generate-login-url"))
+            .filter(|n| !permissions::NOT_GRAPH.contains(&n.as_str()))
             .filter(|n| !permissions::PERMISSIONS.iter().any(|p| p.command == n.as_str()))
             .collect();
         assert!(missing.is_empty(), "no permission row for {missing:?}");

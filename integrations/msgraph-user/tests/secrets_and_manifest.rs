@@ -110,7 +110,8 @@ fn manifest_lists_every_reference_command_with_args_and_outputs() {
         ("msgraph-user-get-manager", 1, 12),
         ("msgraph-user-assign-manager", 2, 0),
         ("msgraph-user-change-password", 4, 0),
-        ("msgraph-user-change-password-on-premise", 3, 0),
+        // The current reference reads polling_url and timeout_in_seconds too (it polls).
+        ("msgraph-user-change-password-on-premise", 5, 0),
         ("msgraph-user-test", 0, 0),
         ("msgraph-user-session-revoke", 1, 0),
         ("msgraph-user-tap-policy-list", 1, 7),
@@ -119,6 +120,32 @@ fn manifest_lists_every_reference_command_with_args_and_outputs() {
         ("msgraph-user-generate-login-url", 2, 0), // pkce and prompt (soar-rt additions)
         ("msgraph-user-auth-reset", 0, 0),
         ("test-module", 0, 0),
+        // The current reference's commands (its README's tables). Ours add NextPage to the owned
+        // devices, and keep the MFA secret and token out of the context (mfa.rs): KeyId,
+        // ValidFrom, ValidUntil for the secret, ValidUntil for the token.
+        ("msgraph-user-force-reset-password", 1, 0),
+        ("msgraph-user-get-groups", 1, 37),
+        ("msgraph-user-get-auth-methods", 1, 10),
+        ("msgraph-user-owned-devices-list", 4, 15),
+        ("msgraph-user-get-user-default-auth-method", 1, 5),
+        ("msgraph-user-authenticator-method-list", 4, 6),
+        ("msgraph-user-authenticator-method-delete", 2, 0),
+        ("msgraph-user-email-method-list", 2, 2),
+        ("msgraph-user-email-method-delete", 2, 0),
+        ("msgraph-user-phone-method-list", 3, 5),
+        ("msgraph-user-phone-method-delete", 2, 0),
+        ("msgraph-user-software-oath-method-list", 2, 1),
+        ("msgraph-user-software-oath-method-delete", 2, 0),
+        ("msgraph-user-temp-access-pass-method-list", 2, 2),
+        ("msgraph-user-temp-access-pass-method-delete", 2, 0),
+        ("msgraph-user-windows-hello-method-list", 2, 4),
+        ("msgraph-user-windows-hello-method-delete", 2, 0),
+        ("msgraph-user-request-mfa", 3, 0),
+        ("msgraph-user-create-mfa-client-secret", 1, 3),
+        ("msgraph-user-create-mfa-client-access-token", 1, 1),
+        // Also in the current reference, beyond the list of 20.
+        ("msgraph-user-fido2-method-list", 3, 7),
+        ("msgraph-user-fido2-method-delete", 2, 0),
     ];
     for (name, args, outputs) in expected {
         let c = find(name);
@@ -131,6 +158,9 @@ fn manifest_lists_every_reference_command_with_args_and_outputs() {
         ("msgraph-user-create", "password"),
         ("msgraph-user-change-password", "password"),
         ("msgraph-user-tap-policy-create", "zip_password"),
+        ("msgraph-user-change-password-on-premise", "password"),
+        ("msgraph-user-create-mfa-client-access-token", "client_secret"),
+        ("msgraph-user-request-mfa", "access_token"),
     ] {
         let a = find(cmd)["arguments"].as_array().unwrap().iter().find(|a| a["name"] == arg).unwrap().clone();
         assert_eq!(a["secret"], true, "{cmd} {arg}");

@@ -1,7 +1,17 @@
 //! Microsoft Graph `v1.0` users routes (what `msgraph-user` calls), on the framework in
 //! `apis/mod.rs`: users (list with `$filter`/`$select`/`$top`/`$count` and next-link paging,
 //! get, create, update, delete, delta), manager and direct reports, sign-in session
-//! revocation, password methods (reset) and Temporary Access Pass methods.
+//! revocation, password methods (reset) and Temporary Access Pass methods; `graph/current.rs`
+//! the routes of the current reference's commands (memberOf, ownedDevices, authentication
+//! methods, signInPreferences, reset operations, the MFA connector's service principal and
+//! endpoint).
+//!
+//! Password changes (`passwordProfile` in a PATCH, `resetPassword`) are refused to
+//! application-only tokens with 403 `Authorization_RequestDenied` "Insufficient privileges to
+//! complete the operation.", as Graph does, unless the app holds
+//! `User-PasswordProfile.ReadWrite.All`; a `passwordProfile` with only
+//! `forceChangePasswordNextSignIn` forces a change without setting a password. `resetPassword`
+//! answers 202 with the status URL of a long-running operation (`graph/current.rs`).
 //!
 //! Data: `test-data/msgraph-user/graph-seed.json` (plain data, compiled in) is loaded into the
 //! store the first time a Graph route runs, unless a seed file already filled `graph.users`.
@@ -25,6 +35,8 @@
 //! - `$count=true` needs `ConsistencyLevel: eventual`, except on a next link (`$skiptoken`);
 //! - a user that cannot be found on an authentication-method route answers 404 `itemNotFound`
 //!   "The specified user could not be found." (the text the reference integration matches).
+
+mod current;
 
 use std::sync::Mutex;
 
@@ -138,6 +150,29 @@ pub fn routes() -> Router<EmulatorState> {
             "/v1.0/users/{id}/authentication/temporaryAccessPassMethods/{tap}",
             get(get_tap).delete(delete_tap),
         )
+        // The current reference's commands (`graph/current.rs`).
+        .route("/v1.0/users/{id}/memberOf", get(current::member_of))
+        .route("/v1.0/users/{id}/ownedDevices", get(current::owned_devices))
+        .route("/v1.0/users/{id}/authentication/methods", get(current::all_methods))
+        .route("/v1.0/users/{id}/authentication/operations/{op}", get(current::operation))
+        .route("/v1.0/users/{id}/authentication/{kind}", get(current::list_kind))
+        .route(
+            "/v1.0/users/{id}/authentication/{kind}/{method}",
+            get(current::get_kind).delete(current::delete_kind),
+        )
+        .route("/beta/users/{id}/authentication/signInPreferences", get(current::sign_in_preferences))
+        .route("/v1.0/servicePrincipals", get(current::service_principals))
+        .route("/v1.0/servicePrincipals/{id}/addPassword", post(current::add_password))
+        .route(
+            "/StrongAuthenticationService.svc/Connector//BeginTwoWayAuthentication",
+            post(current::begin_two_way_authentication),
+        )
+}
+
+/// True when `secret` is a password Graph's `addPassword` created for application `app_id`
+/// (the token endpoint accepts it as that application's client secret).
+pub fn added_password_ok(st: &EmulatorState, app_id: &str, secret: &str) -> bool {
+    current::added_password_ok(st, app_id, secret)
 }
 
 // ---- seeding -----------------------------------------------------------------------------------
@@ -198,6 +233,7 @@ fn seed(st: &EmulatorState) {
     }
     st.store().replace(USERS, users);
     st.store().replace(TAP, taps);
+    current::seed(st, &seed);
 }
 
 // ---- helpers -----------------------------------------------------------------------------------
@@ -652,9 +688,40 @@ fn iso_secs(secs: i64) -> String {
     }
 }
 
+/// Graph refuses password changes made with an application-only token unless the
+/// application holds `User-PasswordProfile.ReadWrite.All` (403 "Insufficient privileges"): the
+/// reference's change-password commands need the authorization code flow.
+fn refuse_app_password_change(who: &super::Principal) -> Result<(), ApiError> {
+    if who.is_app && !who.has_role("User-PasswordProfile.ReadWrite.All") {
+        return Err(err(
+            StatusCode::FORBIDDEN,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        ));
+    }
+    Ok(())
+}
+
+/// [`on_user`] for routes that also need the caller (`run` gets the token's principal).
+fn on_user_as<T>(
+    call: &Call,
+    id: &str,
+    lookup: fn(&EmulatorState, &str) -> Result<Value, ApiError>,
+    need: &Need,
+    ok: impl FnOnce(T) -> Response,
+    run: impl FnOnce(&super::Principal, Value) -> Result<T, ApiError>,
+) -> Response {
+    let Call { st, meta, headers } = call;
+    let result = authenticate(st, headers, meta, ApiKind::Graph, need).and_then(|who| {
+        seed(st);
+        run(&who, lookup(st, id)?)
+    });
+    answer(st, meta, result, ok)
+}
+
 async fn update_user(call: Call, Path(id): Path<String>, body: Bytes) -> Response {
     let Call { st, .. } = &call;
-    on_user(&call, &id, find_user, &WRITE, no_content, |u| {
+    on_user_as(&call, &id, find_user, &WRITE, no_content, |who, u| {
         let b = parse_body(&body)?;
         let mut patch = Map::new();
         for (k, v) in &b {
@@ -674,9 +741,14 @@ async fn update_user(call: Call, Path(id): Path<String>, body: Bytes) -> Respons
                     ));
                 }
                 "passwordProfile" => {
-                    let pw = v.get("password").and_then(Value::as_str).unwrap_or("");
-                    if !password_ok(pw) {
-                        return Err(weak_password());
+                    refuse_app_password_change(who)?;
+                    // Without a password the profile only forces a change at the next sign-in.
+                    match v.get("password").and_then(Value::as_str) {
+                        Some(pw) if !password_ok(pw) => return Err(weak_password()),
+                        None if v.get("forceChangePasswordNextSignIn").is_none() => {
+                            return Err(weak_password());
+                        }
+                        _ => {}
                     }
                     continue;
                 }
@@ -847,25 +919,23 @@ async fn password_methods(call: Call, Path(id): Path<String>) -> Response {
 }
 
 async fn reset_password(call: Call, Path((id, method)): Path<(String, String)>, body: Bytes) -> Response {
-    let Call { meta, .. } = &call;
-    on_user(
+    let Call { st, meta, .. } = &call;
+    on_user_as(
         &call,
         &id,
         auth_user,
         &AUTH_WRITE,
-        |()| {
+        |operation: String| {
             let mut resp = StatusCode::ACCEPTED.into_response();
-            let loc = format!(
-                "{}/v1.0/users/{id}/authentication/operations/{}",
-                meta.base_url(),
-                derived_guid(&meta.request_id)
-            );
+            let loc = format!("{}/v1.0/users/{id}/authentication/operations/{operation}", meta.base_url());
             if let Ok(v) = HeaderValue::from_str(&loc) {
                 resp.headers_mut().insert(header::LOCATION, v);
             }
             resp
         },
-        |_| {
+        |who, u| {
+            // resetPassword takes delegated permissions only.
+            refuse_app_password_change(who)?;
             if !method.eq_ignore_ascii_case(PASSWORD_METHOD_ID) {
                 return Err(err(
                     StatusCode::NOT_FOUND,
@@ -874,12 +944,14 @@ async fn reset_password(call: Call, Path((id, method)): Path<(String, String)>, 
                 ));
             }
             let b = parse_body(&body)?;
-            match b.get("newPassword").and_then(Value::as_str) {
-                Some(p) if password_ok(p) => Ok(()),
-                Some(_) => Err(weak_password()),
+            let password = b.get("newPassword").and_then(Value::as_str);
+            match password {
+                Some(p) if !password_ok(p) => return Err(weak_password()),
                 // Without a password Graph generates one; the emulator has nothing to return it in.
-                None => Ok(()),
+                _ => {}
             }
+            let nickname = u.get("mailNickname").and_then(Value::as_str).unwrap_or_default();
+            Ok(current::start_operation(st, &user_id(&u), nickname, password))
         },
     )
 }

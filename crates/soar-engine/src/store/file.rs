@@ -7,15 +7,31 @@
 //! Readers take no lock: `rename` replaces the file atomically, so they see a whole old or a
 //! whole new context. A writer killed mid-write leaves a `<instance>.json.tmp.*` file that the
 //! next writer removes while holding the lock.
+//!
+//! The fetch service's data lives beside: `<data dir>/incidents/<instance>.journal` is an
+//! append-only journal, one JSON line per write: `{"batch": [incidents], "last_run": {...}}` for
+//! a fetched page (new incidents only, so a page and its last run are one append: both or
+//! neither), `{"put": incident}` for a changed incident (the latest line of a key wins). Each
+//! append is fsynced under the `flock` `<instance>.journal.lock`; a line cut short by a crash
+//! has no newline, is ignored by readers and cut off by the next writer. The last run is then
+//! also written to `lastrun/<instance>.json` (where the one-shot fetch always kept it): should
+//! a crash fall between the two, the next fetch asks for the page again and its incidents are
+//! already stored, so nothing is lost or stored twice. `fetch/<instance>.json` holds the fetch
+//! schedule's state and `<instance>.fetchlease` is the fetch lease (an `flock`).
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
+use std::io::{BufRead, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use soar_protocol::Object;
 
-use super::{Cas, ContextStore, Lease, Versioned, next_version};
+use super::{
+    Cas, Committed, ContextStore, FetchState, IncidentCas, Lease, StoredIncident, Versioned, next_version,
+};
 use crate::error::{EngineError, Result};
 use crate::fsutil::{
     check_name, ensure_private_dir, open_lock_file, read_optional, remove_stale_temps, write_private_atomic,
@@ -26,6 +42,46 @@ use crate::fsutil::{
 pub struct FileStore {
     contexts: PathBuf,
     last_runs: PathBuf,
+    incidents: PathBuf,
+    fetch: PathBuf,
+}
+
+/// One line of an incident journal.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct JournalLine {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    batch: Option<Vec<StoredIncident>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_run: Option<Object>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    put: Option<StoredIncident>,
+}
+
+/// Reads every complete line of a journal in order (none when it does not exist); a last line
+/// without its newline was cut short by a crash and is skipped.
+fn scan_journal(path: &Path, f: &mut dyn FnMut(JournalLine)) -> Result<()> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(EngineError::io("Could not read", path, e)),
+    };
+    let mut reader = std::io::BufReader::new(file);
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        let n =
+            reader.read_until(b'\n', &mut line).map_err(|e| EngineError::io("Could not read", path, e))?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            return Ok(());
+        }
+        let parsed: JournalLine = serde_json::from_slice(&line).map_err(|e| EngineError::Corrupt {
+            path: path.to_owned(),
+            what: "incident journal",
+            reason: format!("line {number}: {e}"),
+        })?;
+        f(parsed);
+    }
+    Ok(())
 }
 
 impl FileStore {
@@ -33,9 +89,63 @@ impl FileStore {
     pub fn open(data_dir: &Path) -> Result<FileStore> {
         let contexts = data_dir.join("contexts");
         let last_runs = data_dir.join("lastrun");
-        ensure_private_dir(&contexts)?;
-        ensure_private_dir(&last_runs)?;
-        Ok(FileStore { contexts, last_runs })
+        let incidents = data_dir.join("incidents");
+        let fetch = data_dir.join("fetch");
+        for dir in [&contexts, &last_runs, &incidents, &fetch] {
+            ensure_private_dir(dir)?;
+        }
+        Ok(FileStore { contexts, last_runs, incidents, fetch })
+    }
+
+    fn journal(&self, instance: &str) -> Result<PathBuf> {
+        check_name("instance", instance)?;
+        Ok(self.incidents.join(format!("{instance}.journal")))
+    }
+
+    /// Appends one line to the journal of `instance` under its lock, after `check` (called with
+    /// the lock held) agreed; the append is fsynced.
+    fn append(
+        &self,
+        instance: &str,
+        check: &mut dyn FnMut(&Path) -> Result<Option<JournalLine>>,
+    ) -> Result<bool> {
+        let path = self.journal(instance)?;
+        let lock_path = self.incidents.join(format!("{instance}.journal.lock"));
+        let lock = open_lock_file(&lock_path)?;
+        fs2::FileExt::lock_exclusive(&lock).map_err(|e| EngineError::io("Could not lock", &lock_path, e))?;
+        let Some(line) = check(&path)? else { return Ok(false) };
+        let mut text = serde_json::to_vec(&line)
+            .map_err(|e| EngineError::Other(format!("Could not serialize an incident: {e}")))?;
+        text.push(b'\n');
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| EngineError::io("Could not open", &path, e))?;
+        // A line a crash cut short is cut off, so the new one starts on a line of its own.
+        let len = file.metadata().map_err(|e| EngineError::io("Could not read", &path, e))?.len();
+        if len > 0 {
+            let mut last = [0u8; 1];
+            use std::io::Read;
+            file.seek(std::io::SeekFrom::Start(len - 1))
+                .and_then(|_| file.read_exact(&mut last))
+                .map_err(|e| EngineError::io("Could not read", &path, e))?;
+            if last[0] != b'\n' {
+                let bytes = std::fs::read(&path).map_err(|e| EngineError::io("Could not read", &path, e))?;
+                let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                file.set_len(keep as u64).map_err(|e| EngineError::io("Could not repair", &path, e))?;
+            }
+        }
+        file.write_all(&text)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| EngineError::io("Could not write", &path, e))?;
+        if len == 0 {
+            crate::fsutil::sync_dir(&self.incidents)?;
+        }
+        Ok(true)
     }
 
     fn path(&self, instance: &str, ext: &str) -> Result<PathBuf> {
@@ -57,6 +167,24 @@ impl FileStore {
             _ => return Err(corrupt("no context object".into())),
         };
         Ok(Versioned { version, context })
+    }
+}
+
+/// Takes the `flock` on `path` as a lease, trying for up to `wait`.
+fn flock_lease(path: &Path, wait: Duration) -> Result<Option<Box<dyn Lease>>> {
+    let file = open_lock_file(path)?;
+    let deadline = Instant::now() + wait;
+    loop {
+        match fs2::FileExt::try_lock_exclusive(&file) {
+            Ok(()) => return Ok(Some(Box::new(FlockLease(file)))),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.raw_os_error() == Some(11) => {
+                if Instant::now() >= deadline {
+                    return Ok(None);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => return Err(EngineError::io("Could not lock", path, e)),
+        }
     }
 }
 
@@ -148,21 +276,7 @@ impl ContextStore for FileStore {
         _ttl: Duration,
         wait: Duration,
     ) -> Result<Option<Box<dyn Lease>>> {
-        let path = self.path(instance, "lease")?;
-        let file = open_lock_file(&path)?;
-        let deadline = Instant::now() + wait;
-        loop {
-            match fs2::FileExt::try_lock_exclusive(&file) {
-                Ok(()) => return Ok(Some(Box::new(FlockLease(file)))),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.raw_os_error() == Some(11) => {
-                    if Instant::now() >= deadline {
-                        return Ok(None);
-                    }
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err(e) => return Err(EngineError::io("Could not lock", &path, e)),
-            }
-        }
+        flock_lease(&self.path(instance, "lease")?, wait)
     }
 
     fn warm_version(&self, instance: &str) -> Result<Option<i64>> {
@@ -172,6 +286,147 @@ impl ContextStore for FileStore {
 
     fn set_warm_version(&self, instance: &str, version: i64) -> Result<()> {
         write_private_atomic(&self.path(instance, "warm")?, version.to_string().as_bytes(), false)
+    }
+
+    fn acquire_fetch_lease(
+        &self,
+        instance: &str,
+        _ttl: Duration,
+        wait: Duration,
+    ) -> Result<Option<Box<dyn Lease>>> {
+        // The same flock mechanism as the token lease, on its own file.
+        check_name("instance", instance)?;
+        flock_lease(&self.fetch.join(format!("{instance}.lease")), wait)
+    }
+
+    fn fetch_state(&self, instance: &str) -> Result<FetchState> {
+        check_name("instance", instance)?;
+        let path = self.fetch.join(format!("{instance}.json"));
+        let Some(bytes) = read_optional(&path)? else { return Ok(FetchState::default()) };
+        serde_json::from_slice(&bytes).map_err(|e| EngineError::Corrupt {
+            path,
+            what: "fetch state file",
+            reason: e.to_string(),
+        })
+    }
+
+    /// The flock lease cannot be lost while its holder lives: `_lease` is not checked.
+    fn set_fetch_state(
+        &self,
+        instance: &str,
+        state: &FetchState,
+        _lease: Option<&dyn Lease>,
+    ) -> Result<bool> {
+        check_name("instance", instance)?;
+        let bytes = serde_json::to_vec(state)
+            .map_err(|e| EngineError::Other(format!("Could not serialize the fetch state: {e}")))?;
+        write_private_atomic(&self.fetch.join(format!("{instance}.json")), &bytes, true)?;
+        Ok(true)
+    }
+
+    fn commit_fetch(
+        &self,
+        instance: &str,
+        incidents: &[StoredIncident],
+        last_run: Option<&Object>,
+        _lease: Option<&dyn Lease>,
+    ) -> Result<Committed> {
+        let (mut added, mut duplicates) = (0, 0);
+        self.append(instance, &mut |path| {
+            let mut known = HashSet::new();
+            scan_journal(path, &mut |line| {
+                for inc in line.batch.into_iter().flatten() {
+                    known.insert(inc.id);
+                }
+            })?;
+            let mut batch = Vec::new();
+            for inc in incidents {
+                if known.insert(inc.id.clone()) {
+                    batch.push(inc.clone());
+                } else {
+                    duplicates += 1;
+                }
+            }
+            added = batch.len();
+            if batch.is_empty() && last_run.is_none() {
+                return Ok(None);
+            }
+            Ok(Some(JournalLine { batch: Some(batch), last_run: last_run.cloned(), put: None }))
+        })?;
+        if let Some(last_run) = last_run {
+            self.set_last_run(instance, last_run)?;
+        }
+        Ok(Committed::Stored { added, duplicates })
+    }
+
+    fn incident(&self, instance: &str, id: &str) -> Result<Option<StoredIncident>> {
+        let mut found = None;
+        scan_journal(&self.journal(instance)?, &mut |line| {
+            for inc in line.batch.into_iter().flatten().chain(line.put) {
+                if inc.id == id {
+                    found = Some(inc);
+                }
+            }
+        })?;
+        Ok(found)
+    }
+
+    fn incidents(&self, instance: &str) -> Result<Vec<StoredIncident>> {
+        let mut all: HashMap<String, StoredIncident> = HashMap::new();
+        scan_journal(&self.journal(instance)?, &mut |line| {
+            for inc in line.batch.into_iter().flatten() {
+                all.entry(inc.id.clone()).or_insert(inc);
+            }
+            if let Some(inc) = line.put {
+                all.insert(inc.id.clone(), inc);
+            }
+        })?;
+        let mut list: Vec<StoredIncident> = all.into_values().collect();
+        list.sort_by(|a, b| a.seq.cmp(&b.seq).then_with(|| a.id.cmp(&b.id)));
+        Ok(list)
+    }
+
+    fn pending_out(&self, instance: &str) -> Result<Vec<StoredIncident>> {
+        // A fetched incident starts unchanged; only `put` lines can make one pending.
+        let mut pending: HashMap<String, StoredIncident> = HashMap::new();
+        scan_journal(&self.journal(instance)?, &mut |line| {
+            if let Some(inc) = line.put {
+                if inc.changed {
+                    pending.insert(inc.id.clone(), inc);
+                } else {
+                    pending.remove(&inc.id);
+                }
+            }
+        })?;
+        let mut list: Vec<StoredIncident> = pending.into_values().collect();
+        list.sort_by(|a, b| a.seq.cmp(&b.seq).then_with(|| a.id.cmp(&b.id)));
+        Ok(list)
+    }
+
+    fn swap_incident(
+        &self,
+        instance: &str,
+        expected: &StoredIncident,
+        new: &StoredIncident,
+        _lease: Option<&dyn Lease>,
+    ) -> Result<IncidentCas> {
+        let mut outcome = IncidentCas::Stored;
+        self.append(instance, &mut |path| {
+            let mut current = None;
+            scan_journal(path, &mut |line| {
+                for inc in line.batch.into_iter().flatten().chain(line.put) {
+                    if inc.id == expected.id {
+                        current = Some(inc);
+                    }
+                }
+            })?;
+            if current.as_ref() != Some(expected) {
+                outcome = IncidentCas::Conflict(current.map(Box::new));
+                return Ok(None);
+            }
+            Ok(Some(JournalLine { put: Some(new.clone()), ..JournalLine::default() }))
+        })?;
+        Ok(outcome)
     }
 }
 
@@ -275,6 +530,77 @@ mod tests {
         assert!(store.acquire_lease("a", ttl, Duration::from_millis(20)).unwrap().is_none());
         drop(held);
         assert!(store.acquire_lease("a", ttl, Duration::ZERO).unwrap().is_some());
+    }
+
+    fn inc(id: &str) -> StoredIncident {
+        StoredIncident::fetched(json!({"dbotMirrorId": id, "name": id}), 0, "t")
+    }
+
+    #[test]
+    fn pages_are_stored_with_their_last_run_once_per_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
+        let page = [inc("a"), inc("b")];
+        let lr = obj(json!({"offset": 2}));
+        // (page, stored counts)
+        let cases = [
+            (&page[..], Committed::Stored { added: 2, duplicates: 0 }),
+            (&page[..], Committed::Stored { added: 0, duplicates: 2 }),
+            (&[inc("b"), inc("c"), inc("c")][..], Committed::Stored { added: 1, duplicates: 2 }),
+        ];
+        for (batch, want) in cases {
+            assert_eq!(store.commit_fetch("i", batch, Some(&lr), None).unwrap(), want);
+        }
+        let ids: Vec<String> = store.incidents("i").unwrap().into_iter().map(|i| i.id).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert_eq!(store.last_run("i").unwrap(), Some(lr));
+    }
+
+    #[test]
+    fn a_journal_line_cut_by_a_crash_is_ignored_and_repaired() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
+        store.commit_fetch("i", &[inc("a")], None, None).unwrap();
+        let path = dir.path().join("incidents/i.journal");
+        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(br#"{"batch": [{"id": "b", "#).unwrap();
+        drop(f);
+        assert_eq!(store.incidents("i").unwrap().len(), 1, "the cut line is not read");
+        store.commit_fetch("i", &[inc("b")], None, None).unwrap();
+        let ids: Vec<String> = store.incidents("i").unwrap().into_iter().map(|i| i.id).collect();
+        assert_eq!(ids, ["a", "b"]);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+    }
+
+    #[test]
+    fn incident_changes_are_compare_and_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
+        store.commit_fetch("i", &[inc("a")], None, None).unwrap();
+        let base = store.incident("i", "a").unwrap().unwrap();
+        let mut first = base.clone();
+        first.status = 2;
+        first.changed = true;
+        assert_eq!(store.swap_incident("i", &base, &first, None).unwrap(), IncidentCas::Stored);
+        let mut late = base.clone();
+        late.fields.insert("k".into(), json!(1));
+        assert_eq!(
+            store.swap_incident("i", &base, &late, None).unwrap(),
+            IncidentCas::Conflict(Some(Box::new(first.clone())))
+        );
+        assert_eq!(store.pending_out("i").unwrap(), vec![first.clone()]);
+        // modify_incident re-reads and applies on top.
+        let merged = crate::store::modify_incident(&store, "i", "a", None, &mut |i| {
+            i.fields.insert("k".into(), json!(1));
+            i.changed = false;
+            true
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!((merged.status, merged.fields.get("k")), (2, Some(&json!(1))));
+        assert_eq!(store.incident("i", "a").unwrap(), Some(merged));
+        assert!(store.pending_out("i").unwrap().is_empty());
     }
 
     #[test]

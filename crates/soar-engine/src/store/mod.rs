@@ -19,6 +19,7 @@
 //!   be sent back to the integration.
 
 mod file;
+pub mod incidents;
 mod redis_store;
 
 use std::time::Duration;
@@ -27,6 +28,7 @@ use serde_json::Value;
 use soar_protocol::Object;
 
 pub use file::FileStore;
+pub use incidents::{Committed, FetchState, IncidentCas, StoredIncident};
 pub use redis_store::RedisStore;
 
 use crate::error::{EngineError, Result};
@@ -127,6 +129,77 @@ pub trait ContextStore: Send + Sync {
     fn load_with_warm(&self, instance: &str) -> Result<(Versioned, Option<i64>)> {
         Ok((self.load(instance)?, self.warm_version(instance)?))
     }
+
+    /// Tries to take the instance's *fetch* lease (held by the engine running its fetch cycle;
+    /// not the token lease, which a run inside the cycle may take too) for up to `wait`.
+    fn acquire_fetch_lease(
+        &self,
+        instance: &str,
+        ttl: Duration,
+        wait: Duration,
+    ) -> Result<Option<Box<dyn Lease>>>;
+    /// The fetch schedule's state (all zero when no cycle ever ran).
+    fn fetch_state(&self, instance: &str) -> Result<FetchState>;
+    /// Stores the fetch schedule's state, fenced by the fetch lease; `false` when it was lost.
+    fn set_fetch_state(&self, instance: &str, state: &FetchState, lease: Option<&dyn Lease>) -> Result<bool>;
+    /// Stores a fetched page and the last run that follows it, both or neither, fenced by the
+    /// fetch lease; incidents whose key is already stored are left as they are.
+    fn commit_fetch(
+        &self,
+        instance: &str,
+        incidents: &[StoredIncident],
+        last_run: Option<&Object>,
+        lease: Option<&dyn Lease>,
+    ) -> Result<Committed>;
+    /// One stored incident.
+    fn incident(&self, instance: &str, id: &str) -> Result<Option<StoredIncident>>;
+    /// Every stored incident of `instance`, in the order they were fetched.
+    fn incidents(&self, instance: &str) -> Result<Vec<StoredIncident>>;
+    /// The stored incidents with local changes not yet mirrored out (`changed`), without
+    /// reading the others into memory.
+    fn pending_out(&self, instance: &str) -> Result<Vec<StoredIncident>>;
+    /// Replaces the stored `expected` incident by `new` if it is still stored as `expected`
+    /// (and, with a lease, the lease is still held).
+    fn swap_incident(
+        &self,
+        instance: &str,
+        expected: &StoredIncident,
+        new: &StoredIncident,
+        lease: Option<&dyn Lease>,
+    ) -> Result<IncidentCas>;
+}
+
+/// Applies `change` to the stored incident `id` of `instance` with compare-and-set retries
+/// (a person's `soar incident update` and a mirroring cycle may change it at once); `change`
+/// returns `false` to leave it as it is. Returns the incident as stored, `None` when there is
+/// no such incident, and [`EngineError::LeaseLost`] when the lease was lost.
+pub fn modify_incident(
+    store: &dyn ContextStore,
+    instance: &str,
+    id: &str,
+    lease: Option<&dyn Lease>,
+    change: &mut dyn FnMut(&mut StoredIncident) -> bool,
+) -> Result<Option<StoredIncident>> {
+    let Some(mut current) = store.incident(instance, id)? else { return Ok(None) };
+    for _ in 0..RetryPolicy::default().attempts {
+        let mut new = current.clone();
+        if !change(&mut new) || new == current {
+            return Ok(Some(current));
+        }
+        match store.swap_incident(instance, &current, &new, lease)? {
+            IncidentCas::Stored => return Ok(Some(new)),
+            IncidentCas::LeaseLost => return Err(EngineError::LeaseLost { instance: instance.to_owned() }),
+            IncidentCas::Conflict(None) => return Ok(None),
+            IncidentCas::Conflict(Some(now)) => {
+                std::thread::sleep(Duration::from_millis(1 + rand::random::<u64>() % 20));
+                current = *now;
+            }
+        }
+    }
+    Err(EngineError::ContextConflict {
+        instance: instance.to_owned(),
+        attempts: RetryPolicy::default().attempts,
+    })
 }
 
 /// What a command changed in the context: keys set (new or different) and keys removed.
@@ -387,6 +460,43 @@ mod tests {
         }
         fn set_warm_version(&self, _: &str, _: i64) -> Result<()> {
             Ok(())
+        }
+        // The fetch side is not what these tests are about: it answers as an empty store.
+        fn acquire_fetch_lease(&self, _: &str, _: Duration, _: Duration) -> Result<Option<Box<dyn Lease>>> {
+            Ok(None)
+        }
+        fn fetch_state(&self, _: &str) -> Result<FetchState> {
+            Ok(FetchState::default())
+        }
+        fn set_fetch_state(&self, _: &str, _: &FetchState, _: Option<&dyn Lease>) -> Result<bool> {
+            Ok(true)
+        }
+        fn commit_fetch(
+            &self,
+            _: &str,
+            _: &[StoredIncident],
+            _: Option<&Object>,
+            _: Option<&dyn Lease>,
+        ) -> Result<Committed> {
+            Ok(Committed::Stored { added: 0, duplicates: 0 })
+        }
+        fn incident(&self, _: &str, _: &str) -> Result<Option<StoredIncident>> {
+            Ok(None)
+        }
+        fn incidents(&self, _: &str) -> Result<Vec<StoredIncident>> {
+            Ok(Vec::new())
+        }
+        fn pending_out(&self, _: &str) -> Result<Vec<StoredIncident>> {
+            Ok(Vec::new())
+        }
+        fn swap_incident(
+            &self,
+            _: &str,
+            _: &StoredIncident,
+            _: &StoredIncident,
+            _: Option<&dyn Lease>,
+        ) -> Result<IncidentCas> {
+            Ok(IncidentCas::Conflict(None))
         }
     }
 

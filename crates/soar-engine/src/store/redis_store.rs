@@ -12,6 +12,16 @@
 //! script checks (fencing), so an engine that lost its lease (paused, or cut off from Redis
 //! past the TTL) cannot overwrite the update of the engine that took it over.
 //! `<prefix>:lastrun:<instance>` and `<prefix>:warm:<instance>` are plain strings.
+//!
+//! The fetch service: `<prefix>:inc:<instance>` is a hash incident key -> incident JSON,
+//! `<prefix>:fetch:<instance>` the fetch schedule's state and `<prefix>:fetchlease:<instance>`
+//! the fetch lease (taken, renewed and released as the token lease). A fetched page and its last
+//! run are written by one script (`HSETNX` per incident, so a key already stored is kept, then
+//! the last run), which Redis runs atomically and only while the writer still holds the fetch
+//! lease: an engine killed in the middle wrote all of it or nothing, and one that lost its lease
+//! writes nothing. Incident changes are a compare-and-set script on the incident's JSON text,
+//! which also keeps `<prefix>:pending:<instance>`, the set of incidents with local changes not
+//! yet mirrored out.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -21,7 +31,9 @@ use std::time::{Duration, Instant};
 use redis::{Commands, Connection, Script};
 use soar_protocol::Object;
 
-use super::{Cas, ContextStore, Lease, Versioned, next_version};
+use super::{
+    Cas, Committed, ContextStore, FetchState, IncidentCas, Lease, StoredIncident, Versioned, next_version,
+};
 use crate::error::{EngineError, Result};
 use crate::fsutil::check_name;
 
@@ -33,6 +45,38 @@ if ARGV[4] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[4] then return {2, v} en
 if v ~= ARGV[1] then return {0, v} end
 redis.call('HSET', KEYS[1], 'version', ARGV[3], 'context', ARGV[2])
 return {1, ARGV[3]}
+";
+
+// KEYS: incident hash, last-run key, fetch lease. ARGV: fence ('' for none), last run ('' for
+// none), then key, JSON pairs. Returns {1, added} stored, {2, 0} lease lost.
+const COMMIT_SCRIPT: &str = r"
+if ARGV[1] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[1] then return {2, 0} end
+local added = 0
+for i = 3, #ARGV, 2 do
+  added = added + redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2]) end
+return {1, added}
+";
+
+// KEYS: incident hash, fetch lease, pending set. ARGV: fence, key, expected JSON, new JSON,
+// '1' when the new one has changes to mirror out. The pending set lists those keys, so a
+// mirroring cycle reads only them. Returns {1, ''} stored, {0, current or ''} conflict,
+// {2, ''} lease lost.
+const SWAP_SCRIPT: &str = r"
+if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[1] then return {2, ''} end
+local current = redis.call('HGET', KEYS[1], ARGV[2])
+if current ~= ARGV[3] then return {0, current or ''} end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[4])
+if ARGV[5] == '1' then redis.call('SADD', KEYS[3], ARGV[2]) else redis.call('SREM', KEYS[3], ARGV[2]) end
+return {1, ''}
+";
+
+// KEYS: fetch state, fetch lease. ARGV: fence, state JSON. Returns 1 stored, 2 lease lost.
+const FETCH_STATE_SCRIPT: &str = r"
+if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[1] then return 2 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
 ";
 
 const RENEW_SCRIPT: &str = r"
@@ -129,6 +173,31 @@ impl RedisStore {
 
     fn err(&self, reason: String) -> EngineError {
         EngineError::Redis { url: self.url.clone(), reason }
+    }
+
+    fn take_lease(&self, key: String, ttl: Duration, wait: Duration) -> Result<Option<Box<dyn Lease>>> {
+        let token = format!("{}-{:016x}", std::process::id(), rand::random::<u64>());
+        let ttl_ms = ttl.as_millis().max(1) as u64;
+        let deadline = Instant::now() + wait;
+        loop {
+            let taken: Option<String> = self
+                .with(|c| redis::cmd("SET").arg(&key).arg(&token).arg("NX").arg("PX").arg(ttl_ms).query(c))?;
+            if taken.is_some() {
+                return Ok(Some(Box::new(RedisLease::hold(self.conn.clone(), key, token, ttl))));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn parse_incident(&self, key: &str, text: &str) -> Result<StoredIncident> {
+        serde_json::from_str(text).map_err(|e| self.err(format!("key {key} holds an invalid incident: {e}")))
+    }
+
+    fn to_text<T: serde::Serialize>(value: &T) -> Result<String> {
+        serde_json::to_string(value).map_err(|e| EngineError::Other(format!("Could not serialize: {e}")))
     }
 }
 
@@ -281,21 +350,126 @@ impl ContextStore for RedisStore {
     }
 
     fn acquire_lease(&self, instance: &str, ttl: Duration, wait: Duration) -> Result<Option<Box<dyn Lease>>> {
-        let key = self.key("lease", instance)?;
-        let token = format!("{}-{:016x}", std::process::id(), rand::random::<u64>());
-        let ttl_ms = ttl.as_millis().max(1) as u64;
-        let deadline = Instant::now() + wait;
-        loop {
-            let taken: Option<String> = self
-                .with(|c| redis::cmd("SET").arg(&key).arg(&token).arg("NX").arg("PX").arg(ttl_ms).query(c))?;
-            if taken.is_some() {
-                return Ok(Some(Box::new(RedisLease::hold(self.conn.clone(), key, token, ttl))));
-            }
-            if Instant::now() >= deadline {
-                return Ok(None);
-            }
-            std::thread::sleep(Duration::from_millis(5));
+        self.take_lease(self.key("lease", instance)?, ttl, wait)
+    }
+
+    fn acquire_fetch_lease(
+        &self,
+        instance: &str,
+        ttl: Duration,
+        wait: Duration,
+    ) -> Result<Option<Box<dyn Lease>>> {
+        self.take_lease(self.key("fetchlease", instance)?, ttl, wait)
+    }
+
+    fn fetch_state(&self, instance: &str) -> Result<FetchState> {
+        let key = self.key("fetch", instance)?;
+        let text: Option<String> = self.with(|c| c.get(&key))?;
+        match text {
+            None => Ok(FetchState::default()),
+            Some(t) => serde_json::from_str(&t)
+                .map_err(|e| self.err(format!("key {key} holds an invalid fetch state: {e}"))),
         }
+    }
+
+    fn set_fetch_state(&self, instance: &str, state: &FetchState, lease: Option<&dyn Lease>) -> Result<bool> {
+        let key = self.key("fetch", instance)?;
+        let lease_key = self.key("fetchlease", instance)?;
+        let fence = lease.and_then(|l| l.fence()).unwrap_or_default();
+        let text = Self::to_text(state)?;
+        let outcome: i64 = self.with(|c| {
+            Script::new(FETCH_STATE_SCRIPT).key(&key).key(&lease_key).arg(fence).arg(&text).invoke(c)
+        })?;
+        Ok(outcome == 1)
+    }
+
+    fn commit_fetch(
+        &self,
+        instance: &str,
+        incidents: &[StoredIncident],
+        last_run: Option<&Object>,
+        lease: Option<&dyn Lease>,
+    ) -> Result<Committed> {
+        let keys =
+            [self.key("inc", instance)?, self.key("lastrun", instance)?, self.key("fetchlease", instance)?];
+        let fence = lease.and_then(|l| l.fence()).unwrap_or_default();
+        let last_run = last_run.map(Self::to_text).transpose()?.unwrap_or_default();
+        // A page may hold the same key twice; the first one counts, as HSETNX keeps it.
+        let commit = Script::new(COMMIT_SCRIPT);
+        let mut script = commit.prepare_invoke();
+        for key in &keys {
+            script.key(key);
+        }
+        script.arg(fence).arg(&last_run);
+        for inc in incidents {
+            script.arg(&inc.id).arg(Self::to_text(inc)?);
+        }
+        let (outcome, added): (i64, usize) = self.with(|c| script.invoke(c))?;
+        Ok(match outcome {
+            1 => Committed::Stored { added, duplicates: incidents.len() - added.min(incidents.len()) },
+            _ => Committed::LeaseLost,
+        })
+    }
+
+    fn incident(&self, instance: &str, id: &str) -> Result<Option<StoredIncident>> {
+        let key = self.key("inc", instance)?;
+        let text: Option<String> = self.with(|c| c.hget(&key, id))?;
+        text.map(|t| self.parse_incident(&key, &t)).transpose()
+    }
+
+    fn incidents(&self, instance: &str) -> Result<Vec<StoredIncident>> {
+        let key = self.key("inc", instance)?;
+        let texts: Vec<String> = self.with(|c| c.hvals(&key))?;
+        let mut list = texts.iter().map(|t| self.parse_incident(&key, t)).collect::<Result<Vec<_>>>()?;
+        list.sort_by(|a, b| a.seq.cmp(&b.seq).then_with(|| a.id.cmp(&b.id)));
+        Ok(list)
+    }
+
+    fn pending_out(&self, instance: &str) -> Result<Vec<StoredIncident>> {
+        let key = self.key("inc", instance)?;
+        let pending_key = self.key("pending", instance)?;
+        let ids: Vec<String> = self.with(|c| c.smembers(&pending_key))?;
+        let mut list = Vec::new();
+        for id in ids {
+            let text: Option<String> = self.with(|c| c.hget(&key, &id))?;
+            if let Some(inc) = text.map(|t| self.parse_incident(&key, &t)).transpose()? {
+                list.push(inc);
+            }
+        }
+        list.sort_by(|a, b| a.seq.cmp(&b.seq).then_with(|| a.id.cmp(&b.id)));
+        Ok(list)
+    }
+
+    fn swap_incident(
+        &self,
+        instance: &str,
+        expected: &StoredIncident,
+        new: &StoredIncident,
+        lease: Option<&dyn Lease>,
+    ) -> Result<IncidentCas> {
+        let key = self.key("inc", instance)?;
+        let lease_key = self.key("fetchlease", instance)?;
+        let fence = lease.and_then(|l| l.fence()).unwrap_or_default();
+        let pending_key = self.key("pending", instance)?;
+        let (expected_text, new_text) = (Self::to_text(expected)?, Self::to_text(new)?);
+        let (outcome, current): (i64, String) = self.with(|c| {
+            Script::new(SWAP_SCRIPT)
+                .key(&key)
+                .key(&lease_key)
+                .key(&pending_key)
+                .arg(fence)
+                .arg(&expected.id)
+                .arg(&expected_text)
+                .arg(&new_text)
+                .arg(if new.changed { "1" } else { "0" })
+                .invoke(c)
+        })?;
+        Ok(match outcome {
+            1 => IncidentCas::Stored,
+            2 => IncidentCas::LeaseLost,
+            _ if current.is_empty() => IncidentCas::Conflict(None),
+            _ => IncidentCas::Conflict(Some(Box::new(self.parse_incident(&key, &current)?))),
+        })
     }
 
     fn warm_version(&self, instance: &str) -> Result<Option<i64>> {
