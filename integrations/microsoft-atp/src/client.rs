@@ -37,7 +37,7 @@ impl Api for SharedApi {
         }
         let resp = self.ms.send(ctx, self.api, req).await.map_err(core_error)?;
         if resp.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Reply { status: resp.status, body: Value::Null });
+            return Ok(Reply { status: resp.status, body: Value::Null, headers: resp.headers });
         }
         let body = serde_json::from_slice(&resp.body).map_err(|_| {
             Error::Command(format!(
@@ -45,7 +45,7 @@ impl Api for SharedApi {
                 String::from_utf8_lossy(&resp.body)
             ))
         })?;
-        Ok(Reply { status: resp.status, body })
+        Ok(Reply { status: resp.status, body, headers: resp.headers })
     }
 
     fn base_url(&self) -> Result<String, Error> {
