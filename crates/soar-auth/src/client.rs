@@ -394,7 +394,14 @@ impl MsClient {
                     app_name: spec.oproxy_app_name.to_owned(),
                     token,
                     key,
-                    always_send_resource: endpoints.cloud != crate::Cloud::Com,
+                    // A government Defender endpoint type needs its own resource too.
+                    always_send_resource: endpoints.cloud != crate::Cloud::Com
+                        || matches!(
+                            endpoints.defender_type,
+                            crate::DefenderEndpoint::Gcc
+                                | crate::DefenderEndpoint::GccHigh
+                                | crate::DefenderEndpoint::Dod
+                        ) && spec.resource == ApiKind::Defender,
                 })
             }
         };
@@ -977,6 +984,46 @@ impl MsClient {
             current = next.to_string();
         }
         Err(Error::Redirect(format!("the API answered with more than {MAX_REDIRECTS} redirects in a row.")))
+    }
+}
+
+impl MsClient {
+    /// A plain GET of a pre-authenticated download link (a Defender investigation package or
+    /// live-response result): https only, never with a token, redirects followed (https only)
+    /// up to [`MAX_REDIRECTS`], with the instance's TLS, proxy and timeout settings. A status
+    /// that is not 2xx is an [`Error::Api`].
+    pub async fn download(&self, url: &str) -> Result<HttpResponse, Error> {
+        let mut current = url::Url::parse(url)
+            .map_err(|_| Error::Redirect("the download link is not a valid URL.".into()))?;
+        for _ in 0..=MAX_REDIRECTS {
+            if current.scheme() != "https" {
+                return Err(Error::Redirect(format!(
+                    "the download link {} is not https; files are only downloaded over https.",
+                    show_origin(&current)
+                )));
+            }
+            let mut h = HttpRequest::new(http::Method::GET, current.to_string());
+            h.insecure = self.insecure;
+            h.proxy = self.proxy;
+            h.timeout = self.timeout;
+            let resp = self.shared.transport.send(h).await.map_err(Error::Transport)?;
+            match redirect_location(&resp) {
+                Some(location) => {
+                    current = current.join(location).map_err(|_| {
+                        Error::Redirect(format!(
+                            "{} answered {} with a Location that is not a URL.",
+                            show_origin(&current),
+                            resp.status
+                        ))
+                    })?;
+                }
+                None if resp.ok() => return Ok(resp),
+                None => return Err(api_error(&resp)),
+            }
+        }
+        Err(Error::Redirect(format!(
+            "the download answered with more than {MAX_REDIRECTS} redirects in a row."
+        )))
     }
 }
 

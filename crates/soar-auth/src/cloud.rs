@@ -478,7 +478,15 @@ impl CloudEndpoints {
     /// The v1 resource id (managed identities, the OAuth proxy's `resource`) for `api`.
     pub fn resource_id(&self, api: ApiKind) -> Result<String, Error> {
         Ok(match api {
-            ApiKind::Defender => "https://api.securitycenter.microsoft.com/".to_owned(),
+            // The government endpoint types' own API host (the reference's
+            // `managed_identities_resource_uri`); the geographies and a custom URL share the
+            // worldwide identifier URI.
+            ApiKind::Defender => match self.defender_type {
+                t @ (DefenderEndpoint::Gcc | DefenderEndpoint::GccHigh | DefenderEndpoint::Dod) => {
+                    format!("{}/", t.api())
+                }
+                _ => "https://api.securitycenter.microsoft.com/".to_owned(),
+            },
             ApiKind::Storage => "https://storage.azure.com/".to_owned(),
             // IMDS takes an identifier URI with the usual trailing slash, an app id as it is.
             ApiKind::Resource(r) if is_url(r) => format!("{}/", strip(r)),

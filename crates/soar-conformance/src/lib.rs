@@ -1031,10 +1031,10 @@ fn regexes() -> &'static [(Regex, &'static str)] {
         [
             // JWTs (access tokens, id tokens, assertions).
             (r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", "<JWT>"),
-            // Graph / ARM request ids in error bodies.
+            // Graph / ARM request ids in error bodies (Defender's is `target`).
             // (JSON text, or a Python dict repr with single quotes).
             (
-                r#"(["'](?:request-id|client-request-id)["']:\s*["'])[0-9a-fA-F-]{36}(["'])"#,
+                r#"(["'](?:request-id|client-request-id|target)["']:\s*["'])[0-9a-fA-F-]{36}(["'])"#,
                 "${1}<REQUEST-ID>${2}",
             ),
             // The device-code user code.

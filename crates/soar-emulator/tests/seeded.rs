@@ -23,7 +23,7 @@ const GRAPH: &str = "graph.microsoft.com";
 const ARM: &str = "management.azure.com";
 const MDE: &str = "api.securitycenter.microsoft.com";
 const INCIDENTS: &str = "/v1.0/security/incidents";
-const ALERTS: &str = "/api/alerts";
+const ALERTS: &str = "/api/soar-test/alerts";
 const READER_ID: &str = "22222222-2222-4222-8222-000000000201";
 const READER_SECRET: &str = "seed-reader-secret";
 
@@ -140,7 +140,10 @@ async fn defender_collection_pages_by_top_and_skip_without_links() {
         check(&r, 200, None);
         let body = r.json();
         assert!(body.get("@odata.nextLink").is_none(), "{body}");
-        assert_eq!(body["@odata.context"], "http://api.securitycenter.microsoft.com/api/$metadata#alerts");
+        assert_eq!(
+            body["@odata.context"],
+            "http://api.securitycenter.microsoft.com/api/$metadata#soar-test/alerts"
+        );
         got.push(keys(&body, "id"));
     }
     assert_eq!(got, [vec!["da1", "da2"], vec!["da3", "da4"], vec!["da5"]]);

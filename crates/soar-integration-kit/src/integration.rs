@@ -71,6 +71,16 @@ pub struct Around {
     pub error: fn(&str, Error) -> Error,
 }
 
+/// Turns a command's failure into an answer instead (the reference's scheduled retry after a
+/// 429), with the hidden arguments it adds to every command (`ran_once_flag`).
+#[derive(Clone, Copy)]
+pub struct Rescue {
+    /// The answer for this failure, or `None` to keep the error.
+    pub answer: fn(&CommandContext, &Error) -> Option<soar_core::Outcome>,
+    /// Arguments every command then accepts.
+    pub args: fn() -> Vec<soar_core::ArgSpec>,
+}
+
 /// Makes one command around the integration's shared [`Core`].
 type Maker<E> = fn(&Arc<Core<E>>) -> Box<dyn Command>;
 
@@ -83,6 +93,7 @@ pub struct MsIntegration<E> {
     makers: Vec<Maker<E>>,
     auth: AuthCommands,
     around: Option<Around>,
+    rescue: Option<Rescue>,
     permissions: &'static [Permission],
 }
 
@@ -110,6 +121,7 @@ impl<E: Send + Sync + 'static> MsIntegration<E> {
             makers: Vec::new(),
             auth: AuthCommands::All,
             around: None,
+            rescue: None,
             permissions: &[],
         }
     }
@@ -141,6 +153,12 @@ impl<E: Send + Sync + 'static> MsIntegration<E> {
     /// Runs `around` around every command, the auth commands included.
     pub fn around(mut self, around: Around) -> Self {
         self.around = Some(around);
+        self
+    }
+
+    /// Lets `rescue` answer a command's failure (every command, the auth commands included).
+    pub fn rescue(mut self, rescue: Rescue) -> Self {
+        self.rescue = Some(rescue);
         self
     }
 }
@@ -205,6 +223,10 @@ impl<E: Send + Sync + 'static> Integration for MsIntegration<E> {
                 table: self.permissions,
             }) as Box<dyn Command>
         });
+        let v = v.map(|inner| match self.rescue {
+            Some(rescue) => Box::new(Rescued { inner, rescue }) as Box<dyn Command>,
+            None => inner,
+        });
         match self.around {
             Some(around) => v.map(|inner| Box::new(Wrapped { inner, around }) as Box<dyn Command>).collect(),
             None => v.collect(),
@@ -242,6 +264,10 @@ impl Command for Hinted {
         self.inner.examples()
     }
 
+    fn polling(&self) -> bool {
+        self.inner.polling()
+    }
+
     async fn run(&self, ctx: &mut CommandContext) -> Result<soar_core::Outcome, Error> {
         let result = self.inner.run(ctx).await;
         result.map_err(|e| {
@@ -252,6 +278,55 @@ impl Command for Hinted {
                 .map(|c| c.flow());
             crate::hints::add_hint(self.spec, self.table, &ctx.command, flow, e)
         })
+    }
+}
+
+/// A command whose failures a [`Rescue`] may answer.
+struct Rescued {
+    inner: Box<dyn Command>,
+    rescue: Rescue,
+}
+
+#[async_trait::async_trait]
+impl Command for Rescued {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn description(&self) -> &str {
+        self.inner.description()
+    }
+
+    fn args(&self) -> Vec<soar_core::ArgSpec> {
+        let mut v = self.inner.args();
+        for extra in (self.rescue.args)() {
+            if !v.iter().any(|a| a.name == extra.name) {
+                v.push(extra);
+            }
+        }
+        v
+    }
+
+    fn outputs(&self) -> Vec<soar_core::OutputSpec> {
+        self.inner.outputs()
+    }
+
+    fn examples(&self) -> Vec<&'static str> {
+        self.inner.examples()
+    }
+
+    fn polling(&self) -> bool {
+        self.inner.polling()
+    }
+
+    async fn run(&self, ctx: &mut CommandContext) -> Result<soar_core::Outcome, Error> {
+        match self.inner.run(ctx).await {
+            Err(e) => match (self.rescue.answer)(ctx, &e) {
+                Some(outcome) => Ok(outcome),
+                None => Err(e),
+            },
+            ok => ok,
+        }
     }
 }
 

@@ -77,16 +77,16 @@ pub use client::MsApi;
 pub use command::{ApiClient, BOOL, EnvFn, Handler, arg_or_param, out};
 pub use hints::Permission;
 pub use http::Method;
-pub use integration::{About, Around, AuthCommands, MsIntegration};
+pub use integration::{About, Around, AuthCommands, MsIntegration, Rescue};
 pub use paging::{Page, Paging};
 pub use params::{AuthForm, FlowPicker};
 pub use render::{Results, Table, file_entry};
 pub use soar_auth::{
     ApiKind, AuthFlow, AuthSpec, CURRENT_REFRESH_TOKEN, MsClient, ParamNames, ParamRef, PlainHttp, matrix,
 };
-pub use soar_auth_commands::ok_outcome;
+pub use soar_auth_commands::{core_error, ok_outcome};
 pub use soar_core::args::typed::value_text;
-pub use soar_core::args::{ArgDateTime, Args, Choice, Clock, FixedClock, Json, SystemClock};
+pub use soar_core::args::{ArgDateTime, Args, Choice, Clock, FixedClock, Json, SystemClock, parse_date_text};
 pub use soar_core::{
     ApiFailure, ArgSpec, CommandContext, Entry, Error, Integration, IntegrationContext, Object, Outcome,
     OutputSpec, ParamSpec, Params, Secret, check_integration, format, run,

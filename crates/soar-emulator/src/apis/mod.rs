@@ -28,6 +28,7 @@
 //! ```
 
 pub mod arm;
+pub mod defender;
 pub mod graph;
 pub mod odata;
 pub mod seeded;
@@ -51,7 +52,11 @@ use crate::state::EmulatorState;
 
 /// Every resource-API route.
 pub fn routes() -> Router<EmulatorState> {
-    Router::new().merge(graph::routes()).merge(arm::routes()).merge(sentinel::routes())
+    Router::new()
+        .merge(graph::routes())
+        .merge(arm::routes())
+        .merge(sentinel::routes())
+        .merge(defender::routes())
 }
 
 /// A route's result as its response: `ok` renders the value, an error gets the service's body.
