@@ -966,9 +966,12 @@ pub fn mask_context(
 }
 
 /// The whole seconds from the binary's clock reading to `t`, as the range the reading between
-/// `sent` and `answered` allows (one value unless they straddle a second boundary).
+/// `sent` and `answered` allows, and one second less: a token's `expires_in` is counted by the
+/// emulator from its own earlier reading, so a second boundary crossed between its reading and
+/// the binary's shortens it by one (seen on a loaded machine). Arithmetic mistakes (a missing
+/// safety margin, milliseconds for seconds) are still far outside this range.
 fn offsets(t: f64, w: Window) -> (i64, i64) {
-    ((t.floor() - w.answered.floor()) as i64, (t.floor() - w.sent.floor()) as i64)
+    ((t.floor() - w.answered.floor()) as i64 - 1, (t.floor() - w.sent.floor()) as i64)
 }
 
 /// Two normalised values are the same when their JSON text is (key order included).
