@@ -230,9 +230,9 @@ fn flows_prints_the_seeds_37_integrations_and_which_are_built() {
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     // A stand-in binary for a row no crate of this project builds: found by its prefix.
-    let sentinel = bin.join("azure-sentinel");
-    std::fs::write(&sentinel, "#!/bin/sh\nexit 1\n").unwrap();
-    std::fs::set_permissions(&sentinel, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stand_in = bin.join("azure-key-vault");
+    std::fs::write(&stand_in, "#!/bin/sh\nexit 1\n").unwrap();
+    std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = soar(&data, &["flows"]).env("SOAR_BIN_DIR", &bin).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -258,13 +258,13 @@ fn flows_prints_the_seeds_37_integrations_and_which_are_built() {
     ] {
         assert!(header.contains(col), "{header}");
     }
-    let row = rows.iter().find(|l| l.contains(" azure-sentinel ")).unwrap();
+    let row = rows.iter().find(|l| l.contains(" azure-key-vault ")).unwrap();
     assert!(row.contains(" built ") && !row.contains("not built"), "{row}");
     let collector = rows.iter().find(|l| l.contains("Event Collector - XSIAM")).unwrap();
     assert!(collector.contains(" no - saas "), "{collector}");
-    assert!(text.contains(&format!("azure-sentinel ({})", sentinel.display())), "{text}");
+    assert!(text.contains(&format!("azure-key-vault ({})", stand_in.display())), "{text}");
     // Rows that are not built are said so, never reported as missing packages.
-    assert!(rows.iter().any(|l| l.contains(" microsoft-atp ") && l.contains("not built")), "{text}");
+    assert!(rows.iter().any(|l| l.contains(" azure-firewall ") && l.contains("not built")), "{text}");
     assert!(!text.contains("Not found") && !err.contains("Not found"), "{text}{err}");
 
     // The per-flow view reports only names a person gave.
@@ -275,7 +275,7 @@ fn flows_prints_the_seeds_37_integrations_and_which_are_built() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.contains("Not found: no-such-integration (build with"), "{text}");
-    assert!(!text.contains("microsoft-atp"), "{text}");
+    assert!(!text.contains("azure-firewall"), "{text}");
 }
 
 /// The context the test counter stores with `pad=17000000`: over the 15 MiB context limit.
