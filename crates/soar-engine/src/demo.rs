@@ -737,7 +737,11 @@ fn walk(
     };
     engine.instances.save(&inst, true).map_err(|e| e.to_string())?;
     engine.store.remove(&name).map_err(|e| e.to_string())?;
-    let shown: Vec<String> = inst.masked_params(None).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    // The integration's own manifest says which params are secret (a Cortex app's token may sit
+    // in a param whose name says nothing of it, e.g. Defender's `_tenant_id`).
+    let manifest = engine.finder.try_find(p).and_then(|b| engine.manifests.get(p, &b).ok().flatten());
+    let shown: Vec<String> =
+        inst.masked_params(manifest.as_ref()).into_iter().map(|(k, v)| format!("{k}={v}")).collect();
     note(io, &format!("instance {name} of {p}: {}", shown.join(", ")));
 
     match plan.sign_in {
