@@ -495,7 +495,13 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
         }
         let mut base = fill(&Value::Object(setup.params.clone()), &ph, &flow_place)?;
         merge(&mut base, &Value::Object(cloud_params));
-        let env = emu.env();
+        let mut env = emu.env();
+        // A suite's `files/` folder is the engine's file store for its cases (commands that
+        // read a War Room file by entry ID, e.g. a watchlist's CSV).
+        let files = dir.join("files");
+        if files.is_dir() {
+            env.push(("SOAR_FILES_DIR".to_owned(), files.display().to_string()));
+        }
         let run = Run { binary, env: &env, prefix: &suite.prefix, canaries: canaries(&ph) };
         let mut context = Map::new();
         let mut last_run: Option<Value> = None;
