@@ -234,6 +234,37 @@ impl<E: Send + Sync + 'static> Integration for MsIntegration<E> {
     }
 }
 
+/// The declaration methods of [`Command`] a decorator (a wrapper that only changes `run`) takes
+/// from the command it wraps, written once so that a new declaration cannot be forgotten in one
+/// decorator (`polling` once was).
+macro_rules! forward_declarations {
+    () => {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+
+        fn description(&self) -> &str {
+            self.inner.description()
+        }
+
+        fn args(&self) -> Vec<soar_core::ArgSpec> {
+            self.inner.args()
+        }
+
+        fn outputs(&self) -> Vec<soar_core::OutputSpec> {
+            self.inner.outputs()
+        }
+
+        fn examples(&self) -> Vec<&'static str> {
+            self.inner.examples()
+        }
+
+        fn polling(&self) -> bool {
+            self.inner.polling()
+        }
+    };
+}
+
 /// A command whose errors get the troubleshooting hints ([`crate::hints::add_hint`]).
 struct Hinted {
     inner: Box<dyn Command>,
@@ -244,29 +275,7 @@ struct Hinted {
 
 #[async_trait::async_trait]
 impl Command for Hinted {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn description(&self) -> &str {
-        self.inner.description()
-    }
-
-    fn args(&self) -> Vec<soar_core::ArgSpec> {
-        self.inner.args()
-    }
-
-    fn outputs(&self) -> Vec<soar_core::OutputSpec> {
-        self.inner.outputs()
-    }
-
-    fn examples(&self) -> Vec<&'static str> {
-        self.inner.examples()
-    }
-
-    fn polling(&self) -> bool {
-        self.inner.polling()
-    }
+    forward_declarations!();
 
     async fn run(&self, ctx: &mut CommandContext) -> Result<soar_core::Outcome, Error> {
         let result = self.inner.run(ctx).await;
@@ -338,29 +347,7 @@ struct Wrapped {
 
 #[async_trait::async_trait]
 impl Command for Wrapped {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn description(&self) -> &str {
-        self.inner.description()
-    }
-
-    fn args(&self) -> Vec<soar_core::ArgSpec> {
-        self.inner.args()
-    }
-
-    fn outputs(&self) -> Vec<soar_core::OutputSpec> {
-        self.inner.outputs()
-    }
-
-    fn examples(&self) -> Vec<&'static str> {
-        self.inner.examples()
-    }
-
-    fn polling(&self) -> bool {
-        self.inner.polling()
-    }
+    forward_declarations!();
 
     async fn run(&self, ctx: &mut CommandContext) -> Result<soar_core::Outcome, Error> {
         (self.around.prepare)(ctx);
