@@ -1,6 +1,8 @@
 //! The real [`Api`]: `soar_auth::MsClient` calls to one Microsoft API, chosen by its
 //! `ApiKind` and an optional version segment put before relative paths.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde_json::Value;
 use soar_auth::{ApiKind, MsClient};
@@ -10,10 +12,11 @@ use soar_protocol::IntegrationContext;
 
 use crate::api::{Api, Reply, Request, check_next_link};
 
-/// One API through the configured flow's token.
+/// One API through the configured flow's token. Several APIs of one request may share its
+/// client (`Arc`), so that they share its token cache and transport.
 pub struct MsApi {
     /// The auth client of this request.
-    pub ms: MsClient,
+    pub ms: Arc<MsClient>,
     /// The API every call goes to.
     pub api: ApiKind,
     /// The version segment before relative paths (`Some("v1.0")` for Graph), if any.
@@ -21,9 +24,10 @@ pub struct MsApi {
 }
 
 impl MsApi {
-    /// `api` through `ms`, with `version` (if any) before every relative path.
-    pub fn new(ms: MsClient, api: ApiKind, version: Option<&'static str>) -> Self {
-        MsApi { ms, api, version }
+    /// `api` through `ms` (a client, or one shared by several APIs), with `version` (if any)
+    /// before every relative path.
+    pub fn new(ms: impl Into<Arc<MsClient>>, api: ApiKind, version: Option<&'static str>) -> Self {
+        MsApi { ms: ms.into(), api, version }
     }
 }
 

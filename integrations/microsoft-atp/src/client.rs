@@ -5,10 +5,8 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use soar_integration_kit::api::check_next_link;
 use soar_integration_kit::{
-    Api, ApiKind, AuthFlow, CommandContext, Error, IntegrationContext, MsClient, Reply, Request, async_trait,
-    core_error,
+    Api, ApiKind, AuthFlow, CommandContext, Error, MsApi, MsClient, Request, async_trait, core_error,
 };
 
 /// Plain GETs of pre-authenticated download links (investigation packages, live-response
@@ -17,49 +15,6 @@ use soar_integration_kit::{
 pub trait Downloads: Send + Sync {
     /// The bytes at `url`.
     async fn get(&self, url: &str) -> Result<Vec<u8>, Error>;
-}
-
-/// One API through a client shared with the others of the request (the kit's `MsApi` owns
-/// its client; here the Defender API, Graph and the downloads share one).
-struct SharedApi {
-    ms: Arc<MsClient>,
-    api: ApiKind,
-    version: Option<&'static str>,
-}
-
-#[async_trait]
-impl Api for SharedApi {
-    async fn send(&self, ctx: &mut IntegrationContext, mut req: Request) -> Result<Reply, Error> {
-        if req.is_absolute() {
-            check_next_link(&self.base_url()?, &req.path_or_url)?;
-        } else if let Some(v) = self.version {
-            req.path_or_url = format!("{v}/{}", req.path_or_url.trim_start_matches('/'));
-        }
-        let resp = self.ms.send(ctx, self.api, req).await.map_err(core_error)?;
-        if resp.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Reply { status: resp.status, body: Value::Null, headers: resp.headers });
-        }
-        let body = serde_json::from_slice(&resp.body).map_err(|_| {
-            Error::Command(format!(
-                "Failed to parse json object from response: {}",
-                String::from_utf8_lossy(&resp.body)
-            ))
-        })?;
-        Ok(Reply { status: resp.status, body, headers: resp.headers })
-    }
-
-    fn base_url(&self) -> Result<String, Error> {
-        let base = self.ms.endpoints().base(self.api).map_err(core_error)?;
-        let base = base.trim_end_matches('/');
-        Ok(match self.version {
-            Some(v) => format!("{base}/{v}/"),
-            None => format!("{base}/"),
-        })
-    }
-
-    async fn check_token(&self, ctx: &mut IntegrationContext) -> Result<(), Error> {
-        self.ms.token(ctx, self.api).await.map(drop).map_err(core_error)
-    }
 }
 
 struct MsDownloads(Arc<MsClient>);
@@ -111,8 +66,8 @@ impl Atp {
         let p = &ctx.params;
         let text = |k: &str, d: &str| p.str(k).unwrap_or_else(|| d.to_owned());
         Ok(Atp {
-            api: Box::new(SharedApi { ms: ms.clone(), api: ApiKind::Defender, version: None }),
-            graph: Box::new(SharedApi { ms: ms.clone(), api: ApiKind::Graph, version: Some("beta") }),
+            api: Box::new(MsApi::new(ms.clone(), ApiKind::Defender, None)),
+            graph: Box::new(MsApi::new(ms.clone(), ApiKind::Graph, Some("beta"))),
             downloads: Box::new(MsDownloads(ms)),
             flow,
             fetch: FetchParams {
