@@ -21,14 +21,15 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufRead, Seek, Write};
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use soar_protocol::Object;
 
+use super::journal::{self, Index, JournalLine};
 use super::{
     Cas, Committed, ContextStore, FetchState, IncidentCas, Lease, StoredIncident, Versioned, next_version,
 };
@@ -44,44 +45,10 @@ pub struct FileStore {
     last_runs: PathBuf,
     incidents: PathBuf,
     fetch: PathBuf,
-}
-
-/// One line of an incident journal.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct JournalLine {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    batch: Option<Vec<StoredIncident>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    last_run: Option<Object>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    put: Option<StoredIncident>,
-}
-
-/// Reads every complete line of a journal in order (none when it does not exist); a last line
-/// without its newline was cut short by a crash and is skipped.
-fn scan_journal(path: &Path, f: &mut dyn FnMut(JournalLine)) -> Result<()> {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(EngineError::io("Could not read", path, e)),
-    };
-    let mut reader = std::io::BufReader::new(file);
-    let mut line = Vec::new();
-    for number in 1.. {
-        line.clear();
-        let n =
-            reader.read_until(b'\n', &mut line).map_err(|e| EngineError::io("Could not read", path, e))?;
-        if n == 0 || line.last() != Some(&b'\n') {
-            return Ok(());
-        }
-        let parsed: JournalLine = serde_json::from_slice(&line).map_err(|e| EngineError::Corrupt {
-            path: path.to_owned(),
-            what: "incident journal",
-            reason: format!("line {number}: {e}"),
-        })?;
-        f(parsed);
-    }
-    Ok(())
+    /// This process's index of each instance's incident journal (see `journal`).
+    journals: Arc<Mutex<HashMap<String, Index>>>,
+    /// Superseded journal records that start a compaction (lowered by tests).
+    compact_min: u64,
 }
 
 impl FileStore {
@@ -94,7 +61,14 @@ impl FileStore {
         for dir in [&contexts, &last_runs, &incidents, &fetch] {
             ensure_private_dir(dir)?;
         }
-        Ok(FileStore { contexts, last_runs, incidents, fetch })
+        Ok(FileStore {
+            contexts,
+            last_runs,
+            incidents,
+            fetch,
+            journals: Arc::default(),
+            compact_min: journal::COMPACT_MIN,
+        })
     }
 
     fn journal(&self, instance: &str) -> Result<PathBuf> {
@@ -102,18 +76,47 @@ impl FileStore {
         Ok(self.incidents.join(format!("{instance}.journal")))
     }
 
+    /// Runs `f` with the journal of `instance` open (`None` before its first line) and this
+    /// process's index of it brought up to date; the index's mutex is held meanwhile.
+    fn with_index<T>(
+        &self,
+        instance: &str,
+        f: impl FnOnce(&Index, Option<&mut File>, &Path) -> Result<T>,
+    ) -> Result<T> {
+        let path = self.journal(instance)?;
+        // A panic while the index was being updated leaves it unknown: start it again.
+        let mut journals = self.journals.lock().unwrap_or_else(|poisoned| {
+            let mut journals = poisoned.into_inner();
+            journals.clear();
+            journals
+        });
+        let index = journals.entry(instance.to_owned()).or_default();
+        match File::open(&path) {
+            Ok(mut file) => {
+                index.refresh(&mut file, &path)?;
+                f(index, Some(&mut file), &path)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                *index = Index::default();
+                f(index, None, &path)
+            }
+            Err(e) => Err(EngineError::io("Could not read", &path, e)),
+        }
+    }
+
     /// Appends one line to the journal of `instance` under its lock, after `check` (called with
-    /// the lock held) agreed; the append is fsynced.
+    /// the lock held and the index current) agreed; the append is fsynced. The journal is then
+    /// compacted when superseded records pile up (see `journal`).
     fn append(
         &self,
         instance: &str,
-        check: &mut dyn FnMut(&Path) -> Result<Option<JournalLine>>,
+        check: impl FnOnce(&Index, Option<&mut File>, &Path) -> Result<Option<JournalLine>>,
     ) -> Result<bool> {
         let path = self.journal(instance)?;
         let lock_path = self.incidents.join(format!("{instance}.journal.lock"));
         let lock = open_lock_file(&lock_path)?;
         fs2::FileExt::lock_exclusive(&lock).map_err(|e| EngineError::io("Could not lock", &lock_path, e))?;
-        let Some(line) = check(&path)? else { return Ok(false) };
+        let Some(line) = self.with_index(instance, check)? else { return Ok(false) };
         let mut text = serde_json::to_vec(&line)
             .map_err(|e| EngineError::Other(format!("Could not serialize an incident: {e}")))?;
         text.push(b'\n');
@@ -145,6 +148,10 @@ impl FileStore {
         if len == 0 {
             crate::fsutil::sync_dir(&self.incidents)?;
         }
+        if self.with_index(instance, |index, _, _| Ok(index.wants_compaction(self.compact_min)))? {
+            journal::compact(&path)?;
+        }
+        drop(lock);
         Ok(true)
     }
 
@@ -332,16 +339,11 @@ impl ContextStore for FileStore {
         _lease: Option<&dyn Lease>,
     ) -> Result<Committed> {
         let (mut added, mut duplicates) = (0, 0);
-        self.append(instance, &mut |path| {
-            let mut known = HashSet::new();
-            scan_journal(path, &mut |line| {
-                for inc in line.batch.into_iter().flatten() {
-                    known.insert(inc.id);
-                }
-            })?;
+        self.append(instance, |index, _, _| {
+            let mut fresh = HashSet::new();
             let mut batch = Vec::new();
             for inc in incidents {
-                if known.insert(inc.id.clone()) {
+                if !index.contains(&inc.id) && fresh.insert(inc.id.as_str()) {
                     batch.push(inc.clone());
                 } else {
                     duplicates += 1;
@@ -360,36 +362,20 @@ impl ContextStore for FileStore {
     }
 
     fn incident(&self, instance: &str, id: &str) -> Result<Option<StoredIncident>> {
-        let mut found = None;
-        scan_journal(&self.journal(instance)?, &mut |line| {
-            for inc in line.batch.into_iter().flatten().chain(line.put) {
-                if inc.id == id {
-                    found = Some(inc);
-                }
-            }
-        })?;
-        Ok(found)
+        self.with_index(instance, |index, file, path| match file {
+            Some(file) => index.read(file, path, id),
+            None => Ok(None),
+        })
     }
 
     fn incidents(&self, instance: &str) -> Result<Vec<StoredIncident>> {
-        let mut all: HashMap<String, StoredIncident> = HashMap::new();
-        scan_journal(&self.journal(instance)?, &mut |line| {
-            for inc in line.batch.into_iter().flatten() {
-                all.entry(inc.id.clone()).or_insert(inc);
-            }
-            if let Some(inc) = line.put {
-                all.insert(inc.id.clone(), inc);
-            }
-        })?;
-        let mut list: Vec<StoredIncident> = all.into_values().collect();
-        list.sort_by(|a, b| a.seq.cmp(&b.seq).then_with(|| a.id.cmp(&b.id)));
-        Ok(list)
+        journal::latest_records(&self.journal(instance)?)
     }
 
     fn pending_out(&self, instance: &str) -> Result<Vec<StoredIncident>> {
         // A fetched incident starts unchanged; only `put` lines can make one pending.
         let mut pending: HashMap<String, StoredIncident> = HashMap::new();
-        scan_journal(&self.journal(instance)?, &mut |line| {
+        journal::scan(&self.journal(instance)?, &mut |line| {
             if let Some(inc) = line.put {
                 if inc.changed {
                     pending.insert(inc.id.clone(), inc);
@@ -411,15 +397,11 @@ impl ContextStore for FileStore {
         _lease: Option<&dyn Lease>,
     ) -> Result<IncidentCas> {
         let mut outcome = IncidentCas::Stored;
-        self.append(instance, &mut |path| {
-            let mut current = None;
-            scan_journal(path, &mut |line| {
-                for inc in line.batch.into_iter().flatten().chain(line.put) {
-                    if inc.id == expected.id {
-                        current = Some(inc);
-                    }
-                }
-            })?;
+        self.append(instance, |index, file, path| {
+            let current = match file {
+                Some(file) => index.read(file, path, &expected.id)?,
+                None => None,
+            };
             if current.as_ref() != Some(expected) {
                 outcome = IncidentCas::Conflict(current.map(Box::new));
                 return Ok(None);
@@ -571,6 +553,66 @@ mod tests {
         assert_eq!(ids, ["a", "b"]);
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
+    }
+
+    #[test]
+    fn another_process_appends_are_seen_by_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let (one, two) = (FileStore::open(dir.path()).unwrap(), FileStore::open(dir.path()).unwrap());
+        one.commit_fetch("i", &[inc("a")], None, None).unwrap();
+        assert!(two.incident("i", "a").unwrap().is_some(), "two indexes a's line");
+        one.commit_fetch("i", &[inc("b")], None, None).unwrap();
+        // two's index is behind by one line: it reads the tail before deciding.
+        assert_eq!(
+            two.commit_fetch("i", &[inc("b"), inc("c")], None, None).unwrap(),
+            Committed::Stored { added: 1, duplicates: 1 }
+        );
+        let b = one.incident("i", "b").unwrap().unwrap();
+        let mut closed = b.clone();
+        closed.status = 2;
+        assert_eq!(two.swap_incident("i", &b, &closed, None).unwrap(), IncidentCas::Stored);
+        assert_eq!(one.incident("i", "b").unwrap(), Some(closed));
+        assert!(one.incident("i", "zz").unwrap().is_none());
+    }
+
+    #[test]
+    fn superseded_records_are_compacted_away_without_changing_what_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore { compact_min: 8, ..FileStore::open(dir.path()).unwrap() };
+        let reader = FileStore::open(dir.path()).unwrap();
+        store.commit_fetch("i", &[inc("a"), inc("b"), inc("c")], Some(&obj(json!({"n": 1}))), None).unwrap();
+        assert!(reader.incident("i", "c").unwrap().is_some(), "the reader indexes the first file");
+        let path = dir.path().join("incidents/i.journal");
+        let lines = || std::fs::read_to_string(&path).unwrap().lines().count();
+        // Nine changes to a (the last one pending), one settled change to b.
+        for n in 0..9 {
+            let current = store.incident("i", "a").unwrap().unwrap();
+            let mut next = current.clone();
+            next.fields.insert("n".into(), json!(n));
+            next.changed = n == 8;
+            assert_eq!(store.swap_incident("i", &current, &next, None).unwrap(), IncidentCas::Stored);
+        }
+        let b = store.incident("i", "b").unwrap().unwrap();
+        let mut b2 = b.clone();
+        b2.status = 2;
+        store.swap_incident("i", &b, &b2, None).unwrap();
+        // 14 records, 3 live: compacted at the 8th superseded one, then 3 more lines since.
+        assert!(lines() < 6, "compacted: {} lines", lines());
+        let everything = store.incidents("i").unwrap();
+        assert_eq!(everything.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(everything[0].fields.get("n"), Some(&json!(8)));
+        assert_eq!(everything[1].status, 2);
+        assert_eq!(store.pending_out("i").unwrap(), vec![everything[0].clone()]);
+        // The reader's index points into the old file: it notices and reads the new one.
+        for inc in &everything {
+            assert_eq!(reader.incident("i", &inc.id).unwrap().as_ref(), Some(inc));
+        }
+        assert_eq!(
+            reader.commit_fetch("i", &[inc("a"), inc("d")], None, None).unwrap(),
+            Committed::Stored { added: 1, duplicates: 1 }
+        );
+        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]

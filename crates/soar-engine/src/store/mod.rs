@@ -20,6 +20,7 @@
 
 mod file;
 pub mod incidents;
+mod journal;
 mod redis_store;
 
 use std::time::Duration;
