@@ -17,7 +17,8 @@
 //! also written to `lastrun/<instance>.json` (where the one-shot fetch always kept it): should
 //! a crash fall between the two, the next fetch asks for the page again and its incidents are
 //! already stored, so nothing is lost or stored twice. `fetch/<instance>.json` holds the fetch
-//! schedule's state and `<instance>.fetchlease` is the fetch lease (an `flock`).
+//! schedule's state and `<instance>.fetchlease` is the fetch lease (an `flock`). How journals are
+//! indexed (so a fetch costs O(N)) and compacted is in `journal`.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
