@@ -53,6 +53,13 @@
 //!   entries, the hunting templates) are the whole-request timeout of the command's API call
 //!   (`Request::timeout`, in place of the instance's): seconds, fractions allowed, more than 0,
 //!   clamped to an hour; anything else is an error naming the argument.
+//! - **Date arguments sent as text** (`get-machine-by-ip` `timestamp`, `create-alert`
+//!   `event_time`, `indicator-create-file` `file_compile_date_time` / `file_created_date_time`):
+//!   an RFC 3339 text goes as given (the reference passes them through), another form
+//!   `arg_to_datetime` reads (`2 hours ago`) as UTC ISO 8601, anything else is an error naming
+//!   the argument rather than a request the API refuses. `tests/bad_input.rs` sends every
+//!   command's arguments bad values (from the command table) and holds that every refusal names
+//!   its argument.
 //! - **429.** soar-auth retries idempotent calls on 429 (honouring `Retry-After`); a call that
 //!   still answers 429 (a POST, or a GET after the retries) makes the command answer the
 //!   reference's "Rate limit reached, rerunning the command in 1 min" with a schedule (60 s,

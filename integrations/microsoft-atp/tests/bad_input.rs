@@ -3,7 +3,8 @@
 //! every argument given a value no typed decoder accepts (not a number, boolean, date, JSON,
 //! choice or time range) and a negative number. The answer must be one response with an error
 //! entry (or a normal answer when the argument is free text), never a panic; an argument with
-//! fixed options must be refused naming it; and whenever the command refuses the value before
+//! fixed options, or a number, date or time range by its name (the manifest has no types), must
+//! be refused naming it before any API call; and whenever the command refuses a value before
 //! calling the API, with a text other than the one the same command gives without it, the text
 //! must name the argument.
 //!
@@ -101,6 +102,30 @@ async fn run(command: &str, args: &Map<String, Value>) -> Answer {
     Answer { calls: calls.load(Ordering::SeqCst), error }
 }
 
+/// Arguments the manifest shows as free text (it has no types but `options`) that are numbers,
+/// dates or time ranges by name: a text no decoder reads must be refused before the API.
+fn typed_by_name(name: &str) -> bool {
+    const NUMBERS: &[&str] = &[
+        "limit",
+        "offset",
+        "page",
+        "page_num",
+        "page_size",
+        "timeout",
+        "interval_in_seconds",
+        "timeout_in_seconds",
+        "command_index",
+        "remote_ip_count",
+        "confidence",
+    ];
+    NUMBERS.contains(&name)
+        || name.ends_with("_time")
+        || name.ends_with("timestamp")
+        || name.ends_with("_date_time")
+        || name.ends_with("_on")
+        || name == "time_range"
+}
+
 /// The value a required argument gets while another one is tested.
 fn good(name: &str, options: &[&str], default: Option<&str>) -> String {
     if let Some(o) = options.first() {
@@ -123,6 +148,8 @@ async fn every_command_refuses_bad_input_naming_the_argument() {
     let integration = microsoft_atp::integration();
     let mut problems = Vec::new();
     let mut checked = 0;
+    // Runs refused before any API call, naming the argument.
+    let mut refused = 0;
     for cmd in integration.commands() {
         let name = cmd.name().to_owned();
         let specs = cmd.args();
@@ -130,7 +157,15 @@ async fn every_command_refuses_bad_input_naming_the_argument() {
         for a in specs.iter().filter(|a| a.required) {
             base.insert(a.name.into(), json!(good(a.name, a.options, a.default)));
         }
+        // Optional arguments some commands need one of (a query, a device to hunt on).
+        for (arg, value) in [("query", "DeviceInfo | limit 1"), ("device_name", "desktop-1")] {
+            if specs.iter().any(|a| a.name == arg) {
+                base.insert(arg.into(), json!(value));
+            }
+        }
         let baseline = run(&name, &base).await;
+        // Whether the command runs as far as the API without the tested value.
+        let runs = baseline.error.is_none() || baseline.calls > 0;
         // Every required argument left out.
         for a in specs.iter().filter(|a| a.required) {
             let mut args = base.clone();
@@ -138,7 +173,7 @@ async fn every_command_refuses_bad_input_naming_the_argument() {
             let got = run(&name, &args).await;
             checked += 1;
             match &got.error {
-                Some(e) if names(e, a.name) && got.calls == 0 => {}
+                Some(e) if names(e, a.name) && got.calls == 0 => refused += 1,
                 other => {
                     problems.push(format!("{name}: without {}: {other:?} ({} calls)", a.name, got.calls))
                 }
@@ -157,22 +192,27 @@ async fn every_command_refuses_bad_input_naming_the_argument() {
                 args.insert(a.name.into(), json!(bad));
                 let got = run(&name, &args).await;
                 checked += 1;
+                let typed = !a.options.is_empty() || (runs && typed_by_name(a.name));
                 let Some(e) = &got.error else {
-                    if !a.options.is_empty() {
-                        problems.push(format!(
-                            "{name}: {}={bad} with options {:?} was accepted",
-                            a.name, a.options
-                        ));
+                    if typed && bad == BAD {
+                        problems.push(format!("{name}: {}={bad} was accepted", a.name));
                     }
                     continue;
                 };
+                if typed && bad == BAD && got.calls > 0 {
+                    problems.push(format!("{name}: {}={bad} was sent to the API", a.name));
+                }
                 let refused_first = got.calls == 0 && baseline.error.as_deref() != Some(e.as_str());
-                if (refused_first || !a.options.is_empty()) && !names(e, a.name) {
+                if (refused_first || typed) && !names(e, a.name) {
                     problems.push(format!("{name}: {}={bad}: the error does not name it: {e}", a.name));
+                } else if refused_first {
+                    refused += 1;
                 }
             }
         }
     }
+    eprintln!("{checked} runs, {refused} refused before any API call naming the argument");
     assert!(checked > 300, "only {checked} runs");
+    assert!(refused > 300, "only {refused} of {checked} runs were refused naming the argument");
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
 }

@@ -547,8 +547,8 @@ impl Handler<Atp> for GetMachineByIp {
     }
 
     async fn run(self, atp: &Atp, ctx: &mut CommandContext) -> Result<Outcome, Error> {
-        let path =
-            format!("api/machines/findbyip(ip='{}',timestamp={})", seg(&self.ip), seg(&self.timestamp));
+        let timestamp = super::date_text("timestamp", &self.timestamp)?;
+        let path = format!("api/machines/findbyip(ip='{}',timestamp={})", seg(&self.ip), seg(&timestamp));
         let mut answer = atp.json(ctx, Request::get(path)).await?;
         if !self.all_results
             && let Some(list) = answer.get_mut("value").and_then(Value::as_array_mut)

@@ -60,6 +60,23 @@ pub fn http_timeout(arg: &str, text: &str) -> Result<std::time::Duration, Error>
     Ok(std::time::Duration::try_from_secs_f64(secs).unwrap_or(MAX_TIMEOUT).min(MAX_TIMEOUT))
 }
 
+/// A date argument `arg` the API is sent as text: an RFC 3339 text as given (the reference passes
+/// it through), another form `arg_to_datetime` reads (`2 hours ago`, `05/19/2024`) as UTC
+/// `%Y-%m-%dT%H:%M:%SZ`; anything else is an error naming the argument instead of a request the
+/// API refuses.
+pub fn date_text(arg: &str, text: &str) -> Result<String, Error> {
+    let t = text.trim();
+    if chrono::DateTime::parse_from_rfc3339(t).is_ok() {
+        return Ok(t.to_owned());
+    }
+    soar_integration_kit::parse_date_text(t, chrono::Utc::now())
+        .map(|d| d.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .ok_or_else(|| Error::InvalidArg {
+            name: arg.to_owned(),
+            reason: format!("'{text}' is not a date; give e.g. 2024-05-19T01:00:05Z or 2 hours ago."),
+        })
+}
+
 /// How the reference's dict of failures shows one failure: the repr of the exception it caught.
 /// A 404 with a JSON object body is `NotFoundError({'error': {...}})` (the body as a Python dict,
 /// as the API client raises it); anything else is `DemistoException('<its text>')` (the API
@@ -270,6 +287,15 @@ mod tests {
             some.note(2).unwrap(),
             "Note: you don't see the following IDs in the results as the request was failed for them. \nID x failed with the error: boom \n"
         );
+    }
+
+    #[test]
+    fn date_arguments_pass_iso_texts_and_refuse_garbage() {
+        assert_eq!(date_text("t", "2020-02-23T07:22:07.1532018Z").unwrap(), "2020-02-23T07:22:07.1532018Z");
+        assert_eq!(date_text("t", "2024-05-19").unwrap(), "2024-05-19T00:00:00Z");
+        assert!(date_text("t", "2 hours ago").unwrap().ends_with('Z'));
+        let e = date_text("event_time", "soon-ish").unwrap_err().to_string();
+        assert!(e.starts_with("Invalid value for argument event_time:"), "{e}");
     }
 
     #[test]
