@@ -713,6 +713,9 @@ pub struct ApiRequest {
     pub body: Option<Vec<u8>>,
     /// Extra statuses that are not errors (e.g. 404 for "exists?" checks).
     pub ok_statuses: Vec<u16>,
+    /// The whole-request timeout of this call (a command's own `timeout` argument), instead of
+    /// the instance's; clamped to [`MAX_TIMEOUT`] when sent. `None`: the instance's.
+    pub timeout: Option<Duration>,
 }
 
 impl ApiRequest {
@@ -725,7 +728,15 @@ impl ApiRequest {
             headers: Vec::new(),
             body: None,
             ok_statuses: Vec::new(),
+            timeout: None,
         }
+    }
+
+    /// Sends this call with its own whole-request timeout instead of the instance's (at most
+    /// [`MAX_TIMEOUT`]; a zero timeout is raised to one millisecond).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
     }
 
     /// A GET of `path_or_url`.
@@ -916,7 +927,7 @@ impl MsClient {
             let mut h = HttpRequest::new(method.clone(), current.clone());
             h.insecure = self.insecure;
             h.proxy = self.proxy;
-            h.timeout = self.timeout;
+            h.timeout = req.timeout.map_or(self.timeout, |t| t.clamp(Duration::from_millis(1), MAX_TIMEOUT));
             if with_token {
                 h.headers.push(("authorization".into(), format!("Bearer {}", token.expose())));
             }

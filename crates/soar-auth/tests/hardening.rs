@@ -394,6 +394,28 @@ async fn a_redirect_listed_as_ok_is_returned_not_followed() {
     assert_eq!(http.requests().len(), 1, "the Location was not fetched");
 }
 
+/// A call's own timeout (a command's `timeout` argument) reaches the transport instead of the
+/// instance's, clamped to `MAX_TIMEOUT`; a call without one keeps the instance's.
+#[tokio::test]
+async fn a_call_s_own_timeout_replaces_the_instance_s() {
+    let http = MockTransport::new();
+    for _ in 0..3 {
+        http.expect(http::Method::GET, "https://graph.microsoft.com/v1.0/x", 200, json!({}));
+    }
+    let shared = mock_shared(http.clone(), FakeTime::at(0.0), HttpConfig::default());
+    let mut params = cc_params();
+    params.0.insert("timeout".into(), soar_protocol::ParamValue::Str("20".into()));
+    let client = MsClient::from_params(&SPEC, &params, shared).unwrap();
+    let url = "https://graph.microsoft.com/v1.0/x";
+    let own = soar_auth::ApiRequest::get(url).timeout(Duration::from_secs(3));
+    client.send(&mut warm_ctx(), ApiKind::Graph, own).await.unwrap();
+    client.send(&mut warm_ctx(), ApiKind::Graph, soar_auth::ApiRequest::get(url)).await.unwrap();
+    let huge = soar_auth::ApiRequest::get(url).timeout(Duration::from_secs(1 << 40));
+    client.send(&mut warm_ctx(), ApiKind::Graph, huge).await.unwrap();
+    let sent: Vec<Duration> = http.requests().iter().map(|r| r.timeout).collect();
+    assert_eq!(sent, [Duration::from_secs(3), Duration::from_secs(20), MAX_TIMEOUT]);
+}
+
 // ------------------------------------------------------------------ answer size
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

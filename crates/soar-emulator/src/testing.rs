@@ -16,6 +16,7 @@
 //! | POST | `/__emulator/sentinel/incidents[?workspace=W]` | add a Sentinel incident (JSON properties), or `{"count": N}` generated ones (bulk, up to 100,000) |
 //! | PATCH | `/__emulator/sentinel/incidents/{id}[?workspace=W]` | change an incident's properties (new etag and `lastModifiedTimeUtc`) |
 //! | POST | `/__emulator/sentinel/incidents/{id}/close[?workspace=W]` | close it with a classification (see `apis::sentinel`) |
+//! | POST | `/__emulator/defender/alerts` | add `{"count": N}` generated Defender alerts (bulk, up to 100,000; other keys set on each, see `apis::defender`) |
 
 use axum::Router;
 use axum::body::Bytes;

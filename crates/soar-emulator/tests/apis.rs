@@ -375,3 +375,45 @@ async fn app_tokens_are_reused_within_a_second_unless_switched_off() {
     let a = t.app_token("https://graph.microsoft.com/.default").await;
     assert_ne!(a, t.app_token("https://graph.microsoft.com/.default").await);
 }
+
+/// `POST /__emulator/defender/alerts {"count": N}`: N alerts in one call, quickly, one second
+/// apart and ending now, with the body's other fields; the list route pages them in order.
+#[tokio::test]
+async fn defender_alerts_are_bulk_added_through_the_control_endpoint() {
+    let t = T::new();
+    let started = std::time::Instant::now();
+    let r = t
+        .post_json("/__emulator/defender/alerts", &json!({"count": 10_000, "detectionSource": "Bulk"}))
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    assert_eq!(r.json()["count"], 10_000);
+    assert_eq!(r.json()["added"].as_array().unwrap().len(), 100);
+    let first = r.json()["added"][0].as_str().unwrap().to_owned();
+    // The numbering goes on: a second call never collides.
+    let r = t.post_json("/__emulator/defender/alerts", &json!({})).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    assert_ne!(r.json()["added"][0], json!(first));
+    for bad in [json!({"count": 0}), json!({"count": 100_001}), json!({"count": "ten"}), json!([1])] {
+        let r = t.post_json("/__emulator/defender/alerts", &bad).await;
+        assert_eq!(r.status.as_u16(), 400, "{bad}: {}", r.text);
+        assert!(r.text.contains("count") || r.text.contains("JSON object"), "{}", r.text);
+    }
+    let tok = t.app_token("https://api.securitycenter.microsoft.com/.default").await;
+    let auth = format!("Bearer {tok}");
+    let page = |skip: usize| {
+        format!(
+            "/api/alerts?$filter=detectionSource%20eq%20'Bulk'&$orderby=alertCreationTime%20asc&$top=200&$skip={skip}"
+        )
+    };
+    let r = t.get("api.securitycenter.microsoft.com", &page(0), &[("authorization", &auth)]).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let items = r.json()["value"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 200);
+    assert_eq!(items[0]["id"], json!(first));
+    let times: Vec<&str> = items.iter().map(|a| a["alertCreationTime"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+    assert_eq!(times[0].len(), "2024-01-01T00:00:00.0000000Z".len(), "{}", times[0]);
+    let last = t.get("api.securitycenter.microsoft.com", &page(9_999), &[("authorization", &auth)]).await;
+    assert_eq!(last.json()["value"].as_array().unwrap().len(), 1);
+}

@@ -82,7 +82,8 @@ pub use paging::{Page, Paging};
 pub use params::{AuthForm, FlowPicker};
 pub use render::{Results, Table, file_entry};
 pub use soar_auth::{
-    ApiKind, AuthFlow, AuthSpec, CURRENT_REFRESH_TOKEN, MsClient, ParamNames, ParamRef, PlainHttp, matrix,
+    ApiKind, AuthFlow, AuthSpec, CURRENT_REFRESH_TOKEN, MAX_TIMEOUT, MsClient, ParamNames, ParamRef,
+    PlainHttp, matrix,
 };
 pub use soar_auth_commands::{core_error, ok_outcome};
 pub use soar_core::args::typed::value_text;

@@ -36,8 +36,12 @@
 //!   worldwide host). The Graph TI indicators use Graph `beta` of the cloud.
 //! - **Lists without order.** Multi-ID arguments keep their first-seen order without repeats
 //!   (the reference goes through a Python set, whose order is arbitrary).
-//! - **All-failed errors** name each ID with its error text (`{'id': 'text'}`), since Rust errors
-//!   have no Python repr.
+//! - **All-failed errors** print the reference's dict of ID -> caught exception as Python shows
+//!   it: `{'id': NotFoundError({'error': {...}})}` for a 404 with a JSON body (the body as a
+//!   dict repr), `{'id': DemistoException('Error in API call [500] - ...')}` for any other
+//!   failure (its text as a Python string repr). The reference's exception classes are named
+//!   after the API client's; a failure the reference would raise as another class (a timeout's
+//!   `requests` exception) is shown as `DemistoException` with our text.
 //! - **Entries** are `CommandResults`-shaped; the reference's `return_outputs` entries have the
 //!   same Contents, HumanReadable and EntryContext.
 //! - `microsoft-atp-get-file-info` writes the YAML's `File.SHA1/SHA256/Type/Size` (the reference
@@ -45,7 +49,17 @@
 //!   `MicrosoftATP.SoftwareKB` (the YAML has the typo `MicMicrosoftATP`).
 //! - `list-alerts` adds the creation time filter even alone, with the missing space
 //!   (`...'X'and alertCreationTime+gt+...` upstream) fixed.
-//! - HTTP `timeout` arguments are accepted and the instance's timeout applies.
+//! - **HTTP `timeout` arguments** (start-investigation, advanced-hunting and its `query_batch`
+//!   entries, the hunting templates) are the whole-request timeout of the command's API call
+//!   (`Request::timeout`, in place of the instance's): seconds, fractions allowed, more than 0,
+//!   clamped to an hour; anything else is an error naming the argument.
+//! - **Date arguments sent as text** (`get-machine-by-ip` `timestamp`, `create-alert`
+//!   `event_time`, `indicator-create-file` `file_compile_date_time` / `file_created_date_time`):
+//!   an RFC 3339 text goes as given (the reference passes them through), another form
+//!   `arg_to_datetime` reads (`2 hours ago`) as UTC ISO 8601, anything else is an error naming
+//!   the argument rather than a request the API refuses. `tests/bad_input.rs` sends every
+//!   command's arguments bad values (from the command table) and holds that every refusal names
+//!   its argument.
 //! - **429.** soar-auth retries idempotent calls on 429 (honouring `Retry-After`); a call that
 //!   still answers 429 (a POST, or a GET after the retries) makes the command answer the
 //!   reference's "Rate limit reached, rerunning the command in 1 min" with a schedule (60 s,
@@ -58,8 +72,8 @@ pub mod outputs;
 pub mod polling;
 
 use soar_integration_kit::{
-    About, ApiKind, AuthCommands, AuthFlow, AuthForm, AuthSpec, FlowPicker, MsIntegration, ParamNames,
-    ParamRef, ParamSpec, Rescue, matrix,
+    About, ApiKind, AuthCommands, AuthFlow, AuthForm, AuthSpec, CommandContext, Error, FlowPicker, MsClient,
+    MsIntegration, ParamNames, ParamRef, ParamSpec, Rescue, matrix,
 };
 
 use crate::client::Atp;
@@ -181,7 +195,14 @@ pub static ABOUT: About = About {
 
 /// The integration with the process-wide HTTP client (configured from the environment).
 pub fn integration() -> MsIntegration<Atp> {
-    MsIntegration::new(&ABOUT, Atp::from_client)
+    integration_with(Atp::from_client)
+}
+
+/// The integration with another environment per request (tests put fakes behind the seams).
+pub fn integration_with(
+    env: impl Fn(MsClient, &CommandContext) -> Result<Atp, Error> + Send + Sync + 'static,
+) -> MsIntegration<Atp> {
+    MsIntegration::new(&ABOUT, env)
         .command::<commands::TestModule>()
         .command::<commands::Test>()
         .command::<fetch::FetchIncidents>()

@@ -27,7 +27,14 @@
 //! - the deprecated Microsoft Graph TI indicators (`/beta/security/tiIndicators`, a Graph token
 //!   with `ThreatIndicators.ReadWrite.OwnedBy` or any delegated token): list (`$top`, next
 //!   links), get, create, `PATCH` (`Prefer: return=representation` answers the item) and delete,
-//!   seeded from `test-data/microsoft-atp/graph-ti-seed.json`.
+//!   seeded from `test-data/microsoft-atp/graph-ti-seed.json`;
+//! - the control endpoint `POST /__emulator/defender/alerts` (no token): `{"count": N}` (1 to
+//!   100,000, default 1) adds N generated alerts in one call, with any other keys of the body
+//!   (`severity`, `status`, `title`, `detectionSource`, `alertCreationTime`, ...) set on each.
+//!   Without an `alertCreationTime` they are created one second apart, the last one now, so a
+//!   fetch pages through them in order. Answers `{"added": [first 100 ids], "count": N}`. The
+//!   IDs are `emu-alert-<number>` (the collection's size plus one, and on), so repeated calls
+//!   never collide.
 //!
 //! Permissions: app tokens need one of the Defender roles of the route (`Machine.Read.All`,
 //! `Machine.Isolate`, ...); delegated tokens are accepted (the emulator's `.default` consent).
@@ -100,6 +107,7 @@ pub fn routes() -> Router<EmulatorState> {
         .route("/api/files/{key}/stats", get(|c, p| stats(c, p, "files")))
         .route("/api/ips/{key}/stats", get(|c, p| stats(c, p, "ips")))
         .route("/emulator/downloads/{token}", get(download))
+        .route("/__emulator/defender/alerts", post(control_add_alerts))
         .route("/beta/security/tiIndicators", get(ti_list).post(ti_create))
         .route("/beta/security/tiIndicators/{id}", get(ti_get).patch(ti_update).delete(ti_delete));
     for (verb, kind, need) in VERBS {
@@ -551,6 +559,89 @@ async fn create_alert(call: Call, body: Bytes) -> Response {
         Ok(alert)
     });
     answer(st, meta, result, ok_json)
+}
+
+/// The most alerts one control call adds.
+const MAX_BULK: u64 = 100_000;
+
+fn control_error(message: String) -> Response {
+    status_json(StatusCode::BAD_REQUEST, &json!({"error": {"code": "BadRequest", "message": message}}))
+}
+
+/// `POST /__emulator/defender/alerts`: N generated alerts (see the module docs).
+async fn control_add_alerts(
+    axum::extract::State(st): axum::extract::State<EmulatorState>,
+    body: Bytes,
+) -> Response {
+    let mut fields = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(o)) => o,
+        _ if body.is_empty() => Map::new(),
+        _ => return control_error("The body must be a JSON object: {\"count\": N} and alert fields.".into()),
+    };
+    let count = match fields.shift_remove("count") {
+        None => 1,
+        Some(v) => match v.as_u64().filter(|n| (1..=MAX_BULK).contains(n)) {
+            Some(n) => n,
+            None => return control_error(format!("count must be a whole number from 1 to {MAX_BULK}.")),
+        },
+    };
+    let store = st.store();
+    let first = store.list(ALERTS).len() as u64 + 1;
+    let machine = store.list(MACHINES).into_iter().next().unwrap_or(Value::Null);
+    let now_ms = st.now_ms();
+    let mut items = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let n = first + i;
+        let id = format!("emu-alert-{n:07}");
+        // One second apart, the last one now.
+        let back_ms = (count - 1 - i).saturating_mul(1000);
+        let at = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(
+            now_ms.saturating_sub(i64::try_from(back_ms).unwrap_or(i64::MAX)),
+        )
+        .unwrap_or_default();
+        // Defender's seven fraction digits (chrono formats 3, 6 or 9).
+        let created = format!("{}.{:07}Z", at.format("%Y-%m-%dT%H:%M:%S"), at.timestamp_subsec_nanos() / 100);
+        let mut alert = json!({
+            "id": id,
+            "incidentId": 100_000 + n,
+            "investigationId": null,
+            "assignedTo": null,
+            "severity": "Medium",
+            "status": "New",
+            "classification": null,
+            "determination": null,
+            "investigationState": "Queued",
+            "detectionSource": "WindowsDefenderAtp",
+            "category": "Malware",
+            "threatFamilyName": null,
+            "title": format!("Emulated alert {n}"),
+            "description": "Added through the emulator's control endpoint.",
+            "alertCreationTime": created,
+            "firstEventTime": created,
+            "lastEventTime": created,
+            "lastUpdateTime": created,
+            "resolvedTime": null,
+            "machineId": machine.get("id"),
+            "computerDnsName": machine.get("computerDnsName"),
+            "aadTenantId": null,
+            "comments": [],
+            "evidence": [],
+        });
+        if let Some(o) = alert.as_object_mut() {
+            for (k, v) in &fields {
+                o.insert(k.clone(), v.clone());
+            }
+        }
+        items.push((id, alert));
+    }
+    let added: Vec<Value> = items.iter().take(100).map(|(id, _)| json!(id)).collect();
+    if let Err(id) = store.insert_all_new(ALERTS, "id", items) {
+        return status_json(
+            StatusCode::CONFLICT,
+            &json!({"error": {"code": "Conflict", "message": format!("An alert '{id}' already exists.")}}),
+        );
+    }
+    status_json(StatusCode::CREATED, &json!({"added": added, "count": count}))
 }
 
 /// Seeded single objects (`api/emulator/stats`): an item whose `id` is `<kind>/<key>` or

@@ -213,12 +213,13 @@ impl Handler<Atp> for CreateAlert {
     }
 
     async fn run(self, atp: &Atp, ctx: &mut CommandContext) -> Result<Outcome, Error> {
+        let event_time = super::date_text("event_time", &self.event_time)?;
         let body = json!({
             "machineId": self.machine_id,
             "severity": self.severity,
             "title": self.title,
             "description": self.description,
-            "eventTime": self.event_time,
+            "eventTime": event_time,
             "reportId": self.report_id,
             "recommendedAction": self.recommended_action,
             "category": self.category,

@@ -1,6 +1,8 @@
 //! Advanced hunting: a KQL query (or a batch of up to ten), and the eight template commands
 //! whose KQL is built in `kql.rs`.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 use soar_integration_kit::{
     Args, BOOL, CommandContext, Error, Handler, Outcome, OutputSpec, Request, async_trait, out,
@@ -31,12 +33,14 @@ async fn run_query(
     query: &str,
     time_range: Option<&str>,
     arg: &str,
+    timeout: Duration,
 ) -> Result<Value, Error> {
     let query = match time_range.filter(|t| !t.is_empty()) {
         Some(t) => with_time_range(query, minutes_since(t, arg)?),
         None => query.to_owned(),
     };
-    atp.json(ctx, Request::post("api/advancedqueries/run").json(&json!({"Query": query}))).await
+    atp.json(ctx, Request::post("api/advancedqueries/run").json(&json!({"Query": query})).timeout(timeout))
+        .await
 }
 
 /// Runs an advanced hunting query (or a batch of them) on Microsoft Defender for Endpoint.
@@ -44,7 +48,7 @@ async fn run_query(
 pub struct AdvancedHunting {
     /// The KQL query to run (required unless query_batch is given).
     query: Option<String>,
-    /// The request timeout in seconds (the instance's timeout applies; kept for compatibility).
+    /// The request timeout in seconds (at most 3600); a query of query_batch may give its own.
     #[arg(default = "10")]
     timeout: String,
     /// Only results newer than this (e.g. 2 days, 12 hours); inserted as a Timestamp filter.
@@ -95,6 +99,7 @@ impl Handler<Atp> for AdvancedHunting {
         if queries.len() > 10 {
             return Err(Error::Command("Please provide only up to 10 queries.".into()));
         }
+        let timeout = super::http_timeout("timeout", &self.timeout)?;
         let mut readable = String::new();
         let mut outputs: Vec<Value> = Vec::new();
         let mut last = Value::Null;
@@ -112,7 +117,12 @@ impl Handler<Atp> for AdvancedHunting {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
                 .or_else(|| self.time_range.clone());
-            let answer = run_query(atp, ctx, text, range.as_deref(), "time_range").await?;
+            // A query's own timeout (a number or a text of seconds) replaces the argument's.
+            let timeout = match q.get("timeout").filter(|t| !t.is_null()) {
+                Some(t) => super::http_timeout("query_batch", &soar_integration_kit::value_text(t))?,
+                None => timeout,
+            };
+            let answer = run_query(atp, ctx, text, range.as_deref(), "time_range", timeout).await?;
             let mut rows = answer.get("Results").cloned().unwrap_or(json!({}));
             // A lone result's ReportId becomes a string, as the reference does.
             if let Value::Array(list) = &mut rows
@@ -130,7 +140,6 @@ impl Handler<Atp> for AdvancedHunting {
             }
             last = answer;
         }
-        let _ = self.timeout;
         let context = if outputs.len() == 1 { outputs.remove(0) } else { Value::Array(outputs) };
         super::output(readable, "MicrosoftATP.Hunt.Result", context, last)
     }
@@ -159,9 +168,9 @@ pub struct HuntArgs {
     limit: u64,
     /// Only results newer than this (e.g. 2 days).
     time_range: Option<String>,
-    /// The request timeout in seconds (the instance's timeout applies; kept for compatibility).
+    /// The request timeout in seconds (at most 3600).
     #[arg(default = "10")]
-    timeout: u64,
+    timeout: String,
     /// The page to return (the query asks for limit × page rows).
     #[arg(default = "1")]
     page: u64,
@@ -180,7 +189,7 @@ impl HuntArgs {
                 });
             }
         }
-        let _ = self.timeout;
+        super::http_timeout("timeout", &self.timeout)?;
         Ok(QueryArgs {
             filters: Filters {
                 device_name: self.device_name.clone(),
@@ -210,7 +219,8 @@ async fn hunt(
     prefix: String,
 ) -> Result<Outcome, Error> {
     let query = q.build(template)?;
-    let answer = run_query(atp, ctx, &query, h.time_range.as_deref(), "time_range").await?;
+    let timeout = super::http_timeout("timeout", &h.timeout)?;
+    let answer = run_query(atp, ctx, &query, h.time_range.as_deref(), "time_range", timeout).await?;
     let mut rows = answer.get("Results").cloned().unwrap_or(Value::Null);
     if let Value::Array(list) = &mut rows {
         // The query asked for limit × page rows; the page is the last `limit` of them.
@@ -405,9 +415,9 @@ pub struct DeviceHuntArgs {
     limit: u64,
     /// Only results newer than this (e.g. 2 days).
     time_range: Option<String>,
-    /// The request timeout in seconds (the instance's timeout applies; kept for compatibility).
+    /// The request timeout in seconds (at most 3600).
     #[arg(default = "10")]
-    timeout: u64,
+    timeout: String,
     /// The page to return (the query asks for limit × page rows).
     #[arg(default = "1")]
     page: u64,
@@ -428,7 +438,7 @@ impl DeviceHuntArgs {
             query_operation: self.query_operation.clone(),
             limit: self.limit,
             time_range: self.time_range.clone(),
-            timeout: self.timeout,
+            timeout: self.timeout.clone(),
             page: self.page,
             show_query: self.show_query,
         }

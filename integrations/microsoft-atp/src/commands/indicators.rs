@@ -799,9 +799,10 @@ impl Handler<Atp> for IndicatorCreateFile {
     async fn run(self, atp: &Atp, ctx: &mut CommandContext) -> Result<Outcome, Error> {
         let body = self.common.body()?;
         let j = |v: Option<String>| v.map(Value::String);
+        let date = |arg: &str, v: Option<String>| v.map(|t| super::date_text(arg, &t)).transpose();
         let specific = vec![
-            ("fileCompileDateTime", j(self.file_compile_date_time)),
-            ("fileCreatedDateTime", j(self.file_created_date_time)),
+            ("fileCompileDateTime", j(date("file_compile_date_time", self.file_compile_date_time)?)),
+            ("fileCreatedDateTime", j(date("file_created_date_time", self.file_created_date_time)?)),
             ("fileHashType", j(self.file_hash_type)),
             ("fileHashValue", j(self.file_hash_value)),
             ("fileMutexName", j(self.file_mutex_name)),

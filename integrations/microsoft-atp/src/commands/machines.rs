@@ -547,8 +547,8 @@ impl Handler<Atp> for GetMachineByIp {
     }
 
     async fn run(self, atp: &Atp, ctx: &mut CommandContext) -> Result<Outcome, Error> {
-        let path =
-            format!("api/machines/findbyip(ip='{}',timestamp={})", seg(&self.ip), seg(&self.timestamp));
+        let timestamp = super::date_text("timestamp", &self.timestamp)?;
+        let path = format!("api/machines/findbyip(ip='{}',timestamp={})", seg(&self.ip), seg(&timestamp));
         let mut answer = atp.json(ctx, Request::get(path)).await?;
         if !self.all_results
             && let Some(list) = answer.get_mut("value").and_then(Value::as_array_mut)
@@ -678,9 +678,9 @@ pub struct StartInvestigation {
     machine_id: String,
     /// A comment to associate with the investigation.
     comment: String,
-    /// The request timeout in seconds (the instance's timeout applies; kept for compatibility).
+    /// The request timeout in seconds (at most 3600).
     #[arg(default = "50")]
-    timeout: u64,
+    timeout: String,
 }
 
 #[async_trait]
@@ -695,13 +695,14 @@ impl Handler<Atp> for StartInvestigation {
     }
 
     async fn run(self, atp: &Atp, ctx: &mut CommandContext) -> Result<Outcome, Error> {
-        let _ = self.timeout;
+        let timeout = super::http_timeout("timeout", &self.timeout)?;
         let body = json!({"Comment": self.comment});
         let answer = atp
             .json(
                 ctx,
                 Request::post(format!("api/machines/{}/startInvestigation", seg(&self.machine_id)))
-                    .json(&body),
+                    .json(&body)
+                    .timeout(timeout),
             )
             .await?;
         let data = investigation(&answer);
