@@ -114,20 +114,50 @@ impl Query {
 
     /// The items that pass the filter, in `$orderby` order (stable; input order otherwise).
     pub fn apply(&self, items: Vec<Value>) -> Vec<Value> {
-        let mut kept: Vec<Value> = items.into_iter().filter(|i| self.matches(i)).collect();
-        if !self.orderby.is_empty() {
-            kept.sort_by(|a, b| {
-                for (path, desc) in &self.orderby {
-                    let ord = order(lookup(a, path), lookup(b, path));
-                    let ord = if *desc { ord.reverse() } else { ord };
-                    if ord != Ordering::Equal {
-                        return ord;
-                    }
-                }
-                Ordering::Equal
-            });
+        let kept: Vec<Value> = items.into_iter().filter(|i| self.matches(i)).collect();
+        if self.orderby.is_empty() {
+            return kept;
         }
-        kept
+        // Each item's sort keys are read (date-times parsed) once, not in every comparison:
+        // sorting ten thousand alerts compared them some 270,000 times.
+        let keys: Vec<Vec<SortKey<'_>>> = kept
+            .iter()
+            .map(|item| self.orderby.iter().map(|(path, _)| SortKey::of(lookup(item, path))).collect())
+            .collect();
+        let mut order_of: Vec<usize> = (0..kept.len()).collect();
+        order_of.sort_by(|&a, &b| {
+            for ((x, y), (_, desc)) in keys[a].iter().zip(&keys[b]).zip(&self.orderby) {
+                let ord = x.order(y);
+                let ord = if *desc { ord.reverse() } else { ord };
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            }
+            Ordering::Equal
+        });
+        drop(keys);
+        let mut slots: Vec<Option<Value>> = kept.into_iter().map(Some).collect();
+        order_of.into_iter().filter_map(|i| slots[i].take()).collect()
+    }
+}
+
+/// A value read for sorting: a string's date-time parsed once.
+struct SortKey<'a> {
+    value: &'a Value,
+    instant: Option<OffsetDateTime>,
+}
+
+impl<'a> SortKey<'a> {
+    fn of(value: &'a Value) -> SortKey<'a> {
+        SortKey { value, instant: instant(value) }
+    }
+
+    /// Date-times as instants, anything else by [`order_kinds`].
+    fn order(&self, other: &SortKey<'_>) -> Ordering {
+        match (self.instant, other.instant) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => order_kinds(self.value, other.value),
+        }
     }
 }
 
@@ -162,6 +192,11 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     if let (Some(x), Some(y)) = (instant(a), instant(b)) {
         return Some(x.cmp(&y));
     }
+    compare_kinds(a, b)
+}
+
+/// [`compare`] for values that are not both date-times.
+fn compare_kinds(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Value::Null, Value::Null) => Some(Ordering::Equal),
         (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
@@ -171,8 +206,9 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-/// A total order for sorting: nulls first, then by kind, then by value.
-fn order(a: &Value, b: &Value) -> Ordering {
+/// The sort order of values that are not both date-times: nulls first, then by kind, then by
+/// value.
+fn order_kinds(a: &Value, b: &Value) -> Ordering {
     fn rank(v: &Value) -> u8 {
         match v {
             Value::Null => 0,
@@ -183,7 +219,7 @@ fn order(a: &Value, b: &Value) -> Ordering {
             Value::Object(_) => 5,
         }
     }
-    compare(a, b).unwrap_or_else(|| rank(a).cmp(&rank(b)))
+    compare_kinds(a, b).unwrap_or_else(|| rank(a).cmp(&rank(b)))
 }
 
 fn eval(e: &Expr, item: &Value) -> bool {
@@ -470,6 +506,43 @@ mod tests {
         check("properties/createdTimeUtc ge 2024-01-01T10:00:00.5Z", "", &["1", "3"]);
         check("properties/createdTimeUtc lt '2024-01-01T10:00:00.5Z'", "", &["2"]);
         check("", "properties/createdTimeUtc asc", &["2", "1", "3"]);
+    }
+
+    #[test]
+    fn sorting_mixed_kinds_is_stable_and_orders_kinds_then_values() {
+        let v = |k: Value| json!({"k": k});
+        let items = vec![
+            v(json!("b")),
+            v(json!(2)),
+            v(json!("2024-01-01T00:00:00.5Z")),
+            v(json!(null)),
+            v(json!(true)),
+            v(json!("2024-01-01T00:00:00.4999999Z")),
+            json!({"other": 1}),
+            v(json!(1.5)),
+            v(json!("a")),
+            v(json!([1])),
+        ];
+        let got = Query::parse(None, Some("k asc")).unwrap().apply(items.clone());
+        let want = [
+            v(json!(null)),
+            json!({"other": 1}),
+            v(json!(true)),
+            v(json!(1.5)),
+            v(json!(2)),
+            v(json!("2024-01-01T00:00:00.4999999Z")),
+            v(json!("2024-01-01T00:00:00.5Z")),
+            v(json!("a")),
+            v(json!("b")),
+            v(json!([1])),
+        ];
+        assert_eq!(got, want);
+        let got = Query::parse(None, Some("k desc")).unwrap().apply(items);
+        let mut want_desc = want.to_vec();
+        want_desc.reverse();
+        // Ties keep input order in both directions: the two nulls (a null and a missing key).
+        want_desc.swap(8, 9);
+        assert_eq!(got, want_desc);
     }
 
     #[test]
