@@ -23,7 +23,9 @@
 //!   optional `fresh_context` (start without the flow's tokens), optional `reference` (the
 //!   expectation is written from the reference's facts; `--bless` never rewrites it).
 //! - `conformance.json` may set `"reference_every_command": true`: a whole run then fails for
-//!   every command of the binary's manifest without a `reference` case.
+//!   every command of the binary's manifest without a `reference` case; and
+//!   `"every_command_everywhere": true`: a whole run fails for every command of the manifest
+//!   (with `test-module`) that no case runs under some (flow, cloud) of the suite.
 //!
 //! One emulator is started per (flow, cloud), so cases that change data see the same state in
 //! every run. The integration context is carried from case to case as an engine would.
@@ -35,7 +37,10 @@
 //! [`normalise_response`] and [`mask_context`] for a response); read their docs before writing an
 //! expectation. `--bless` writes the normalised actual responses into the case files (only those
 //! whose text changes, listed in [`Summary::rewritten`]; review the diff before committing); it
-//! is refused with `--flow` / `--cloud` and never rewrites a `reference` case.
+//! is refused with `--flow` / `--cloud` and never rewrites a `reference` case. The keys are
+//! chosen once every flow and cloud has answered ([`assign_expectations`]): a shared
+//! `*/<cloud>` holds only the answer of every flow it covers, so one flow's odd answer never
+//! becomes what the others are compared with.
 //!
 //! Decisions:
 //! - The emulator is used as a server over loopback (the binaries reach it through
@@ -132,8 +137,8 @@ pub struct Suite {
     pub binary: String,
     /// The command prefix.
     pub prefix: String,
-    /// Flow name -> how to configure it, in file order (the first flow's answers are a case's
-    /// `expected`; `--bless` records other flows' differing answers in `expected_for`).
+    /// Flow name -> how to configure it, in file order (`--bless` records the most common answer
+    /// of a case as its `expected` and the others in `expected_for`).
     pub flows: Map<String, Value>,
     /// Cloud name -> params that select it, in file order.
     pub clouds: Map<String, Value>,
@@ -145,6 +150,11 @@ pub struct Suite {
     /// have at least one case marked [`Case::reference`]; a full run fails naming the others.
     #[serde(default)]
     pub reference_every_command: bool,
+    /// Optional: `true` requires every command of the binary's manifest (with `test-module`) to
+    /// have a case that runs under every flow and cloud of the suite; a full run fails naming
+    /// the others and where they do not run ([`uncovered_commands`]).
+    #[serde(default)]
+    pub every_command_everywhere: bool,
 }
 
 /// One flow of a suite.
@@ -201,10 +211,10 @@ pub struct Case {
     /// case is never rewritten by `--bless`: a bless whose answer differs fails instead.
     #[serde(default)]
     pub reference: Option<String>,
-    /// While blessing: the clouds on which a flow without its own key matched `expected` (a
-    /// `*/<cloud>` key created later would change what that flow is compared with).
+    /// While blessing: every (flow, cloud, normalised answer) of this case in run order; the
+    /// expectations are derived from all of them at the end ([`assign_expectations`]).
     #[serde(skip)]
-    plain_on: std::collections::BTreeSet<String>,
+    blessed_runs: Vec<(String, String, Value)>,
 }
 
 impl Case {
@@ -464,7 +474,6 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
             }
         }
     }
-    let first_cloud = suite.clouds.keys().next().cloned().unwrap_or_default();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -583,13 +592,15 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
             if let Some(lr) = response.get("last_run").filter(|v| !v.is_null()) {
                 last_run = Some(lr.clone());
             }
-            let compared_with = (!(opts.bless && blessed[i])).then(|| case.want(flow, cloud));
+            let blessing = opts.bless && blessed[i];
+            // A blessed run is compared with nothing; an answer already recorded (this flow's
+            // last, else the first) only settles an expiry read across a second boundary, so
+            // that flows giving the same answer record the same text.
+            let compared_with = if blessing { bless_hint(case, flow) } else { Some(case.want(flow, cloud)) };
             let actual = normalise_response(&response, &ph, &ctx_sent, window, compared_with);
-            if opts.bless && blessed[i] {
-                match bless_one(case, flow, cloud, &first_cloud, actual) {
-                    Ok(()) => summary.passed += 1,
-                    Err(why) => summary.failed.push(format!("{label}: {why}")),
-                }
+            if blessing {
+                case.blessed_runs.push((flow.clone(), cloud.clone(), actual));
+                summary.passed += 1;
                 continue;
             }
             let want = case.want(flow, cloud);
@@ -617,10 +628,31 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
         drop(emu);
     }
     if opts.bless {
-        for ((path, case), _) in cases.iter().zip(&blessed).filter(|(_, b)| **b) {
+        for ((path, case), _) in cases.iter_mut().zip(&blessed).filter(|(_, b)| **b) {
+            let runs = std::mem::take(&mut case.blessed_runs);
+            let (expected, expected_for) = assign_expectations(&runs);
+            case.expected = expected;
+            case.expected_for = expected_for;
             if bless(path, case)? {
                 summary.rewritten.push(path.clone());
             }
+        }
+    }
+    // Only a whole run can say that a command does not run everywhere.
+    if suite.every_command_everywhere && opts.case.is_none() && opts.flow.is_none() && opts.cloud.is_none() {
+        let commands = manifest_commands(binary)?;
+        let cases = &cases;
+        let ran: Vec<(&str, &str, &str)> = plan
+            .iter()
+            .flat_map(|p| {
+                p.cases
+                    .iter()
+                    .map(move |&i| (cases[i].1.request.command.as_str(), p.flow.as_str(), p.cloud.as_str()))
+            })
+            .collect();
+        let combos: Vec<(&str, &str)> = plan.iter().map(|p| (p.flow.as_str(), p.cloud.as_str())).collect();
+        for miss in uncovered_commands(&commands, &combos, &ran) {
+            summary.failed.push(format!("{name}: {miss}"));
         }
     }
     // Only a whole run can say that a command has no reference case.
@@ -645,6 +677,38 @@ pub fn run_suite(root: &Path, name: &str, bin_dir: &Path, opts: &Options) -> Res
         }
     }
     Ok(summary)
+}
+
+/// The commands (of `commands`) that do not run under every (flow, cloud) of `combos`, given
+/// the case runs `ran` as (command, flow, cloud), each with the places it misses (at most
+/// three named), e.g. `x-list runs under no flow and cloud` or `x-get does not run under
+/// managed-identity/dod, ... (8 of 40)`.
+pub fn uncovered_commands(
+    commands: &[String],
+    combos: &[(&str, &str)],
+    ran: &[(&str, &str, &str)],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in commands {
+        let missing: Vec<String> = combos
+            .iter()
+            .filter(|(f, cl)| !ran.iter().any(|(rc, rf, rcl)| rc == c && rf == f && rcl == cl))
+            .map(|(f, cl)| format!("{f}/{cl}"))
+            .collect();
+        if missing.len() == combos.len() {
+            out.push(format!("{c} runs under no flow and cloud (every_command_everywhere)"));
+        } else if !missing.is_empty() {
+            let shown: Vec<&str> = missing.iter().take(3).map(String::as_str).collect();
+            out.push(format!(
+                "{c} does not run under {}{} ({} of {}; every_command_everywhere: give it a case without `flows` / `clouds`)",
+                shown.join(", "),
+                if missing.len() > 3 { ", ..." } else { "" },
+                missing.len(),
+                combos.len()
+            ));
+        }
+    }
+    out
 }
 
 /// Commands whose answer the device-code sign-in itself compares with the reference's (see
@@ -987,51 +1051,91 @@ fn same(want: &Value, got: &Value) -> bool {
     want == got && text(want) == text(got)
 }
 
-/// Records one blessed answer (runs come flow by flow, the suite's first cloud first): the first
-/// run sets `expected`; a flow that answers otherwise on the first cloud gets
-/// `expected_for["<flow>"]`; on another cloud, a flow without its own key gets
-/// `expected_for["*/<cloud>"]` when no such flow has matched `expected` there yet, and any other
-/// difference `expected_for["<flow>/<cloud>"]`. So every run already blessed keeps the
-/// expectation it matched ([`Case::want`] reads them in that order). Two answers for one key
-/// are an error.
-fn bless_one(
-    case: &mut Case,
-    flow: &str,
-    cloud: &str,
-    first_cloud: &str,
-    actual: Value,
-) -> std::result::Result<(), String> {
-    let own = case.expected_for.contains_key(flow);
-    if case.expected.is_null() {
-        case.expected = actual;
-        case.plain_on.insert(cloud.to_owned());
-        return Ok(());
-    }
-    let shared = format!("*/{cloud}");
-    if same(case.want(flow, cloud), &actual) {
-        let via_expected = !own
-            && !case.expected_for.contains_key(&format!("{flow}/{cloud}"))
-            && !case.expected_for.contains_key(&shared);
-        if via_expected {
-            case.plain_on.insert(cloud.to_owned());
+/// While blessing, the answer an expiry is settled with: this flow's latest recorded answer,
+/// else the case's first (see [`mask_context`]).
+fn bless_hint<'a>(case: &'a Case, flow: &str) -> Option<&'a Value> {
+    case.blessed_runs
+        .iter()
+        .rev()
+        .find(|(f, _, _)| f == flow)
+        .or(case.blessed_runs.first())
+        .map(|(_, _, v)| v)
+}
+
+/// The answer given most often among `answers` (ties: the one given first), if any.
+fn most_common<'a>(answers: impl IntoIterator<Item = &'a Value>) -> Option<&'a Value> {
+    let mut counts: Vec<(&Value, usize)> = Vec::new();
+    for a in answers {
+        match counts.iter_mut().find(|(v, _)| same(v, a)) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((a, 1)),
         }
-        return Ok(());
     }
-    let key = if cloud == first_cloud {
-        flow.to_owned()
-    } else if !own && !case.expected_for.contains_key(&shared) && !case.plain_on.contains(cloud) {
-        shared
-    } else {
-        format!("{flow}/{cloud}")
-    };
-    if case.expected_for.contains_key(&key) {
-        return Err(format!(
-            "answers differ between runs of the same flow and cloud\n{}",
-            diff(case.want(flow, cloud), &actual)
-        ));
+    // `max_by_key` keeps the last of equal counts; scanning in reverse makes it the first.
+    counts.into_iter().rev().max_by_key(|(_, n)| *n).map(|(v, _)| v)
+}
+
+/// The expectations of a blessed case from all its runs `(flow, cloud, answer)` (in run order),
+/// in the keys [`Case::want`] reads:
+/// 1. `expected` is the answer given most often (ties: the first run's);
+/// 2. a flow whose most common answer (over its clouds) is another gets its own key `<flow>`;
+/// 3. per cloud, among the flows without their own key, a shared `*/<cloud>` is written only
+///    when it saves keys: it holds the answer most of them give there, and every flow it would
+///    cover that answers otherwise gets `<flow>/<cloud>`, so every flow the shared key covers
+///    gives exactly that answer (a flow with its own key that answers otherwise on a cloud gets
+///    `<flow>/<cloud>` too).
+///
+/// Decided only once every flow has run, so no flow's odd answer can become what the others
+/// are compared with. Every run finds its own answer through [`Case::want`].
+fn assign_expectations(runs: &[(String, String, Value)]) -> (Value, BTreeMap<String, Value>) {
+    let mut flows: Vec<&str> = Vec::new();
+    let mut clouds: Vec<&str> = Vec::new();
+    for (f, c, _) in runs {
+        if !flows.contains(&f.as_str()) {
+            flows.push(f);
+        }
+        if !clouds.contains(&c.as_str()) {
+            clouds.push(c);
+        }
     }
-    case.expected_for.insert(key, actual);
-    Ok(())
+    let answer = |f: &str, c: &str| runs.iter().find(|(rf, rc, _)| rf == f && rc == c).map(|(_, _, v)| v);
+    let expected = most_common(runs.iter().map(|(_, _, v)| v)).cloned().unwrap_or(Value::Null);
+    let mut keys: BTreeMap<String, Value> = BTreeMap::new();
+    // 2. Flows that answer otherwise on most clouds.
+    let mut own: BTreeMap<&str, &Value> = BTreeMap::new();
+    for &f in &flows {
+        let typical = most_common(runs.iter().filter(|(rf, _, _)| rf == f).map(|(_, _, v)| v));
+        if let Some(t) = typical.filter(|t| !same(t, &expected)) {
+            own.insert(f, t);
+            keys.insert(f.to_owned(), t.clone());
+        }
+    }
+    // 3. Per cloud: flows with their own key and the shared key for the others.
+    for &c in &clouds {
+        for (&f, &t) in &own {
+            if let Some(a) = answer(f, c).filter(|a| !same(a, t)) {
+                keys.insert(format!("{f}/{c}"), a.clone());
+            }
+        }
+        let covered: Vec<(&str, &Value)> = flows
+            .iter()
+            .filter(|f| !own.contains_key(**f))
+            .filter_map(|&f| answer(f, c).map(|a| (f, a)))
+            .collect();
+        let misses = |base: &Value| covered.iter().filter(|(_, a)| !same(a, base)).count();
+        let shared = most_common(covered.iter().map(|(_, a)| *a).filter(|a| !same(a, &expected)))
+            .filter(|s| 1 + misses(s) < misses(&expected));
+        let base = shared.unwrap_or(&expected);
+        if let Some(s) = shared {
+            keys.insert(format!("*/{c}"), s.clone());
+        }
+        for (f, a) in &covered {
+            if !same(a, base) {
+                keys.insert(format!("{f}/{c}"), (*a).clone());
+            }
+        }
+    }
+    (expected, keys)
 }
 
 fn regexes() -> &'static [(Regex, &'static str)] {
@@ -1432,40 +1536,127 @@ mod tests {
         assert!(!same(&json!({"a": 1, "b": 2}), &json!({"b": 2, "a": 1})));
     }
 
+    #[test]
+    fn every_command_must_run_under_every_flow_and_cloud() {
+        let commands: Vec<String> = ["x-a", "x-b", "x-c"].map(String::from).to_vec();
+        let combos = [("f", "w"), ("f", "g"), ("h", "w"), ("h", "g")];
+        let mut ran = vec![("x-a", "f", "w"), ("x-a", "f", "g"), ("x-a", "h", "w"), ("x-a", "h", "g")];
+        ran.push(("x-b", "f", "w"));
+        let got = uncovered_commands(&commands, &combos, &ran);
+        assert_eq!(
+            got,
+            [
+                "x-b does not run under f/g, h/w, h/g (3 of 4; every_command_everywhere: give it a case without \
+                 `flows` / `clouds`)",
+                "x-c runs under no flow and cloud (every_command_everywhere)",
+            ]
+        );
+        ran.extend([("x-b", "f", "g"), ("x-b", "h", "w"), ("x-b", "h", "g")]);
+        ran.extend(combos.iter().map(|(f, c)| ("x-c", *f, *c)));
+        assert!(uncovered_commands(&commands, &combos, &ran).is_empty());
+    }
+
     fn blank_case() -> Case {
         serde_json::from_value(json!({"description": "d", "request": {"command": "x"}})).unwrap()
     }
 
-    /// Blessing records per flow on the first cloud, per cloud for the flows without their own
-    /// key (unless one of them already matched `expected` there), and per flow and cloud
-    /// otherwise; every earlier run still finds what it matched.
-    #[test]
-    fn bless_keys_answers_by_flow_and_cloud() {
-        let mut c = blank_case();
+    /// Blesses `runs` (flow, cloud, answer) into a fresh case and checks that every run finds
+    /// its own answer; returns the case.
+    fn blessed(runs: &[(&str, &str, &str)]) -> Case {
         let a = |s: &str| json!({"entries": [s]});
-        let runs = [
-            ("f1", "w", "one"),
-            ("f1", "g", "one@g"),
-            ("f2", "w", "two"),
-            ("f2", "g", "two@g"),
-            ("f3", "w", "one"),
-            ("f3", "g", "one@g"),
-            ("f4", "w", "one"),
-            ("f4", "h", "one"),
-            ("f5", "w", "one"),
-            ("f5", "h", "five@h"),
-        ];
-        for (flow, cloud, answer) in runs {
-            bless_one(&mut c, flow, cloud, "w", a(answer)).unwrap();
-        }
-        assert_eq!(c.expected, a("one"));
-        let keys: Vec<&String> = c.expected_for.keys().collect();
-        assert_eq!(keys, ["*/g", "f2", "f2/g", "f5/h"]);
+        let mut c = blank_case();
+        let recorded: Vec<(String, String, Value)> =
+            runs.iter().map(|(f, cl, ans)| ((*f).to_owned(), (*cl).to_owned(), a(ans))).collect();
+        (c.expected, c.expected_for) = assign_expectations(&recorded);
         for (flow, cloud, answer) in runs {
             assert_eq!(c.want(flow, cloud), &a(answer), "{flow}/{cloud}");
         }
-        // A second, different answer for a key already taken is an error.
-        let e = bless_one(&mut c, "f2", "g", "w", a("other")).unwrap_err();
-        assert!(e.starts_with("answers differ"), "{e}");
+        c
+    }
+
+    fn keys(c: &Case) -> Vec<(&str, String)> {
+        c.expected_for
+            .iter()
+            .map(|(k, v)| {
+                (k.as_str(), v.pointer("/entries/0").and_then(Value::as_str).unwrap_or("").to_owned())
+            })
+            .collect()
+    }
+
+    /// Blessing keys answers by flow and cloud: the most common answer is `expected`, a flow
+    /// that answers otherwise on most clouds has its own key, a cloud where the flows without
+    /// their own key agree on another answer has `*/<cloud>`, and the rest `<flow>/<cloud>`.
+    #[test]
+    fn bless_keys_answers_by_flow_and_cloud() {
+        let c = blessed(&[
+            ("f1", "w", "one"),
+            ("f1", "g", "one@g"),
+            ("f1", "h", "one"),
+            ("f2", "w", "two"),
+            ("f2", "g", "two@g"),
+            ("f2", "h", "two"),
+            ("f3", "w", "one"),
+            ("f3", "g", "one@g"),
+            ("f3", "h", "one"),
+            ("f4", "w", "one"),
+            ("f4", "g", "one@g"),
+            ("f4", "h", "four@h"),
+        ]);
+        assert_eq!(c.expected, json!({"entries": ["one"]}));
+        assert_eq!(
+            keys(&c),
+            [
+                ("*/g", "one@g".into()),
+                ("f2", "two".into()),
+                ("f2/g", "two@g".into()),
+                ("f4/h", "four@h".into())
+            ]
+        );
+    }
+
+    /// The runner bug this guards against: the first flow to answer otherwise on a cloud made
+    /// its answer the shared `*/<cloud>`, so every other flow, which answered as `expected`
+    /// there, needed a key of its own. A shared key is written only for the answer the flows it
+    /// covers give; a lone odd flow gets `<flow>/<cloud>`.
+    #[test]
+    fn an_odd_flow_never_becomes_the_shared_answer_of_a_cloud() {
+        // Only the first flow answers otherwise on `custom`.
+        let c = blessed(&[
+            ("f1", "w", "ok"),
+            ("f1", "custom", "odd"),
+            ("f2", "w", "ok"),
+            ("f2", "custom", "ok"),
+            ("f3", "w", "ok"),
+            ("f3", "custom", "ok"),
+        ]);
+        assert_eq!(keys(&c), [("f1/custom", "odd".into())]);
+        // Three flows agree on a host-specific answer and one answers otherwise: the shared key
+        // holds the three's answer, and the odd one keeps its own.
+        let c = blessed(&[
+            ("f1", "w", "ok"),
+            ("f1", "gcc", "odd@gcc"),
+            ("f2", "w", "ok"),
+            ("f2", "gcc", "ok@gcc"),
+            ("f3", "w", "ok"),
+            ("f3", "gcc", "ok@gcc"),
+            ("f4", "w", "ok"),
+            ("f4", "gcc", "ok@gcc"),
+        ]);
+        assert_eq!(keys(&c), [("*/gcc", "ok@gcc".into()), ("f1/gcc", "odd@gcc".into())]);
+        // Every flow the shared key covers answers what it holds.
+        for f in ["f2", "f3", "f4"] {
+            assert!(!c.expected_for.contains_key(&format!("{f}/gcc")), "{f}");
+        }
+    }
+
+    /// The expected value is the most common answer, not the first run's.
+    #[test]
+    fn expected_is_the_most_common_answer() {
+        let c = blessed(&[("f1", "w", "first"), ("f2", "w", "many"), ("f3", "w", "many")]);
+        assert_eq!(c.expected, json!({"entries": ["many"]}));
+        assert_eq!(keys(&c), [("f1", "first".into())]);
+        // Ties go to the answer given first.
+        let c = blessed(&[("f1", "w", "a"), ("f2", "w", "b")]);
+        assert_eq!(c.expected, json!({"entries": ["a"]}));
     }
 }

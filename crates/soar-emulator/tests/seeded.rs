@@ -315,6 +315,28 @@ async fn delegated_scopes_are_checked_like_roles() {
     check(&send(&t, "GET", GRAPH, INCIDENTS, &other, None).await, 403, Some("Authorization_RequestDenied"));
 }
 
+/// A seed's top-level `delegated` list replaces `read` / `write` for delegated tokens: `[]`
+/// lets any delegated token of the API through (as the hand-written Defender routes do), while
+/// app tokens still need the roles; without it the roles are matched against the token's scopes.
+#[tokio::test]
+async fn a_seeds_delegated_list_is_what_delegated_tokens_need() {
+    let open = r#"{"api": "defender", "delegated": [], "collections": [{"path": "api/soar-test/open",
+        "key": "id", "read": ["Alert.Read.All"], "paging": "top-skip", "items": [{"id": "o1"}]}]}"#;
+    let mut cfg = config();
+    cfg.extra_seeds.push(("open.json".into(), open.into()));
+    let t = T::with(cfg);
+    let user = delegated_token(&t, "https://api.securitycenter.microsoft.com/.default").await;
+    assert!(claims(&user).get("roles").is_none_or(Value::is_null), "{}", claims(&user));
+    check(&send(&t, "GET", MDE, "/api/soar-test/open/o1", &user, None).await, 200, None);
+    // The seed without the list: the user's scopes are not the alert roles.
+    let r = send(&t, "GET", MDE, &format!("{ALERTS}/da1"), &user, None).await;
+    check(&r, 403, Some("Forbidden"));
+    // App tokens are still checked against `read`.
+    let reader =
+        t.app_token_for(READER_ID, READER_SECRET, "https://api.securitycenter.microsoft.com/.default").await;
+    check(&send(&t, "GET", MDE, "/api/soar-test/open/o1", &reader, None).await, 200, None);
+}
+
 #[tokio::test]
 async fn collections_without_write_refuse_writes_with_405() {
     let t = T::with(config());
@@ -567,6 +589,10 @@ fn bad_seeds_name_the_seed_and_the_field() {
         ),
         (&one(&format!(r#"{{{ok}, "page_size": 0}}"#)), vec!["collections[0].page_size: must be at least 1"]),
         (&one(&format!(r#"{{{ok}, "write": ["a", " "]}}"#)), vec!["collections[0].write[1]: is empty"]),
+        (
+            &format!(r#"{{"api": "graph", "delegated": ["x", ""], "collections": [{{{ok}}}]}}"#),
+            vec!["delegated[1]: is empty"],
+        ),
         (
             &one(&format!(r#"{{{ok}, "items": [{{"id": "a"}}, 3]}}"#)),
             vec!["collections[0].items[1]: is not an object"],

@@ -33,6 +33,7 @@
 //! | `key` | the item field that is its id, the last segment of `{path}/{key}`; each item must have it, a non-empty string or a number, unique (case-insensitively) |
 //! | `read` | app roles or delegated scopes, any one of which allows `GET`; `[]` allows any valid token. For `arm`: the actions named in ARM's 403 (`Microsoft.X/y/read`); access itself is the RBAC of the hand-written ARM routes (a role assignment on a prefix of the resource's scope) |
 //! | `write` | optional, like `read`, for the writes; absent makes the collection read-only (405 to writes) |
+//! | `delegated` | optional, at the top of the file (beside `api`): the delegated scopes any one of which allows every collection's reads and writes, `[]` any valid delegated token (the hand-written Defender routes' rule); absent: `read` / `write` are checked against delegated tokens' scopes too |
 //! | `paging` | `odata-next-link` (`$top`, `$skip`, absolute `@odata.nextLink` with `$skiptoken`), `top-skip` (`$top`/`$skip`, no link), `arm-next-link` (`nextLink` with `$skiptoken`; `$top` sets the page size) |
 //! | `page_size` | optional, default 100: the page size when `$top` is absent (small ones let tests page a small seed) |
 //! | `api_version` | optional: the `api-version` query every request must carry; `arm` requires one even without this field |
@@ -161,6 +162,8 @@ pub enum Paging {
 #[serde(deny_unknown_fields)]
 struct SeedFile {
     api: SeedApi,
+    #[serde(default)]
+    delegated: Option<Vec<String>>,
     collections: Vec<CollectionSeed>,
 }
 
@@ -242,6 +245,9 @@ pub struct Collection {
     pub read: Vec<String>,
     /// Permissions for writes; `None` = read-only.
     pub write: Option<Vec<String>>,
+    /// The seed's delegated scopes (any one allows reads and writes; empty: any delegated
+    /// token); `None` = `read` / `write` serve delegated tokens too.
+    pub delegated: Option<Vec<String>>,
     /// The paging kind.
     pub paging: Paging,
     /// The page size when `$top` is absent.
@@ -402,6 +408,9 @@ pub fn parse_seed(label: &str, text: &str) -> Result<Vec<(Collection, SeedItems)
             _ => fail(&path, inner.to_string()),
         }
     })?;
+    if let Some(j) = file.delegated.as_ref().and_then(|l| l.iter().position(|p| p.trim().is_empty())) {
+        return Err(fail(&format!("delegated[{j}]"), "is empty".into()));
+    }
     let mut out = Vec::new();
     for (i, c) in file.collections.into_iter().enumerate() {
         let at = |f: &str| format!("collections[{i}].{f}");
@@ -482,6 +491,7 @@ pub fn parse_seed(label: &str, text: &str) -> Result<Vec<(Collection, SeedItems)
             key: c.key,
             read: c.read,
             write: c.write,
+            delegated: file.delegated.clone(),
             paging: c.paging,
             page_size: c.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
             api_version: c.api_version,
@@ -748,11 +758,15 @@ impl SeedCall<'_> {
         // Writes never reach here on a read-only collection (405 first).
         let list: &[String] = if op.writes() { c.write.as_deref().unwrap_or_default() } else { &c.read };
         let perms: Vec<&str> = list.iter().map(String::as_str).collect();
+        let scopes: Vec<&str> = match &c.delegated {
+            Some(d) => d.iter().map(String::as_str).collect(),
+            None => perms.clone(),
+        };
         let principal = if c.api == SeedApi::Arm {
             // ARM's access is RBAC on the scope, below; any valid ARM token gets that far.
             authenticate_any(self.st, self.headers, self.meta, ApiKind::Arm, &[], &[])?
         } else {
-            authenticate_any(self.st, self.headers, self.meta, self.kind(), &perms, &perms)?
+            authenticate_any(self.st, self.headers, self.meta, self.kind(), &perms, &scopes)?
         };
         self.check_api_version()?;
         let path = c.path_of(parent);
