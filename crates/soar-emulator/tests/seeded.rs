@@ -187,6 +187,51 @@ async fn arm_collection_pages_checks_api_version_and_rbac_before_existence() {
         r.json()["error"]["message"],
         "The Resource 'Microsoft.Emulator/widgets/w9' under resource group 'soar-rg' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
     );
+    // A resource group, or a resource under a seeded group, that nothing serves: ARM's 404s
+    // (after the token), not the emulator's "no route"; other hosts keep the plain 404.
+    let sub = format!("/subscriptions/{DEFAULT_SUBSCRIPTION_ID}/resourceGroups");
+    let cases = [
+        (
+            format!("{sub}/other-rg/providers/Microsoft.Emulator/widgets?{v}"),
+            ARM,
+            tok.as_str(),
+            404,
+            "ResourceGroupNotFound",
+            "Resource group 'other-rg' could not be found.",
+        ),
+        (
+            format!(
+                "{sub}/soar-rg/providers/Microsoft.OperationalInsights/workspaces/nope/providers/Microsoft.SecurityInsights/incidents?{v}"
+            ),
+            ARM,
+            tok.as_str(),
+            404,
+            "ResourceNotFound",
+            "The Resource 'Microsoft.OperationalInsights/workspaces/nope' under resource group 'soar-rg' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+        ),
+        (
+            format!("{sub}/other-rg/providers/Microsoft.Emulator/widgets?{v}"),
+            ARM,
+            "",
+            401,
+            "AuthenticationFailed",
+            "",
+        ),
+        (
+            format!("{sub}/other-rg/providers/Microsoft.Emulator/widgets?{v}"),
+            GRAPH,
+            tok.as_str(),
+            404,
+            "NotFound",
+            "The emulator has no route",
+        ),
+    ];
+    for (path, host, token, status, code, message) in cases {
+        let r = send(&t, "GET", host, &path, token, None).await;
+        check(&r, status, Some(code));
+        let text = r.json()["error"]["message"].as_str().unwrap_or_default().to_string();
+        assert!(text.starts_with(message), "{path} on {host}: {text}");
+    }
     // No role assignment: 403 naming the declared action, before existence is looked at.
     let limited =
         t.app_token_for(LIMITED_APP_ID, LIMITED_APP_SECRET, "https://management.azure.com/.default").await;

@@ -62,7 +62,10 @@
 //! (400), ARM RBAC (403, before any existence check), then the item.
 //!
 //! They are the router's fallback, so a hand-written route at the same path always wins, and a
-//! path matching no collection gets the emulator's usual 404. When collections of two APIs share
+//! path matching no collection gets the emulator's usual 404, except on ARM's host under
+//! `subscriptions/{s}/resourceGroups/{rg}/providers/...`: there a valid token gets ARM's
+//! `ResourceGroupNotFound` (no collection is seeded in that group) or `ResourceNotFound` (the
+//! group is known; the resource is named), as a wrong resource group or workspace name would. When collections of two APIs share
 //! a path, the one whose API the request's host serves is chosen (the first on loopback).
 //! Each emulator instance has its own copy of the items in its store; writes change only that.
 //!
@@ -637,7 +640,13 @@ pub async fn dispatch(State(st): State<EmulatorState>, req: Request) -> Response
     let (parts, body) = req.into_parts();
     let meta = parts.extensions.get::<RequestMeta>().cloned();
     let found = meta.as_ref().and_then(|m| st.seeded().find(parts.uri.path(), &m.host));
-    let (Some(meta), Some(found)) = (meta, found) else {
+    let Some(meta) = meta else {
+        return crate::testing::not_found(parts.method, parts.uri).await;
+    };
+    let Some(found) = found else {
+        if let Some(resp) = arm_unserved(&st, &meta, &parts.headers, parts.uri.path()) {
+            return resp;
+        }
         return crate::testing::not_found(parts.method, parts.uri).await;
     };
     let c = found.collection;
@@ -670,6 +679,57 @@ pub async fn dispatch(State(st): State<EmulatorState>, req: Request) -> Response
         }
         Err(e) => e.respond(&st, &meta),
     }
+}
+
+/// A request on ARM's host for a resource under a resource group that no route or collection
+/// serves (a resource group or workspace name the instance got wrong): ARM's own 404 after the
+/// token is checked, `ResourceGroupNotFound` when nothing is seeded in that group, else
+/// `ResourceNotFound` naming the resource, instead of the emulator's "no route" text.
+fn arm_unserved(st: &EmulatorState, meta: &RequestMeta, headers: &HeaderMap, path: &str) -> Option<Response> {
+    if !clouds::is_api_host(ApiKind::Arm, &meta.host) {
+        return None;
+    }
+    let segs: Vec<String> = path.trim_start_matches('/').split('/').map(percent_decode).collect();
+    let [subs, sub, groups, rg, providers, rest @ ..] = segs.as_slice() else { return None };
+    let is = |a: &String, b: &str| a.eq_ignore_ascii_case(b);
+    if !is(subs, "subscriptions") || !is(groups, "resourceGroups") || !is(providers, "providers") {
+        return None;
+    }
+    if let Err(e) = authenticate_any(st, headers, meta, ApiKind::Arm, &[], &[]) {
+        return Some(e.respond(st, meta));
+    }
+    let seeded = st.seeded().collections.iter().any(|c| {
+        c.api == SeedApi::Arm
+            && c.segments.get(1).is_some_and(|s| is(s, sub))
+            && c.segments.get(2).is_some_and(|s| is(s, "resourceGroups"))
+            && c.segments.get(3).is_some_and(|s| is(s, rg))
+    });
+    let group_id = format!("/subscriptions/{sub}/resourceGroups/{rg}");
+    let stored =
+        st.store().list("arm.resourceGroups").iter().any(|g| {
+            g.get("id").and_then(Value::as_str).is_some_and(|id| id.eq_ignore_ascii_case(&group_id))
+        });
+    let s = StatusCode::NOT_FOUND;
+    let e = if seeded || stored {
+        // A resource is named by its provider namespace, type and name.
+        let [namespace, kind, name, ..] = rest else { return None };
+        ApiError::new(
+            ApiKind::Arm,
+            s,
+            "ResourceNotFound",
+            format!(
+                "The Resource '{namespace}/{kind}/{name}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+            ),
+        )
+    } else {
+        ApiError::new(
+            ApiKind::Arm,
+            s,
+            "ResourceGroupNotFound",
+            format!("Resource group '{rg}' could not be found."),
+        )
+    };
+    Some(e.respond(st, meta))
 }
 
 /// 405 in the API's shape, with `Allow`; answered before the token is looked at, as a route
