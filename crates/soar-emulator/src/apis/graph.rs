@@ -537,9 +537,12 @@ fn check_filter_props(clauses: &[Clause]) -> Result<(), ApiError> {
 
 async fn list_users(call: Call, Query(query): Query<Vec<(String, String)>>) -> Response {
     let Call { st, meta, headers } = &call;
-    handle(&call, &READ, |body| status_json_bytes(StatusCode::OK, body), || {
-        list_users_inner(st, meta, headers, &query)
-    })
+    handle(
+        &call,
+        &READ,
+        |body| status_json_bytes(StatusCode::OK, body),
+        || list_users_inner(st, meta, headers, &query),
+    )
 }
 
 /// The users page, serialized straight from the store (no copy of the users, only the page's
