@@ -371,7 +371,7 @@ pub fn authenticate_any(
         return fail(Problem::Missing, "", (0, 0));
     }
     let Some(jwt) = Jwt::parse(token) else { return fail(Problem::Malformed, "", (0, 0)) };
-    if jwt.alg() != "RS256" || !jwt.verify_rsa(&st.signing_key().public_pkcs1()) {
+    if jwt.alg() != "RS256" || !st.signed_by_us(token, &jwt) {
         return fail(Problem::Signature, "", (0, 0));
     }
     let exp = jwt.time_claim("exp").unwrap_or(0.0) as i64;
