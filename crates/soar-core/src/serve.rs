@@ -26,6 +26,7 @@
 //!   end of input.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use soar_protocol::Response;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
@@ -101,13 +102,20 @@ type Share = Option<OwnedSemaphorePermit>;
 /// writer capped `--serve` near 3,000 a second.
 type Answer = (std::io::Result<Vec<u8>>, Share);
 
+/// The length of the last response line serialized (a capacity hint for the next).
+static LAST_LINE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
 /// [`Answer`] of a response; serializing fails only on a value JSON cannot hold (then the
 /// writer fails with it, as when it serialized).
 fn answer(response: Response, share: Share) -> Answer {
-    let mut line = Vec::with_capacity(4096);
+    // Sized like the last line (within 4 KiB..1 MiB): answers of one kind come in runs, and a
+    // line grown from 4 KiB to 67 KB is five copies and as many large allocations.
+    let hint = LAST_LINE_BYTES.load(Ordering::Relaxed).clamp(4096, 1024 * 1024);
+    let mut line = Vec::with_capacity(hint);
     let result = match serde_json::to_writer(&mut line, &response) {
         Ok(()) => {
             line.push(b'\n');
+            LAST_LINE_BYTES.store(line.len(), Ordering::Relaxed);
             Ok(line)
         }
         Err(e) => Err(e.into()),
