@@ -1,7 +1,7 @@
 //! Shared runtime state: configuration, keys, the grant stores (codes, refresh tokens, device
 //! codes), the clock seam, the request log, faults and the resource-API store.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,7 +13,7 @@ use crate::apis::Store;
 use crate::apis::seeded::Seeded;
 use crate::config::EmulatorConfig;
 use crate::faults::FaultHandle;
-use crate::keys::{RegisteredCert, RsaKey, cached_rsa_pkcs8};
+use crate::keys::{Jwt, RegisteredCert, RsaKey, cached_rsa_pkcs8};
 
 /// The clock seam: every expiry and timestamp reads it.
 pub trait Clock: Send + Sync + 'static {
@@ -251,7 +251,12 @@ pub(crate) struct Inner {
     pub seeded: Seeded,
     pub token_cache: Mutex<HashMap<String, (i64, String)>>,
     pub user_denies: AtomicBool,
+    /// Access tokens whose signature [`EmulatorState::signed_by_us`] has checked.
+    pub signed_tokens: Mutex<HashSet<String>>,
 }
+
+/// The most tokens [`EmulatorState::signed_by_us`] remembers (then it starts again).
+const SIGNED_TOKENS_CAPACITY: usize = 4096;
 
 impl std::fmt::Debug for EmulatorState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -316,6 +321,7 @@ impl EmulatorState {
             store,
             seeded,
             token_cache: Mutex::new(HashMap::new()),
+            signed_tokens: Mutex::new(HashSet::new()),
             user_denies,
         })))
     }
@@ -364,6 +370,26 @@ impl EmulatorState {
     /// The token-signing key.
     pub fn signing_key(&self) -> &RsaKey {
         &self.0.signing
+    }
+
+    /// Whether `jwt` (parsed from `token`) carries a valid signature of [`Self::signing_key`].
+    /// The key never changes, so a token checked once is remembered (up to
+    /// `SIGNED_TOKENS_CAPACITY`): an RSA verification was most of the CPU the emulator spent
+    /// on a small API call. Every other check (expiry, audience, roles) is still made per call.
+    pub fn signed_by_us(&self, token: &str, jwt: &Jwt) -> bool {
+        let lock = || self.0.signed_tokens.lock().unwrap_or_else(|p| p.into_inner());
+        if lock().contains(token) {
+            return true;
+        }
+        if !jwt.verify_rsa(&self.signing_key().public_pkcs1()) {
+            return false;
+        }
+        let mut signed = lock();
+        if signed.len() >= SIGNED_TOKENS_CAPACITY {
+            signed.clear();
+        }
+        signed.insert(token.to_owned());
+        true
     }
 
     pub(crate) fn grants(&self) -> MutexGuard<'_, Grants> {

@@ -36,10 +36,11 @@
 //! - Feature `mimalloc` (off by default) makes mimalloc the global allocator of the binary: a
 //!   `--serve` process answering many requests at once spends much of its time allocating and
 //!   freeing `serde_json` values, and with glibc's malloc (per-thread arenas, consolidation of
-//!   large frees) `cargo xtask bench` measured about 30% more gets and 35% more 100-user
-//!   listings per second with it. It is not the default because its start-up (arena
-//!   reservation, transparent huge pages) adds about 0.7 ms to every one-shot run, the mode an
-//!   engine uses most. Build a `--serve` deployment with
+//!   large frees) `cargo xtask bench serve` measured 0.45 ms of the integration's CPU per
+//!   100-user listing with it against 0.72 ms without (0.12 against 0.15 ms a get), for about
+//!   twice the peak RSS (70 against 33 MiB listing). It is not the default because its start-up
+//!   (arena reservation, transparent huge pages) adds about 0.7 ms to every one-shot run, the
+//!   mode an engine uses most. Build a `--serve` deployment with
 //!   `cargo build --release -p <integration> --features soar-integration-kit/mimalloc`.
 //! - Every command builds its `MsClient` per request from that request's params (an instance
 //!   can change between requests of one `--serve` process); the process-wide `Shared` keeps

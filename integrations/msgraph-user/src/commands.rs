@@ -122,12 +122,17 @@ pub(crate) fn user_path(user: &str) -> String {
 
 /// One user's data and `Account` under the reference's keys.
 fn user_results(readable: String, user: Value) -> Result<Outcome, Error> {
-    let (_, outputs) = parse_object(&as_object(&user));
-    let context = json!({"MSGraphUser": outputs, "Account": account(&outputs)});
+    let empty = Map::new();
+    let (_, outputs) = parse_object(user.as_object().unwrap_or(&empty));
+    // Moved in, not through `json!`, which would copy the user through a serializer.
+    let mut context = Map::with_capacity(2);
+    let account = account(&outputs);
+    context.insert("MSGraphUser".to_owned(), Value::Object(outputs));
+    context.insert("Account".to_owned(), account);
     Results {
         readable: Some(readable),
         key_field: Some("ID"),
-        outputs: Some(context),
+        outputs: Some(Value::Object(context)),
         raw: Some(user),
         ..Results::default()
     }
@@ -555,11 +560,14 @@ impl Handler<Graph> for List {
                 .metadata(format!("To get further results, enter this to the next_page parameter:\n{url}"));
             outputs.insert(0, json!({"NextPage": url}));
         }
-        let context = json!({"MSGraphUser": outputs, "Account": accounts});
+        // Moved in, not through `json!`, which would copy the page through a serializer.
+        let mut context = Map::with_capacity(2);
+        context.insert("MSGraphUser".to_owned(), Value::Array(outputs));
+        context.insert("Account".to_owned(), Value::Array(accounts));
         Results {
             readable: Some(table.render()?),
             key_field: Some("ID"),
-            outputs: Some(context),
+            outputs: Some(Value::Object(context)),
             raw: Some(Value::Array(users)),
             ..Results::default()
         }

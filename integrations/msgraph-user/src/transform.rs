@@ -92,62 +92,84 @@ pub fn parse_object(obj: &Map<String, Value>) -> (Map<String, Value>, Map<String
     parse_object_with(obj, &mut Keys::default())
 }
 
-/// The readable title of each Graph key seen so far, so that a page of users titles each key
-/// once, not once per user.
+/// The readable title (and its context key, the title without spaces) of each Graph key seen
+/// so far, so that a page of users titles each key once, not once per user.
 #[derive(Default)]
-struct Keys(Vec<(String, String)>);
+struct Keys(Vec<(String, String, String)>);
 
 impl Keys {
-    fn title(&mut self, key: &str) -> String {
-        if let Some((_, title)) = self.0.iter().find(|(k, _)| k == key) {
-            return title.clone();
+    /// The readable title and the context key of `key`.
+    fn titles(&mut self, key: &str) -> (&str, &str) {
+        let i = match self.0.iter().position(|(k, _, _)| k == key) {
+            Some(i) => i,
+            None => {
+                let title = readable_key(key);
+                let output = title.replace(' ', "");
+                self.0.push((key.to_owned(), title, output));
+                self.0.len() - 1
+            }
+        };
+        let (_, title, output) = &self.0[i];
+        (title, output)
+    }
+}
+
+impl Keys {
+    /// The context key of a readable title this table made (the title without spaces).
+    fn output_of(&self, title: &str) -> String {
+        match self.0.iter().find(|(_, t, _)| t == title) {
+            Some((_, _, output)) => output.clone(),
+            None => title.replace(' ', ""),
         }
-        let title = readable_key(key);
-        self.0.push((key.to_owned(), title.clone()));
-        title
     }
 }
 
 fn parse_object_with(obj: &Map<String, Value>, keys: &mut Keys) -> (Map<String, Value>, Map<String, Value>) {
-    let mut readable = Map::new();
+    let mut readable = Map::with_capacity(obj.len() + 1);
     for (k, v) in obj {
         if k != "@removed" {
-            readable.insert(keys.title(k), v.clone());
+            readable.insert(keys.titles(k).0.to_owned(), v.clone());
         }
     }
     if obj.contains_key("@removed") {
         readable.insert("Status".to_owned(), json!("deleted"));
     }
-    let outputs = readable.iter().map(|(k, v)| (k.replace(' ', ""), v.clone())).collect();
+    let mut outputs = Map::with_capacity(readable.len());
+    for (k, v) in &readable {
+        outputs.insert(keys.output_of(k), v.clone());
+    }
     (readable, outputs)
 }
 
 /// [`parse_object`] over a list; non-object items are skipped.
 pub fn parse_list(items: &[Value]) -> (Vec<Value>, Vec<Value>) {
     let mut keys = Keys::default();
-    items
-        .iter()
-        .filter_map(Value::as_object)
-        .map(|o| {
-            let (r, c) = parse_object_with(o, &mut keys);
-            (Value::Object(r), Value::Object(c))
-        })
-        .unzip()
+    let mut readable = Vec::with_capacity(items.len());
+    let mut outputs = Vec::with_capacity(items.len());
+    for o in items.iter().filter_map(Value::as_object) {
+        let (r, c) = parse_object_with(o, &mut keys);
+        readable.push(Value::Object(r));
+        outputs.push(Value::Object(c));
+    }
+    (readable, outputs)
 }
 
 /// The `Account` standard output built from one user's context outputs.
 pub fn account(outputs: &Map<String, Value>) -> Value {
+    // Built by hand: `json!` would copy each value through a serializer.
     let get = |k: &str| outputs.get(k).cloned().unwrap_or(Value::Null);
-    json!({
-        "Type": "Azure AD",
-        "DisplayName": get("DisplayName"),
-        "Username": get("UserPrincipalName"),
-        "JobTitle": get("JobTitle"),
-        "Email": {"Address": get("Mail")},
-        "TelephoneNumber": get("MobilePhone"),
-        "ID": get("ID"),
-        "Office": get("OfficeLocation"),
-    })
+    let mut email = Map::with_capacity(1);
+    email.insert("Address".to_owned(), get("Mail"));
+    let mut account = Map::with_capacity(8);
+    account.insert("Type".to_owned(), Value::String("Azure AD".to_owned()));
+    account.insert("DisplayName".to_owned(), get("DisplayName"));
+    account.insert("Username".to_owned(), get("UserPrincipalName"));
+    account.insert("JobTitle".to_owned(), get("JobTitle"));
+    account.insert("Email".to_owned(), Value::Object(email));
+    account.insert("TelephoneNumber".to_owned(), get("MobilePhone"));
+    account.insert("ID".to_owned(), get("ID"));
+    account.insert("Office".to_owned(), get("OfficeLocation"));
+    Value::Object(account)
 }
 
 /// The characters Graph refuses in a user id (the reference's set), in the order found.

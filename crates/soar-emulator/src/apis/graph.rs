@@ -49,7 +49,12 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
 
-use super::{ApiError, Need, answer, authenticate, graph_list, ok_json, status_json};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use super::{
+    ApiError, Need, answer, authenticate, graph_list, graph_page, ok_json, status_json, status_json_bytes,
+};
 use crate::aad::iso7;
 use crate::clouds::ApiKind;
 use crate::meta::{Call, RequestMeta};
@@ -532,15 +537,22 @@ fn check_filter_props(clauses: &[Clause]) -> Result<(), ApiError> {
 
 async fn list_users(call: Call, Query(query): Query<Vec<(String, String)>>) -> Response {
     let Call { st, meta, headers } = &call;
-    handle(&call, &READ, ok_json, || list_users_inner(st, meta, headers, &query))
+    handle(
+        &call,
+        &READ,
+        |body| status_json_bytes(StatusCode::OK, body),
+        || list_users_inner(st, meta, headers, &query),
+    )
 }
 
+/// The users page, serialized straight from the store (no copy of the users, only the page's
+/// are written): the bytes [`project`] and [`graph_list`] would give.
 fn list_users_inner(
     st: &EmulatorState,
     meta: &RequestMeta,
     headers: &HeaderMap,
     query: &[(String, String)],
-) -> Result<Value, ApiError> {
+) -> Result<Vec<u8>, ApiError> {
     let eventual = headers
         .get("ConsistencyLevel")
         .and_then(|v| v.to_str().ok())
@@ -550,31 +562,126 @@ fn list_users_inner(
     if count && !eventual && !next_page {
         return Err(bad_request("$count is not currently supported."));
     }
-    let mut users = st.store().list(USERS);
-    if let Some(f) = q(query, "$filter").filter(|f| !f.trim().is_empty()) {
-        let (clauses, or, advanced) = parse_filter(f)?;
-        check_filter_props(&clauses)?;
-        if advanced && !(eventual && count) && !next_page {
-            return Err(err(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", "Unsupported Query."));
+    let filter = match q(query, "$filter").filter(|f| !f.trim().is_empty()) {
+        Some(f) => {
+            let (clauses, or, advanced) = parse_filter(f)?;
+            check_filter_props(&clauses)?;
+            if advanced && !(eventual && count) && !next_page {
+                return Err(err(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", "Unsupported Query."));
+            }
+            Some((clauses, or))
         }
-        users.retain(|u| {
-            if or { clauses.iter().any(|c| matches(u, c)) } else { clauses.iter().all(|c| matches(u, c)) }
-        });
-    }
-    let select = select_list(query);
-    let total = users.len();
-    let projected = users.iter().map(|u| project(u, select.as_deref())).collect::<Result<Vec<_>, _>>()?;
-    let page = graph_list(meta, "/v1.0/users", query, projected, 100, 999, false, "users")?;
-    let mut out = Map::new();
-    if let Value::Object(o) = page {
-        for (k, v) in o {
-            out.insert(k.clone(), v);
-            if k == "@odata.context" && count {
-                out.insert("@odata.count".into(), json!(total));
+        None => None,
+    };
+    let selection = Selection::new(select_list(query).as_deref());
+    st.store().with(USERS, |all| {
+        let users: Vec<&Value> = all
+            .iter()
+            .filter(|u| match &filter {
+                None => true,
+                Some((clauses, true)) => clauses.iter().any(|c| matches(u, c)),
+                Some((clauses, false)) => clauses.iter().all(|c| matches(u, c)),
+            })
+            .collect();
+        // As `project`: an unknown `$select` property is an error only when a user is shown.
+        let selection = match selection {
+            Err(e) if !users.is_empty() => return Err(e),
+            Err(_) => Selection::Default,
+            Ok(s) => s,
+        };
+        let page = graph_page(meta, "/v1.0/users", query, users.len(), 100, 999, false, "users")?;
+        let value = users
+            .iter()
+            .skip(page.offset)
+            .take(page.top)
+            .map(|u| Projected { user: u.as_object(), selection: &selection })
+            .collect();
+        let body = UsersPage {
+            context: &page.metadata,
+            count: count.then_some(users.len()),
+            value,
+            next_link: page.next_link.as_deref(),
+        };
+        serde_json::to_vec(&body).map_err(|e| {
+            err(StatusCode::INTERNAL_SERVER_ERROR, "generalException", format!("serializing the page: {e}"))
+        })
+    })
+}
+
+/// A users page in Graph's key order.
+#[derive(Serialize)]
+struct UsersPage<'a> {
+    #[serde(rename = "@odata.context")]
+    context: &'a str,
+    #[serde(rename = "@odata.count", skip_serializing_if = "Option::is_none")]
+    count: Option<usize>,
+    value: Vec<Projected<'a>>,
+    #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
+    next_link: Option<&'a str>,
+}
+
+/// Which properties of a user a listing shows ([`project`]'s rule, resolved once per request).
+enum Selection {
+    /// No `$select`: Graph's default properties.
+    Default,
+    /// `$select=*`: every property but the internal ones and `passwordProfile`.
+    All,
+    /// The named properties, spelled as the user object spells them, each once.
+    Named(Vec<&'static str>),
+}
+
+impl Selection {
+    fn new(select: Option<&[String]>) -> Result<Selection, ApiError> {
+        let Some(list) = select else { return Ok(Selection::Default) };
+        if list.iter().any(|s| s == "*") {
+            return Ok(Selection::All);
+        }
+        let mut named: Vec<&'static str> = Vec::with_capacity(list.len());
+        for want in list {
+            let Some(k) = USER_PROPERTIES.iter().find(|p| p.eq_ignore_ascii_case(want)) else {
+                return Err(bad_request(format!(
+                    "Could not find a property named '{want}' on type 'microsoft.graph.user'."
+                )));
+            };
+            if *k != "passwordProfile" && !named.contains(k) {
+                named.push(k);
             }
         }
+        Ok(Selection::Named(named))
     }
-    Ok(Value::Object(out))
+}
+
+/// A user as [`project`] shows it, written from the stored user without copying it.
+struct Projected<'a> {
+    user: Option<&'a Map<String, Value>>,
+    selection: &'a Selection,
+}
+
+impl Serialize for Projected<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let get = |k: &str| self.user.and_then(|u| u.get(k)).unwrap_or(&Value::Null);
+        let mut map = s.serialize_map(None)?;
+        match self.selection {
+            Selection::Default => {
+                for k in DEFAULT_SELECT {
+                    map.serialize_entry(k, get(k))?;
+                }
+            }
+            Selection::All => {
+                for (k, v) in self.user.into_iter().flatten() {
+                    if !k.starts_with('_') && k != "passwordProfile" {
+                        map.serialize_entry(k, v)?;
+                    }
+                }
+            }
+            Selection::Named(keys) => {
+                for k in keys {
+                    map.serialize_entry(k, get(k))?;
+                }
+            }
+        }
+        map.end()
+    }
 }
 
 async fn delta(call: Call, Query(query): Query<Vec<(String, String)>>) -> Response {

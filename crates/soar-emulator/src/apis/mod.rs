@@ -218,7 +218,13 @@ pub fn api_headers(h: &mut HeaderMap, api: ApiKind, meta: &RequestMeta) {
 
 /// A JSON response with `status`.
 pub fn status_json(status: StatusCode, body: &Value) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
+    // The same bytes as `body.to_string()`, without the `fmt::Write` adapter in between.
+    status_json_bytes(status, serde_json::to_vec(body).unwrap_or_default())
+}
+
+/// A JSON response from bytes already serialized.
+pub fn status_json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut resp = (status, body).into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     resp
@@ -365,7 +371,7 @@ pub fn authenticate_any(
         return fail(Problem::Missing, "", (0, 0));
     }
     let Some(jwt) = Jwt::parse(token) else { return fail(Problem::Malformed, "", (0, 0)) };
-    if jwt.alg() != "RS256" || !jwt.verify_rsa(&st.signing_key().public_pkcs1()) {
+    if jwt.alg() != "RS256" || !st.signed_by_us(token, &jwt) {
         return fail(Problem::Signature, "", (0, 0));
     }
     let exp = jwt.time_claim("exp").unwrap_or(0.0) as i64;
@@ -532,6 +538,12 @@ impl Store {
             w.entry(name.clone()).or_default().extend(items.iter().cloned());
         }
         Ok(())
+    }
+
+    /// Runs `f` on the items of a collection (empty when unknown) under the read lock, without
+    /// copying them; `f` must not use the store itself.
+    pub fn with<R>(&self, collection: &str, f: impl FnOnce(&[Value]) -> R) -> R {
+        f(self.read().get(collection).map_or(&[][..], Vec::as_slice))
     }
 
     /// All items of a collection (empty when unknown).
@@ -729,6 +741,39 @@ pub fn graph_list(
     allow_skip: bool,
     context: &str,
 ) -> Result<Value, ApiError> {
+    let page = graph_page(meta, path, query, items.len(), default_top, max_top, allow_skip, context)?;
+    let mut body = serde_json::Map::new();
+    body.insert("@odata.context".into(), Value::String(page.metadata));
+    let value = items.into_iter().skip(page.offset).take(page.top).collect();
+    body.insert("value".into(), Value::Array(value));
+    if let Some(next) = page.next_link {
+        body.insert("@odata.nextLink".into(), Value::String(next));
+    }
+    Ok(Value::Object(body))
+}
+
+/// The bounds of a Graph collection page ([`graph_page`]): its `@odata.context`, the items it
+/// holds (`top` from `offset`) and the `@odata.nextLink` while more remain.
+pub struct GraphPage {
+    pub metadata: String,
+    pub offset: usize,
+    pub top: usize,
+    pub next_link: Option<String>,
+}
+
+/// [`graph_list`]'s paging of `len` items without the items, for a route that writes its page
+/// from borrowed data (the users listing serializes straight from the store).
+#[allow(clippy::too_many_arguments)]
+pub fn graph_page(
+    meta: &RequestMeta,
+    path: &str,
+    query: &[(String, String)],
+    len: usize,
+    default_top: usize,
+    max_top: usize,
+    allow_skip: bool,
+    context: &str,
+) -> Result<GraphPage, ApiError> {
     let bad = |m: String| ApiError::new(ApiKind::Graph, StatusCode::BAD_REQUEST, "Request_BadRequest", m);
     let top = top_param(query, default_top, max_top).map_err(|t| {
         bad(format!("Invalid page size specified: '{t}'. Must be between 1 and {max_top} inclusive."))
@@ -745,7 +790,8 @@ pub fn graph_list(
     }
     let version = if path.starts_with("/beta") { "beta" } else { "v1.0" };
     let metadata = format!("{}/{version}/$metadata#{context}", meta.base_url());
-    Ok(odata_page(metadata, &items, offset, top, |next| {
+    let next = offset.saturating_add(top);
+    let next_link = (next < len).then(|| {
         next_link(
             meta,
             path,
@@ -753,7 +799,8 @@ pub fn graph_list(
             &["$skiptoken", "$skip", "$top"],
             &[("$top", top.to_string()), ("$skiptoken", skiptoken(next))],
         )
-    }))
+    });
+    Ok(GraphPage { metadata, offset, top, next_link })
 }
 
 /// An ARM collection page of `page_size` items, with `nextLink` (`$skiptoken`) while more remain.
