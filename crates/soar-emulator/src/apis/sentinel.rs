@@ -10,6 +10,10 @@
 //!   (the body's filters: confidence, valid-until, sources, keywords, threat and pattern types,
 //!   `includeDisabled`; `$top` and `nextLink` paging), and `POST
 //!   threatIntelligence/main/indicators/{name}/appendTags` / `replaceTags`;
+//! - `PUT watchlists/{alias}` with a `rawContent` CSV and an `itemsSearchKey`: after the seeded
+//!   collection's create-or-update, the CSV's rows (after `numberOfLinesToSkip` lines and the
+//!   header) become the watchlist's items, as Sentinel builds them in the background; a row
+//!   whose search-key value an item already has replaces that item's values;
 //! - the control endpoints that move incidents while the emulator runs (below).
 //!
 //! # Control endpoints
@@ -27,10 +31,10 @@
 //! the emulator's clock unless given.
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::response::Response;
-use axum::routing::{patch, post};
+use axum::routing::{patch, post, put};
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
@@ -52,6 +56,7 @@ pub fn routes() -> Router<EmulatorState> {
         .route(&format!("{ti}/queryIndicators"), post(query_indicators))
         .route(&format!("{ti}/indicators/{{name}}/appendTags"), post(append_tags))
         .route(&format!("{ti}/indicators/{{name}}/replaceTags"), post(replace_tags))
+        .route(&format!("{WS}/watchlists/{{alias}}"), put(put_watchlist).fallback(super::seeded::dispatch))
         .route("/__emulator/sentinel/incidents", post(control_add))
         .route("/__emulator/sentinel/incidents/{id}", patch(control_change))
         .route("/__emulator/sentinel/incidents/{id}/close", post(control_close))
@@ -125,6 +130,116 @@ fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
             "The request content was invalid and could not be deserialized.",
         )),
     }
+}
+
+/// The largest watchlist body read (as the seeded collections' own limit).
+const MAX_WATCHLIST_BODY: usize = 16 << 20;
+
+/// `PUT watchlists/{alias}`: the seeded create-or-update, then the `rawContent` rows as items.
+async fn put_watchlist(State(st): State<EmulatorState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_WATCHLIST_BODY).await {
+        Ok(b) => b,
+        // Too large: the collection answers as it does to any unreadable body.
+        Err(_) => Bytes::from_static(b"\0"),
+    };
+    let path = parts.uri.path().trim_start_matches('/').to_owned();
+    let host = parts.extensions.get::<crate::meta::RequestMeta>().map(|m| m.host.clone()).unwrap_or_default();
+    let resp =
+        super::seeded::dispatch(State(st.clone()), Request::from_parts(parts, Body::from(bytes.clone())))
+            .await;
+    if resp.status().is_success() {
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        add_watchlist_items(&st, &path, &host, &body);
+    }
+    resp
+}
+
+/// Turns a written watchlist's `rawContent` into items of `<path>/watchlistItems`.
+fn add_watchlist_items(st: &EmulatorState, path: &str, host: &str, body: &Value) {
+    let text = |p: &str| get_path(body, p).and_then(Value::as_str);
+    let (Some(raw), Some(search_key)) = (text("properties/rawContent"), text("properties/itemsSearchKey"))
+    else {
+        return;
+    };
+    let items_path = format!("{path}/watchlistItems");
+    let Some(found) = st.seeded().find(&items_path, host) else { return };
+    let (c, Some(alias)) = (found.collection, found.parent) else { return };
+    let skip = get_path(body, "properties/numberOfLinesToSkip").and_then(Value::as_u64).unwrap_or(0);
+    let mut rows = csv_rows(raw).into_iter().skip(usize::try_from(skip).unwrap_or(usize::MAX));
+    let Some(header) = rows.next() else { return };
+    let store = st.store();
+    let name = c.store_name_of(Some(&alias));
+    let now = now_text(st);
+    for row in rows.filter(|r| r.iter().any(|f| !f.is_empty())) {
+        let values: Map<String, Value> =
+            header.iter().cloned().zip(row.into_iter().map(Value::String)).collect();
+        let key_value = values.get(search_key).cloned();
+        let existing = key_value.as_ref().and_then(|k| {
+            store
+                .list(&name)
+                .into_iter()
+                .find(|i| get_path(i, "properties/itemsKeyValue").and_then(|v| v.get(search_key)) == Some(k))
+        });
+        let etag = new_etag(store);
+        let mut item = match existing {
+            Some(mut item) => {
+                set_path(&mut item, "properties/itemsKeyValue", Value::Object(values));
+                set_path(&mut item, "properties/updated", json!(now));
+                item
+            }
+            None => {
+                let id =
+                    format!("{:08x}-0000-4000-8000-{:012x}", next_serial(store), store.list(&name).len() + 1);
+                json!({
+                    "id": format!("/{items_path}/{id}"),
+                    "name": id,
+                    "type": "Microsoft.SecurityInsights/Watchlists/WatchlistItems",
+                    "properties": {
+                        "watchlistItemType": "Custom",
+                        "watchlistItemId": id,
+                        "tenantId": crate::config::DEFAULT_TENANT_ID,
+                        "isDeleted": false,
+                        "created": now,
+                        "updated": now,
+                        "itemsKeyValue": values,
+                    },
+                })
+            }
+        };
+        set_path(&mut item, "etag", json!(etag));
+        let key = item.get(&c.key).and_then(Value::as_str).unwrap_or_default().to_owned();
+        store.upsert(&name, &c.key, &key, item);
+    }
+}
+
+/// The rows of a CSV text: commas between fields, `"..."` quoting with `""` for a quote,
+/// CRLF or LF line ends.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut field) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(ch) = chars.next() {
+        match (ch, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if field.is_empty() => quoted = true,
+            (',', false) => row.push(std::mem::take(&mut field)),
+            ('\r', false) if chars.peek() == Some(&'\n') => {}
+            ('\n', false) => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (ch, _) => field.push(ch),
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
 }
 
 /// `[type:value = 'v']` or `[file:hashes.'SHA-256' = 'v']` -> the API's `parsedPattern`.
@@ -585,6 +700,21 @@ mod tests {
         ];
         for (q, want) in cases {
             assert_eq!(matches_query(&ind, q.as_object().unwrap_or(&Map::new())), want, "{q}");
+        }
+    }
+
+    #[test]
+    fn csv_rows_read_quotes_and_line_ends() {
+        let cases = [
+            ("IP,Owner\n10.0.0.1,alice\n", vec![vec!["IP", "Owner"], vec!["10.0.0.1", "alice"]]),
+            ("a,b\r\n1,2", vec![vec!["a", "b"], vec!["1", "2"]]),
+            ("a,\"b, c\",\"say \"\"hi\"\"\"\n", vec![vec!["a", "b, c", "say \"hi\""]]),
+            ("a,,\n", vec![vec!["a", "", ""]]),
+            ("\"multi\nline\",x\n", vec![vec!["multi\nline", "x"]]),
+            ("", vec![]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(csv_rows(text), want, "{text:?}");
         }
     }
 }
