@@ -1,8 +1,8 @@
 //! `cargo xtask bench [all | one-shot | serve] [--rounds N] [--python-rounds N] [--binary PATH]`: the speed goals of the project
 //! (issue 12), measured in one run and printed as ratios.
 //!
-//! Builds `msgraph-user` (twice: as by default, and with the kit's `mimalloc` feature, for the
-//! `--serve` rows) and `soar-emulator` in release, starts the release emulator as a child
+//! Builds `msgraph-user` (twice: as by default, with mimalloc, and with the kit's
+//! `system-alloc` feature, glibc's malloc, for comparison in the `--serve` rows) and `soar-emulator` in release, starts the release emulator as a child
 //! process on loopback (its own data dir under `target/peers/bench`; in the xtask it would run
 //! in the dev profile and be the bottleneck), gets one token with a first run, and measures:
 //!
@@ -30,8 +30,8 @@
 //!    processes, 3,000/s needs the two together under about 0.67 ms a request.
 //!
 //! `--binary` measures another `msgraph-user` build (a copy of an older one, for a before/after)
-//! in every row instead. The one-shot rows use the default build: mimalloc's start-up makes a
-//! one-shot run about 0.7 ms slower, which is why it is a feature for `--serve` deployments.
+//! in every row instead. The one-shot rows use the default build (mimalloc, without transparent
+//! huge pages, so its start-up costs a one-shot run no more than glibc's).
 //!
 //! Wall times are from spawn to exit as this process sees them (fork, exec and pipe included
 //! on every side). Figures are medians; the machine is shared, so the order of the sides
@@ -106,7 +106,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     // The serve rows: both allocators of this tree, or the one binary given.
     let variants: Vec<(&str, PathBuf)> = match &opts.binary {
         Some(b) => vec![("given binary", b.clone())],
-        None => vec![("default", built.default.clone()), ("mimalloc", built.mimalloc.clone())],
+        None => vec![("default: mimalloc", built.default.clone()), ("system-alloc", built.system.clone())],
     };
     let python = crate::peers_ms::ensure_venv(&root.join("target/peers/venv"))?;
     let emu = EmulatorChild::start(&built.emulator, &work.join("emulator"))?;
@@ -124,12 +124,12 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     report(&opts, one_shot.as_deref(), &serve)
 }
 
-/// The binaries measured: `msgraph-user` as built by default and with the kit's `mimalloc`
+/// The binaries measured: `msgraph-user` as built by default and with the kit's `system-alloc`
 /// feature (copied under `target/peers/bench`, since both builds write the same path), and the
 /// emulator.
 struct Built {
     default: PathBuf,
-    mimalloc: PathBuf,
+    system: PathBuf,
     emulator: PathBuf,
 }
 
@@ -137,7 +137,7 @@ fn build(root: &Path, work: &Path) -> anyhow::Result<Built> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
     let mut copies = Vec::new();
     for (features, name) in
-        [(None, "msgraph-user"), (Some("soar-integration-kit/mimalloc"), "msgraph-user-mimalloc")]
+        [(None, "msgraph-user"), (Some("soar-integration-kit/system-alloc"), "msgraph-user-system-alloc")]
     {
         eprintln!(
             "building msgraph-user{} and soar-emulator (release)",
@@ -161,9 +161,9 @@ fn build(root: &Path, work: &Path) -> anyhow::Result<Built> {
     if !emulator.is_file() {
         bail!("the build finished but {} is not there", emulator.display());
     }
-    let mimalloc = copies.pop().context("two builds")?;
+    let system = copies.pop().context("two builds")?;
     let default = copies.pop().context("two builds")?;
-    Ok(Built { default, mimalloc, emulator })
+    Ok(Built { default, system, emulator })
 }
 
 /// The release emulator as a child process; killed when dropped.

@@ -33,15 +33,16 @@
 //!   segment is put before relative paths only, never before absolute next links.
 //! - An empty answer body (202, 204) is `Value::Null`; a body that is not JSON is an error
 //!   with the reference's wording (`Failed to parse json object from response: ...`).
-//! - Feature `mimalloc` (off by default) makes mimalloc the global allocator of the binary: a
-//!   `--serve` process answering many requests at once spends much of its time allocating and
-//!   freeing `serde_json` values, and with glibc's malloc (per-thread arenas, consolidation of
-//!   large frees) `cargo xtask bench serve` measured 0.45 ms of the integration's CPU per
-//!   100-user listing with it against 0.72 ms without (0.12 against 0.15 ms a get), for about
-//!   twice the peak RSS (70 against 33 MiB listing). It is not the default because its start-up
-//!   (arena reservation, transparent huge pages) adds about 0.7 ms to every one-shot run, the
-//!   mode an engine uses most. Build a `--serve` deployment with
-//!   `cargo build --release -p <integration> --features soar-integration-kit/mimalloc`.
+//! - **mimalloc is the global allocator** of every binary built on the kit (feature
+//!   `system-alloc` puts the system allocator back). A `--serve` process answering many
+//!   requests at once spends much of its time allocating and freeing `serde_json` values, and
+//!   with glibc's malloc (per-thread arenas, consolidation of large frees) `cargo xtask bench
+//!   serve` measured 0.45 ms of the integration's CPU per 100-user listing with mimalloc
+//!   against 0.72 ms without (0.12 against 0.15 ms a get), for about twice the peak RSS (70
+//!   against 33 MiB listing). mimalloc is built without transparent huge pages (the workspace
+//!   enables its `no_thp` feature): with them, the first allocation's `madvise(MADV_HUGEPAGE)`
+//!   arena cost every one-shot run about 0.7 ms of page faults, which is why it used to be an
+//!   opt-in feature; without them a one-shot run costs what it does with glibc.
 //! - Every command builds its `MsClient` per request from that request's params (an instance
 //!   can change between requests of one `--serve` process); the process-wide `Shared` keeps
 //!   tokens and connections. The instance's errors come before the arguments'.
@@ -49,7 +50,7 @@
 //!   crate) links the emulator, which this crate must not depend on, so each integration names
 //!   the runner as a dev-dependency and the macro writes the test around it there.
 
-#[cfg(feature = "mimalloc")]
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
