@@ -320,7 +320,7 @@ impl Handler<Atp> for Offboard {
 
     async fn run(self, atp: &Atp, ctx: &mut CommandContext) -> Result<Outcome, Error> {
         let body = json!({"Comment": self.comment});
-        let title = "The offboard request has been submitted successfully:";
+        let title = "The offboards request has been submitted successfully:";
         let key = "MicrosoftATP.OffboardMachine(val.ID && val.ID == obj.ID && val.MachineID && val.MachineID == obj.MachineID)";
         machine_action(
             atp,
