@@ -47,6 +47,9 @@
 //! - `microsoft-atp-get-file-info` writes the YAML's `File.SHA1/SHA256/Type/Size` (the reference
 //!   writes capitalised raw keys); `list-missing-kb-by-software` documents the prefix it writes,
 //!   `MicrosoftATP.SoftwareKB` (the YAML has the typo `MicMicrosoftATP`).
+//! - `offboard-machine` sends the `comment` argument as the request's `Comment` (the reference
+//!   ignores it and always sends `Offboarded during soc rountine`); its title keeps the
+//!   reference's wording (`The offboards request ...`).
 //! - `list-alerts` adds the creation time filter even alone, with the missing space
 //!   (`...'X'and alertCreationTime+gt+...` upstream) fixed.
 //! - **HTTP `timeout` arguments** (start-investigation, advanced-hunting and its `query_batch`

@@ -320,7 +320,7 @@ impl Handler<Atp> for Offboard {
 
     async fn run(self, atp: &Atp, ctx: &mut CommandContext) -> Result<Outcome, Error> {
         let body = json!({"Comment": self.comment});
-        let title = "The offboard request has been submitted successfully:";
+        let title = "The offboards request has been submitted successfully:";
         let key = "MicrosoftATP.OffboardMachine(val.ID && val.ID == obj.ID && val.MachineID && val.MachineID == obj.MachineID)";
         machine_action(
             atp,
@@ -841,10 +841,16 @@ impl Handler<Atp> for RequestAndDownloadInvestigationPackage {
             "Status": res.get("status"),
         });
         let md = soar_integration_kit::Table::new("Machine Action:", md_rows).render()?;
+        // The documented outputs (fact sheet §3.4): the action's ID, Status and MachineID.
+        let outputs = json!({
+            "ID": res.get("id"),
+            "Status": res.get("status"),
+            "MachineID": res.get("machineId"),
+        });
         let info = soar_integration_kit::Results {
             readable: Some(md),
             prefix: Some("MicrosoftATP.MachineAction"),
-            outputs: Some(res.clone()),
+            outputs: Some(outputs),
             raw: Some(res),
             ..Default::default()
         }

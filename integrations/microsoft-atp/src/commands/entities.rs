@@ -6,7 +6,7 @@ use soar_integration_kit::{
     Args, CommandContext, Error, Handler, Outcome, OutputSpec, Request, async_trait, out,
 };
 
-use super::{Failures, dedup, not_found_note, output, outputs, py_list, results, seg, table, table_all};
+use super::{Failures, dedup, not_found_note, output, outputs, py_list, seg, table, table_all};
 use crate::client::Atp;
 use crate::outputs::{
     ALERT_HEADERS, INTEGRATION_NAME, MACHINE_HEADERS, alert, alert_paths, assign, file, machine,
@@ -242,14 +242,12 @@ impl Handler<Atp> for GetFileStatistics {
             ],
         );
         let md = table_all(&format!("Statistics on {} file:", self.file_hash), stats.clone())?;
-        Ok(results(
+        output(
             md,
-            "MicrosoftATP.FileStatistics",
-            Some("Sha1"),
+            "MicrosoftATP.FileStatistics(val.Sha1 === obj.Sha1)",
             json!({"Sha1": self.file_hash, "Statistics": stats}),
             answer,
-        )?
-        .into())
+        )
     }
 }
 
