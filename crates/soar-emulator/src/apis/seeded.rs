@@ -103,7 +103,7 @@ const GRAPH_MAX_TOP: usize = 999;
 /// Defender's `$top` ceiling.
 const DEFENDER_MAX_TOP: usize = 10_000;
 /// The largest request body read (as the protocol's own limit).
-const MAX_BODY: usize = 16 << 20;
+pub(crate) const MAX_BODY: usize = 16 << 20;
 
 /// The API a seed's collections belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -766,7 +766,7 @@ fn method_not_allowed(
     resp
 }
 
-fn bad_body(api: SeedApi) -> ApiError {
+pub(crate) fn bad_body(api: SeedApi) -> ApiError {
     let s = StatusCode::BAD_REQUEST;
     match api {
         SeedApi::Graph => ApiError::new(

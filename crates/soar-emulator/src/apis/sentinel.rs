@@ -132,25 +132,22 @@ fn body_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// The largest watchlist body read (as the seeded collections' own limit).
-const MAX_WATCHLIST_BODY: usize = 16 << 20;
-
 /// `PUT watchlists/{alias}`: the seeded create-or-update, then the `rawContent` rows as items.
 async fn put_watchlist(State(st): State<EmulatorState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_WATCHLIST_BODY).await {
-        Ok(b) => b,
-        // Too large: the collection answers as it does to any unreadable body.
-        Err(_) => Bytes::from_static(b"\0"),
+    let Some(meta) = parts.extensions.get::<crate::meta::RequestMeta>().cloned() else {
+        return super::seeded::dispatch(State(st), Request::from_parts(parts, body)).await;
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, super::seeded::MAX_BODY).await else {
+        return super::seeded::bad_body(SeedApi::Arm).respond(&st, &meta);
     };
     let path = parts.uri.path().trim_start_matches('/').to_owned();
-    let host = parts.extensions.get::<crate::meta::RequestMeta>().map(|m| m.host.clone()).unwrap_or_default();
     let resp =
         super::seeded::dispatch(State(st.clone()), Request::from_parts(parts, Body::from(bytes.clone())))
             .await;
     if resp.status().is_success() {
         let body: Value = serde_json::from_slice(&bytes).unwrap_or_default();
-        add_watchlist_items(&st, &path, &host, &body);
+        add_watchlist_items(&st, &path, &meta.host, &body);
     }
     resp
 }
@@ -174,12 +171,16 @@ fn add_watchlist_items(st: &EmulatorState, path: &str, host: &str, body: &Value)
     for row in rows.filter(|r| r.iter().any(|f| !f.is_empty())) {
         let values: Map<String, Value> =
             header.iter().cloned().zip(row.into_iter().map(Value::String)).collect();
-        let key_value = values.get(search_key).cloned();
-        let existing = key_value.as_ref().and_then(|k| {
-            store
-                .list(&name)
-                .into_iter()
-                .find(|i| get_path(i, "properties/itemsKeyValue").and_then(|v| v.get(search_key)) == Some(k))
+        // Only the matching item is copied, not the watchlist's whole item list per row.
+        let existing = values.get(search_key).and_then(|k| {
+            store.with(&name, |items| {
+                items
+                    .iter()
+                    .find(|i| {
+                        get_path(i, "properties/itemsKeyValue").and_then(|v| v.get(search_key)) == Some(k)
+                    })
+                    .cloned()
+            })
         });
         let etag = new_etag(store);
         let mut item = match existing {
@@ -189,8 +190,8 @@ fn add_watchlist_items(st: &EmulatorState, path: &str, host: &str, body: &Value)
                 item
             }
             None => {
-                let id =
-                    format!("{:08x}-0000-4000-8000-{:012x}", next_serial(store), store.list(&name).len() + 1);
+                let count = store.with(&name, <[Value]>::len);
+                let id = format!("{:08x}-0000-4000-8000-{:012x}", next_serial(store), count + 1);
                 json!({
                     "id": format!("/{items_path}/{id}"),
                     "name": id,
