@@ -1,8 +1,9 @@
 //! `cargo xtask bench [all | one-shot | serve] [--rounds N] [--python-rounds N] [--binary PATH]`: the speed goals of the project
 //! (issue 12), measured in one run and printed as ratios.
 //!
-//! Builds `msgraph-user` (twice: as by default, with mimalloc, and with the kit's
-//! `system-alloc` feature, glibc's malloc, for comparison in the `--serve` rows) and `soar-emulator` in release, starts the release emulator as a child
+//! Builds `msgraph-user` (twice: as by default, whose allocator is mimalloc in `--serve` and
+//! glibc's malloc in a one-shot run (`soar-alloc`), and with the kit's `system-alloc` feature,
+//! glibc's malloc in every mode, for comparison in the `--serve` rows) and `soar-emulator` in release, starts the release emulator as a child
 //! process on loopback (its own data dir under `target/peers/bench`; in the xtask it would run
 //! in the dev profile and be the bottleneck), gets one token with a first run, and measures:
 //!
@@ -30,8 +31,8 @@
 //!    processes, 3,000/s needs the two together under about 0.67 ms a request.
 //!
 //! `--binary` measures another `msgraph-user` build (a copy of an older one, for a before/after)
-//! in every row instead. The one-shot rows use the default build (mimalloc, without transparent
-//! huge pages, so its start-up costs a one-shot run no more than glibc's).
+//! in every row instead. The one-shot rows use the default build (a one-shot run uses glibc's
+//! malloc in both builds).
 //!
 //! Wall times are from spawn to exit as this process sees them (fork, exec and pipe included
 //! on every side). Figures are medians; the machine is shared, so the order of the sides
@@ -106,7 +107,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     // The serve rows: both allocators of this tree, or the one binary given.
     let variants: Vec<(&str, PathBuf)> = match &opts.binary {
         Some(b) => vec![("given binary", b.clone())],
-        None => vec![("default: mimalloc", built.default.clone()), ("system-alloc", built.system.clone())],
+        None => vec![
+            ("default: mimalloc in --serve", built.default.clone()),
+            ("system-alloc", built.system.clone()),
+        ],
     };
     let python = crate::peers_ms::ensure_venv(&root.join("target/peers/venv"))?;
     let emu = EmulatorChild::start(&built.emulator, &work.join("emulator"))?;

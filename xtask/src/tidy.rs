@@ -151,6 +151,30 @@ mod tests {
         out
     }
 
+    /// `unsafe_code = "forbid"` holds everywhere but in `soar-alloc`, the allocator, which
+    /// repeats the other workspace lints and allows `unsafe` item by item.
+    #[test]
+    fn every_crate_but_the_allocator_takes_the_workspace_lints() {
+        let mut manifests = workspace_crates();
+        manifests.push(("xtask".into(), root().join("xtask/Cargo.toml")));
+        for (name, manifest) in manifests {
+            let text = std::fs::read_to_string(&manifest).unwrap();
+            let inherits = text.contains("[lints]\nworkspace = true");
+            if name == "soar-alloc" {
+                assert!(
+                    !inherits && text.contains("unsafe_code = \"deny\""),
+                    "soar-alloc must deny unsafe_code"
+                );
+            } else {
+                assert!(
+                    inherits,
+                    "{} must take the workspace lints ([lints] workspace = true)",
+                    manifest.display()
+                );
+            }
+        }
+    }
+
     #[test]
     fn the_conformance_runner_is_only_a_dev_dependency() {
         let crates = workspace_crates();

@@ -27,6 +27,9 @@ type Slot = Arc<tokio::sync::Mutex<Option<MemToken>>>;
 /// The table size at which a new slot first prunes dead ones (see [`Shared::prune`]).
 const PRUNE_AT: usize = 256;
 
+/// Shards of the single-flight table (a power of two, as dashmap requires).
+const FLIGHT_SHARDS: usize = 16;
+
 /// Process-wide state: the HTTP transport (connection pools), the clock and sleep seams, the
 /// emulator hook-up configuration and the single-flight token table. Create once per process.
 pub struct Shared {
@@ -89,7 +92,11 @@ impl Shared {
         sleeper: Arc<dyn Sleeper>,
         config: HttpConfig,
     ) -> Self {
-        Shared { transport, clock, sleeper, config, config_error: None, flights: DashMap::new() }
+        // A fixed shard count: `DashMap::new` sizes it from the CPU count, which reads cgroup
+        // files on Linux, a dozen system calls on every one-shot run. The table holds a few
+        // identities, so 16 shards are plenty on any machine.
+        let flights = DashMap::with_shard_amount(FLIGHT_SHARDS);
+        Shared { transport, clock, sleeper, config, config_error: None, flights }
     }
 
     /// The configuration in use.

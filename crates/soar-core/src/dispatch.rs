@@ -188,6 +188,30 @@ impl Dispatcher {
         }
     }
 
+    /// The response refusing `request` before anything of it runs, when its command cannot run:
+    /// the registry breaks its rules, or the integration has no such command. One-shot mode
+    /// answers these without starting the async runtime; [`Dispatcher::handle`] gives the same
+    /// response.
+    pub fn refusal(&self, request: &Request) -> Option<Response> {
+        let e = self.lookup(&request.command).err()?;
+        Some(Response {
+            id: request.id.clone(),
+            context_version: request.context_version,
+            entries: vec![e.to_entry()],
+            ..Response::default()
+        })
+    }
+
+    fn lookup(&self, command: &str) -> Result<&crate::registry::Registered, Error> {
+        if !self.registry.problems().is_empty() {
+            return Err(Error::Registry(self.registry.problems().join("; ")));
+        }
+        self.registry.get(command).ok_or_else(|| Error::UnknownCommand {
+            command: command.to_owned(),
+            available: self.registry.names().map(str::to_owned).collect(),
+        })
+    }
+
     /// Runs one parsed request; always returns a response.
     ///
     /// Everything logged while it runs (the command's own logs included) is inside a `request`
@@ -214,19 +238,12 @@ impl Dispatcher {
         } = request;
         debug!("request received");
         let mut response = Response { id, context_version, ..Response::default() };
-        if !self.registry.problems().is_empty() {
-            response.entries = vec![Error::Registry(self.registry.problems().join("; ")).to_entry()];
-            return response;
-        }
-        let Some(registered) = self.registry.get(&command) else {
-            response.entries = vec![
-                Error::UnknownCommand {
-                    command,
-                    available: self.registry.names().map(str::to_owned).collect(),
-                }
-                .to_entry(),
-            ];
-            return response;
+        let registered = match self.lookup(&command) {
+            Ok(registered) => registered,
+            Err(e) => {
+                response.entries = vec![e.to_entry()];
+                return response;
+            }
         };
         let mut masker = Masker::with_extra_encodings();
         let params_checked = check_params(&self.params, &mut params, &mut masker);

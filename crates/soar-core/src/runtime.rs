@@ -76,20 +76,25 @@ pub fn run(integration: impl Integration) -> ExitCode {
         Mode::OneShot => {
             // Standard input and output are read and written here, synchronously: tokio's
             // stdin/stdout would start a blocking thread for each, which costs a no-op run more
-            // than everything else it does. The runtime is only for the command itself.
+            // than everything else it does.
             let (bytes, read) = read_request(&mut std::io::stdin().lock());
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let response =
-                        error_response(Error::Command(format!("Could not start the async runtime: {e}")));
-                    return write_sync(&response);
-                }
-            };
             let too_large = bytes.len() > MAX_REQUEST_BYTES;
-            let response = runtime.block_on(respond(&dispatcher, bytes, read));
-            // A command may leave a blocking task (a DNS lookup) running; do not join it.
-            runtime.shutdown_background();
+            let response = match admit(&dispatcher, bytes, read) {
+                // The async runtime is only for a command that runs: a request refused before
+                // that (unreadable, too large, not JSON, an unknown command) is answered without it.
+                Err(refused) => *refused,
+                Ok(request) => match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => {
+                        let response = runtime.block_on(dispatcher.handle(request));
+                        // A command may leave a blocking task (a DNS lookup) running; do not join it.
+                        runtime.shutdown_background();
+                        response
+                    }
+                    Err(e) => {
+                        error_response(Error::Command(format!("Could not start the async runtime: {e}")))
+                    }
+                },
+            };
             let written = write_sync(&response);
             if too_large {
                 let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
@@ -156,14 +161,32 @@ fn read_request(input: &mut impl std::io::Read) -> (Vec<u8>, std::io::Result<usi
 
 /// The response to what one-shot mode read (at most 16 MiB and one byte of it in `bytes`).
 async fn respond(dispatcher: &Dispatcher, bytes: Vec<u8>, read: std::io::Result<usize>) -> Response {
-    match read {
-        Err(e) => error_response(Error::InvalidRequest(format!(
+    match admit(dispatcher, bytes, read) {
+        Ok(request) => dispatcher.handle(request).await,
+        Err(refused) => *refused,
+    }
+}
+
+/// The request one-shot mode read, parsed, or the response refusing it before anything runs:
+/// unreadable input, more than 16 MiB (`bytes` holds at most one byte more), not a request, or
+/// a command the integration does not have.
+fn admit(
+    dispatcher: &Dispatcher,
+    bytes: Vec<u8>,
+    read: std::io::Result<usize>,
+) -> Result<Request, Box<Response>> {
+    if let Err(e) = read {
+        return Err(Box::new(error_response(Error::InvalidRequest(format!(
             "Could not read the request from standard input: {e}. Send one JSON object and close the input."
-        ))),
-        Ok(_) if bytes.len() > MAX_REQUEST_BYTES => {
-            error_response(Error::RequestTooLarge { limit: MAX_REQUEST_BYTES })
-        }
-        Ok(_) => dispatcher.handle_bytes(&bytes).await,
+        )))));
+    }
+    if bytes.len() > MAX_REQUEST_BYTES {
+        return Err(Box::new(error_response(Error::RequestTooLarge { limit: MAX_REQUEST_BYTES })));
+    }
+    let request = dispatcher.parse(&bytes)?;
+    match dispatcher.refusal(&request) {
+        Some(refused) => Err(Box::new(refused)),
+        None => Ok(request),
     }
 }
 

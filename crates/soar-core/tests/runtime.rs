@@ -126,6 +126,33 @@ async fn a_broken_registry_answers_every_request_with_its_problem() {
     assert!(r.entries[0].is_error() && text.contains("declared twice"), "{text}");
 }
 
+/// One-shot mode answers these without the async runtime: the refusal must be exactly what
+/// running the request answers (id and context version echoed), and a runnable command has none.
+#[tokio::test]
+async fn a_refusal_is_the_response_handle_gives_and_only_for_commands_that_cannot_run() {
+    let cases: [(Test, &str, bool); 4] = [
+        (good(), r#"{"id":7,"command":"t-nope","context_version":3}"#, true),
+        (good(), r#"{"command":"nope"}"#, true),
+        (Test { names: vec!["t-a", "t-a"] }, r#"{"id":"x","command":"t-a","context_version":1}"#, true),
+        (good(), r#"{"id":8,"command":"t-echo","context_version":2}"#, false),
+    ];
+    for (integration, input, refused) in cases {
+        let d = Dispatcher::new(&integration);
+        let request = d.parse(input.as_bytes()).unwrap();
+        let refusal = d.refusal(&request);
+        assert_eq!(refusal.is_some(), refused, "{input}");
+        if let Some(refusal) = refusal {
+            let handled = d.handle(request).await;
+            assert_eq!(
+                serde_json::to_value(&refusal).unwrap(),
+                serde_json::to_value(&handled).unwrap(),
+                "{input}"
+            );
+            assert!(refusal.entries.len() == 1 && refusal.entries[0].is_error(), "{input}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_panic_becomes_an_error_entry_and_the_dispatcher_keeps_working() {
     let d = Dispatcher::new(&good());

@@ -33,16 +33,15 @@
 //!   segment is put before relative paths only, never before absolute next links.
 //! - An empty answer body (202, 204) is `Value::Null`; a body that is not JSON is an error
 //!   with the reference's wording (`Failed to parse json object from response: ...`).
-//! - **mimalloc is the global allocator** of every binary built on the kit (feature
-//!   `system-alloc` puts the system allocator back). A `--serve` process answering many
-//!   requests at once spends much of its time allocating and freeing `serde_json` values, and
-//!   with glibc's malloc (per-thread arenas, consolidation of large frees) `cargo xtask bench
-//!   serve` measured 0.45 ms of the integration's CPU per 100-user listing with mimalloc
-//!   against 0.72 ms without (0.12 against 0.15 ms a get), for about twice the peak RSS (70
-//!   against 33 MiB listing). mimalloc is built without transparent huge pages (the workspace
-//!   enables its `no_thp` feature): with them, the first allocation's `madvise(MADV_HUGEPAGE)`
-//!   arena cost every one-shot run about 0.7 ms of page faults, which is why it used to be an
-//!   opt-in feature; without them a one-shot run costs what it does with glibc.
+//! - **The global allocator** of every binary built on the kit is `soar_alloc::SoarAlloc`:
+//!   mimalloc in a `--serve` process, glibc's malloc in a one-shot run (see `soar-alloc` for
+//!   why and how the choice stays sound). A `--serve` process answering many requests at once
+//!   spends much of its time allocating and freeing `serde_json` values: `cargo xtask bench
+//!   serve` measured 0.42 ms of the integration's CPU per 100-user listing with mimalloc
+//!   against 0.80 ms with glibc's (0.09 against 0.14 ms a get), for more peak RSS. A one-shot
+//!   run pays for mimalloc's first pages instead (0.2 ms, a tenth of a run). mimalloc is built
+//!   without transparent huge pages (the workspace enables its `no_thp` feature). The feature
+//!   `system-alloc` puts the system allocator in every mode.
 //! - Every command builds its `MsClient` per request from that request's params (an instance
 //!   can change between requests of one `--serve` process); the process-wide `Shared` keeps
 //!   tokens and connections. The instance's errors come before the arguments'.
@@ -52,7 +51,7 @@
 
 #[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: soar_alloc::SoarAlloc = soar_alloc::SoarAlloc;
 
 // The derive macros name `::soar_integration_kit`; this lets the kit's own tests use them.
 #[cfg(test)]
