@@ -104,6 +104,12 @@ pub enum InstanceCmd {
         /// The instance.
         name: String,
     },
+    /// Clear an instance's last run: its next fetch starts from the integration's first fetch
+    /// time (incidents already stored are not stored twice).
+    ResetLastRun {
+        /// The instance.
+        name: String,
+    },
 }
 
 /// `soar instance add`.
@@ -655,6 +661,18 @@ fn instance_cmd(engine: &Engine, cmd: InstanceCmd, io: &mut Io<'_>) -> Result<u8
             engine.instances.remove(&name)?;
             engine.store.remove(&name)?;
             write_out(io.out, &format!("Instance {name} removed, with its stored context.\n"))?;
+            Ok(0)
+        }
+        InstanceCmd::ResetLastRun { name } => {
+            // Fails, naming the known instances, for an unknown one.
+            engine.instances.load(&name)?;
+            engine.store.set_last_run(&name, &Object::new())?;
+            write_out(
+                io.out,
+                &format!(
+                    "The last run of instance {name} is cleared: its next fetch starts from the integration's first fetch time.\n"
+                ),
+            )?;
             Ok(0)
         }
     }

@@ -82,6 +82,36 @@ pub enum EngineError {
         /// The command that clears it, `<integration>-auth-reset`.
         reset: String,
     },
+    /// A fetch returned a last run too large to be sent back with the next fetch.
+    #[error(
+        "fetch-incidents on instance {instance} returned a last run of {size} bytes, over the \
+         {limit}-byte limit: neither its incidents nor its last run were stored, and the stored \
+         last run is kept, so the next fetch asks for the same page. A last run should hold only a \
+         fetch's position (a time, an offset, a few ids); report this to the integration's authors."
+    )]
+    LastRunTooLarge {
+        /// The instance.
+        instance: String,
+        /// The last run's size as compact JSON.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The stored last run is too large to send (stored before the engine refused such ones).
+    #[error(
+        "The stored last run of instance {instance} is {size} bytes, over the {limit}-byte limit, so \
+         fetch-incidents cannot be sent it: run soar instance reset-last-run {instance} (the next \
+         fetch then starts from the integration's first fetch time; incidents already stored are \
+         not stored twice)."
+    )]
+    StoredLastRunTooLarge {
+        /// The instance.
+        instance: String,
+        /// The last run's size as compact JSON.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// A run's lease expired while it ran, so its context write was refused (fencing).
     #[error(
         "The command ran, but its lease on instance {instance} was lost while it ran (it could not \

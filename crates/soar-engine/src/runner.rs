@@ -12,7 +12,10 @@
 //!
 //! A context that could not be sent back (over [`CONTEXT_LIMIT`]) is never stored; one stored
 //! before that rule is not sent either (a clear error instead), except to
-//! `<integration>-auth-reset`, which is sent an empty context so that it always works.
+//! `<integration>-auth-reset`, which is sent an empty context so that it always works. The same
+//! holds for a fetch's last run (over [`LAST_RUN_LIMIT`]): not stored (nor the page that came
+//! with it), and one stored before that rule stops fetches with an error that names
+//! `soar instance reset-last-run`.
 
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
@@ -30,7 +33,8 @@ use crate::fsutil::ensure_private_dir;
 use crate::instance::{Instance, Instances};
 use crate::manifest::{Finder, Manifests};
 use crate::store::{
-    CONTEXT_LIMIT, ContextStore, RetryPolicy, StoredIncident, json_size, needs_lease, update_with_retries,
+    CONTEXT_LIMIT, ContextStore, LAST_RUN_LIMIT, RetryPolicy, StoredIncident, json_size, needs_lease,
+    update_with_retries,
 };
 
 /// The command name of a fetch.
@@ -247,8 +251,20 @@ impl Engine {
         } else {
             stored.context.clone()
         };
-        let last_run =
-            if command == FETCH_INCIDENTS { Some(store.last_run(name)?.unwrap_or_default()) } else { None };
+        let last_run = if command == FETCH_INCIDENTS {
+            let last_run = store.last_run(name)?.unwrap_or_default();
+            let size = json_size(&last_run);
+            if size > LAST_RUN_LIMIT {
+                return Err(EngineError::StoredLastRunTooLarge {
+                    instance: name.to_owned(),
+                    size,
+                    limit: LAST_RUN_LIMIT,
+                });
+            }
+            Some(last_run)
+        } else {
+            None
+        };
         let request = Request {
             id: None,
             command: command.to_owned(),
@@ -311,6 +327,13 @@ impl Engine {
         response: &Response,
         lease: Option<&dyn crate::store::Lease>,
     ) -> Result<crate::store::Committed> {
+        if let Some(size) = response.last_run.as_ref().map(json_size).filter(|&size| size > LAST_RUN_LIMIT) {
+            return Err(EngineError::LastRunTooLarge {
+                instance: name.to_owned(),
+                size,
+                limit: LAST_RUN_LIMIT,
+            });
+        }
         let now_ms = (self.now_ms)();
         let at = crate::fetcher::iso(now_ms);
         let incidents: Vec<StoredIncident> = response

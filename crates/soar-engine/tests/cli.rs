@@ -524,3 +524,46 @@ fn ctrl_c_stops_the_integration_too() {
     let grandchild = std::fs::read_to_string(&pids).unwrap();
     assert!(gone(&grandchild), "the integration's child {grandchild} still runs");
 }
+
+/// A fetch's last run travels in the next fetch request, so one too large to send back is not
+/// stored (nor its page), and one stored before that rule stops fetches with the way out.
+#[test]
+fn a_last_run_too_large_to_send_back_is_refused_and_an_old_one_can_be_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_counter(&data, "big", &["--param", "last_run_pad=600000"]);
+    add_counter(&data, "old", &[]);
+
+    let (code, out, err) = run(&data, &["fetch", "big"]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("returned a last run of 600")
+            && err.contains("over the 524288-byte limit")
+            && err.contains("neither its incidents nor its last run were stored"),
+        "{err}"
+    );
+    let (code, stored, err) = run(&data, &["incidents", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stored.trim().is_empty(), "the page was stored: {stored}");
+    let (_, show, _) = run(&data, &["instance", "show", "big"]);
+    assert!(!show.contains("\"runs\""), "the last run was stored: {show}");
+
+    // As stored by an engine before the limit.
+    let huge = serde_json::json!({"runs": 7, "pad": "p".repeat(600_000)});
+    std::fs::create_dir_all(data.join("lastrun")).unwrap();
+    std::fs::write(data.join("lastrun/old.json"), huge.to_string()).unwrap();
+    let (code, out, err) = run(&data, &["fetch", "old"]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("run soar instance reset-last-run old"), "{err}");
+
+    let (code, out, err) = run(&data, &["instance", "reset-last-run", "old"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("The last run of instance old is cleared"), "{out}");
+    let (code, out, err) = run(&data, &["fetch", "old"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Last run: {\"runs\":1}"), "the fetch did not start over: {out}");
+
+    let (code, _, err) = run(&data, &["instance", "reset-last-run", "nope"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("Unknown instance nope"), "{err}");
+}

@@ -74,6 +74,12 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 /// sent back, so every later command of the instance would fail.
 pub const CONTEXT_LIMIT: usize = MAX_REQUEST_BYTES - 1024 * 1024;
 
+/// The largest last run (compact JSON) the engine stores, half of the 1 MiB that
+/// [`CONTEXT_LIMIT`] leaves for what travels with the context, so that a fetch request always
+/// fits. A last run holds a fetch's position (a time, an offset, some ids): a bigger one is an
+/// integration's fault, refused when a fetch returns it rather than stored and sent back.
+pub const LAST_RUN_LIMIT: usize = 512 * 1024;
+
 /// The size of `context` as compact JSON (what a request carries), without building the text.
 pub fn json_size(context: &Object) -> usize {
     struct Count(usize);

@@ -63,7 +63,12 @@ fn manifest() -> Manifest {
         detaileddescription: String::new(),
         prefix: "soar-test-counter".into(),
         auth_flows: vec![AuthFlow::ClientSecret],
-        configuration: vec![param("token_log", 0), param("api_key", 4), param("creds", 9)],
+        configuration: vec![
+            param("token_log", 0),
+            param("api_key", 4),
+            param("creds", 9),
+            param("last_run_pad", 0),
+        ],
         script: ManifestScript {
             script_type: "binary".into(),
             isfetch: true,
@@ -173,6 +178,11 @@ fn handle(req: Request) -> Response {
             })]);
             let mut last = Object::new();
             last.insert("runs".into(), json!(runs));
+            // An integration that keeps too much in its last run (the engine must refuse it).
+            let pad = req.params.str("last_run_pad").and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+            if pad > 0 {
+                last.insert("pad".into(), json!("p".repeat(pad)));
+            }
             response.last_run = Some(last);
         }
         other => response.entries.push(Entry::error(format!("Unknown command: {other}"))),
