@@ -151,7 +151,7 @@ impl Engine {
             return Ok(Cycle::Busy);
         };
         let mut state: FetchState = self.store.fetch_state(name)?;
-        let started_ms = (self.now_ms)();
+        let started_ms = self.clock_ms()?;
         let every_ms = i64::try_from(schedule.every.as_millis()).unwrap_or(i64::MAX);
         if !state.due(started_ms, every_ms) {
             return Ok(Cycle::NotDue);
@@ -167,13 +167,13 @@ impl Engine {
         let fetch = match fetch {
             Ok(f) => f,
             Err(e) => {
-                state.finished_ms = (self.now_ms)();
+                state.finished_ms = self.clock_ms()?;
                 self.store.set_fetch_state(name, &state, Some(&*lease))?;
                 return Err(e);
             }
         };
         let mirror = self.mirror_cycle(&inst, &binary, &mut state, started_ms, &*lease);
-        state.finished_ms = (self.now_ms)();
+        state.finished_ms = self.clock_ms()?;
         if !self.store.set_fetch_state(name, &state, Some(&*lease))? {
             return Err(EngineError::LeaseLost { instance: name.to_owned() });
         }

@@ -206,7 +206,7 @@ impl Engine {
         report: &mut MirrorReport,
     ) -> Result<()> {
         let name = inst.name.as_str();
-        let asked_at = (self.now_ms)();
+        let asked_at = self.clock_ms()?;
         let last_update = state.mirror_last_update.clone().unwrap_or_else(|| iso(cycle_start_ms));
         let args = Object::from_iter([("lastUpdate".to_owned(), json!(last_update))]);
         let Some(run) = self.mirror_run(inst, binary, GET_MODIFIED, args, report)? else { return Ok(()) };
@@ -239,7 +239,7 @@ impl Engine {
                 report.errors.push(format!("{GET_REMOTE} {id} answered no remote data"));
                 continue;
             };
-            let now = iso((self.now_ms)());
+            let now = iso(self.clock_ms()?);
             let applied = modify_incident(&*self.store, name, &id, Some(lease), &mut |inc| {
                 apply_remote(inc, &object, &entries, &now);
                 true
@@ -278,7 +278,7 @@ impl Engine {
                 report.errors.push(format!("{UPDATE_REMOTE} {remote_id} failed: {e}"));
                 continue;
             }
-            let now = iso((self.now_ms)());
+            let now = iso(self.clock_ms()?);
             let sent = modify_incident(&*self.store, name, &inc.id, Some(lease), &mut |cur| {
                 take_sent(cur, &inc.delta, inc.pending_entries.len(), inc.status, &now);
                 true

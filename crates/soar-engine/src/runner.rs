@@ -76,7 +76,8 @@ pub struct Engine {
     pub retry: RetryPolicy,
     /// The clock (epoch seconds), a seam for tests.
     pub now: fn() -> i64,
-    /// The clock in epoch milliseconds (the fetch service's schedule and timestamps).
+    /// The clock in epoch milliseconds (the fetch service's schedule and timestamps, where the
+    /// store has no clock of its own: see [`Engine::clock_ms`]), a seam for tests.
     pub now_ms: fn() -> i64,
 }
 
@@ -137,6 +138,12 @@ impl Engine {
             now: system_now,
             now_ms: system_now_ms,
         })
+    }
+
+    /// Now, in epoch milliseconds, for what is stored and read by other engines: the store's
+    /// clock where it has one (see [`ContextStore::now_ms`]), else [`Engine::now_ms`].
+    pub fn clock_ms(&self) -> Result<i64> {
+        Ok(self.store.now_ms()?.unwrap_or_else(self.now_ms))
     }
 
     /// Parses a War Room line and runs it on `instance` (or the one `using=` names, or the only
@@ -334,7 +341,7 @@ impl Engine {
                 limit: LAST_RUN_LIMIT,
             });
         }
-        let now_ms = (self.now_ms)();
+        let now_ms = self.clock_ms()?;
         let at = crate::fetcher::iso(now_ms);
         let incidents: Vec<StoredIncident> = response
             .incidents

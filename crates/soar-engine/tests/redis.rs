@@ -520,3 +520,44 @@ fn redis_pages_are_stored_with_their_last_run_only_under_the_fetch_lease() {
         .collect();
     let _: () = redis::cmd("DEL").arg(keys).query(&mut raw(&url)).unwrap();
 }
+
+/// Engines on several hosts share a Redis store, so what one writes for another to read (a
+/// cycle's start, a fetched incident's time and order) is timed by Redis's clock, not by the
+/// writing engine's: here that engine's clock is a day fast.
+#[test]
+fn redis_times_written_for_other_engines_come_from_the_store_clock() {
+    use soar_engine::fetcher::{Cycle, FetchSchedule};
+    use soar_engine::runner::{Engine, system_now_ms};
+    let (url, _server) = redis_url("redis_times_written_for_other_engines_come_from_the_store_clock");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let name = unique("clock");
+    add_counter(&data, &name, &[]);
+    let store = RedisStore::open(&url, "soar-test").unwrap();
+    let before = system_now_ms();
+    let redis_now = store.now_ms().unwrap().expect("Redis has a clock");
+    assert!((redis_now - before).abs() < 60_000, "Redis TIME {redis_now} against {before}");
+
+    let mut engine = Engine::new(&data, Box::new(store)).unwrap();
+    engine.finder.bin_dir = common::soar_bin().parent().map(std::path::Path::to_owned);
+    const DAY_MS: i64 = 86_400_000;
+    engine.now_ms = || system_now_ms() + DAY_MS;
+    let schedule = FetchSchedule { instance: name.clone(), every: Duration::from_secs(60) };
+    let cycle = engine.fetch_cycle(&schedule).unwrap();
+    assert!(matches!(cycle, Cycle::Ran(_)), "{cycle:?}");
+    let after = system_now_ms();
+    let near = |ms: i64| before - 60_000 <= ms && ms <= after + 60_000;
+
+    let state = engine.store.fetch_state(&name).unwrap();
+    assert!(near(state.started_ms) && near(state.finished_ms), "{state:?} is not near {before}..{after}");
+    let stored = engine.store.incidents(&name).unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert!(near(stored[0].seq / 100_000), "incident order from the fast clock: {}", stored[0].seq);
+    let fetched_at = chrono::DateTime::parse_from_rfc3339(&stored[0].fetched_at).unwrap().timestamp_millis();
+    assert!(near(fetched_at), "fetched_at from the fast clock: {}", stored[0].fetched_at);
+    let keys: Vec<String> = ["inc", "lastrun", "fetch", "pending", "ctx"]
+        .iter()
+        .map(|k| format!("soar-test:{k}:{name}"))
+        .collect();
+    let _: () = redis::cmd("DEL").arg(keys).query(&mut raw(&url)).unwrap();
+}

@@ -120,6 +120,14 @@ pub trait ContextStore: Send + Sync {
     ) -> Result<Cas>;
     /// Deletes everything stored for `instance`.
     fn remove(&self, instance: &str) -> Result<()>;
+    /// The store's own clock in epoch milliseconds, for a store that engines on several hosts
+    /// share (Redis's `TIME`): times one engine writes and another reads (a fetch cycle's start,
+    /// the mirroring's `lastUpdate`, the order of fetched incidents) then come from one clock,
+    /// whatever the engines' clocks say. `None`: use the engine's clock (the file store is on
+    /// one host).
+    fn now_ms(&self) -> Result<Option<i64>> {
+        Ok(None)
+    }
     /// The last run a fetch stored, if any.
     fn last_run(&self, instance: &str) -> Result<Option<Object>>;
     /// Stores the last run of a fetch (last writer wins, as in the reference).

@@ -362,6 +362,11 @@ impl ContextStore for RedisStore {
         self.take_lease(self.key("fetchlease", instance)?, ttl, wait)
     }
 
+    fn now_ms(&self) -> Result<Option<i64>> {
+        let (secs, micros): (i64, i64) = self.with(|c| redis::cmd("TIME").query(c))?;
+        Ok(Some(secs.saturating_mul(1000).saturating_add(micros / 1000)))
+    }
+
     fn fetch_state(&self, instance: &str) -> Result<FetchState> {
         let key = self.key("fetch", instance)?;
         let text: Option<String> = self.with(|c| c.get(&key))?;
