@@ -4,8 +4,9 @@
 //! Why two: the two modes want different things of an allocator.
 //! - A one-shot run lives about 2 ms and allocates little. mimalloc gives each size class its
 //!   own pages, so such a run touches 80-115 more pages than with glibc's malloc, and the page
-//!   faults cost it 0.2-0.27 ms (`cargo xtask bench`: a no-op 1.78 against 1.61 ms, a
-//!   cached-token get 3.25 against 2.98 ms, on this project's 2-CPU machine).
+//!   faults cost it 0.2-0.27 ms (200 interleaved runs of each build against the emulator, on
+//!   this project's 2-CPU machine: a no-op 1.78 against 1.61 ms, a cached-token get 3.25
+//!   against 2.98 ms).
 //! - A `--serve` process allocates and frees `serde_json` values on several threads at once;
 //!   there glibc's malloc took 40% of a 100-user listing's CPU, and mimalloc answers about
 //!   1.8 times the listings per second.
