@@ -18,15 +18,23 @@ pub fn with_schedule(entry: Entry, schedule: &Schedule) -> Entry {
 /// The hidden argument that marks the run after a rate limit (the reference's name).
 pub const RAN_ONCE_FLAG: &str = "ran_once_flag";
 
+/// The commands whose reference call opts out of the rate-limit retry: both run its
+/// `test_module`, which asks with `overwrite_rate_limit_retry=True`.
+pub const NO_RATE_LIMIT_RETRY: &[&str] = &["test-module", "microsoft-atp-test"];
+
 /// The reference's one-time retry on a rate limit: a command whose API call answered 429 (after
 /// soar-auth's own retries of idempotent calls) is scheduled again in 60 s with
-/// `ran_once_flag`, timeout 900 s; a second 429 is the error.
+/// `ran_once_flag`, timeout 900 s; a second 429 is the error. The connection checks
+/// ([`NO_RATE_LIMIT_RETRY`]) answer the 429 error at once.
 pub fn rate_limit_retry(
     ctx: &soar_integration_kit::CommandContext,
     e: &soar_integration_kit::Error,
 ) -> Option<soar_integration_kit::Outcome> {
     let soar_integration_kit::Error::Api(f) = e else { return None };
-    if f.status != 429 || ctx.args.get(RAN_ONCE_FLAG).is_some_and(|v| !v.is_null()) {
+    if f.status != 429
+        || ctx.args.get(RAN_ONCE_FLAG).is_some_and(|v| !v.is_null())
+        || NO_RATE_LIMIT_RETRY.contains(&ctx.command.as_str())
+    {
         return None;
     }
     let schedule = Schedule {

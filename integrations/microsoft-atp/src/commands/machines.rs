@@ -2,12 +2,13 @@
 //! `endpoint` command, and investigations.
 
 use serde_json::{Map, Value, json};
+use soar_integration_kit::format::CommandResults;
 use soar_integration_kit::{
     Args, CommandContext, Error, Handler, Outcome, OutputSpec, Request, async_trait, out,
 };
 
 use super::actions::{filter_with_list, reformat_filter};
-use super::{Failures, dedup, output, outputs, py_list, results, seg, table};
+use super::{Failures, dedup, output, py_list, results, seg, table};
 use crate::client::Atp;
 use crate::outputs::{
     ALERT_HEADERS, INTEGRATION_NAME, INVESTIGATION_HEADERS, MACHINE_HEADERS, alert, alert_paths,
@@ -428,7 +429,9 @@ fn mac_of(m: &Value) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// One `Common.Endpoint` context per machine, with `MicrosoftATP.Machine`.
+/// The reference's `handle_machines`: one `CommandResults` per machine, its `Common.Endpoint`
+/// indicator (whose context comes first, as a one-element list) and `MicrosoftATP.Machine`
+/// keyed by `ID`; "no device found" when the answer lists none.
 fn endpoint_results(answer: &Value) -> Result<Outcome, Error> {
     let mut entries = Vec::new();
     for raw in values(answer) {
@@ -444,22 +447,35 @@ fn endpoint_results(answer: &Value) -> Result<Outcome, Error> {
             data.get("OSProcessor").map(soar_integration_kit::value_text).unwrap_or_else(|| "None".into())
         );
         let health = data.get("HealthStatus").and_then(Value::as_str).unwrap_or("Unknown").to_owned();
-        let endpoint = super::super::outputs::assign(vec![
+        // `Common.Endpoint.to_context`: `ID` always (null when absent), then only the values
+        // given, in its order.
+        let mut endpoint = Map::new();
+        endpoint.insert("ID".into(), s("ID"));
+        if let Value::Object(given) = super::super::outputs::assign(vec![
             ("Hostname", s("ComputerDNSName")),
-            ("ID", s("ID")),
             ("IPAddress", s("LastIPAddress")),
+            ("MACAddress", mac),
             ("OS", s("OSPlatform")),
             ("OSVersion", Value::String(os_version)),
-            ("Status", endpoint_status(&health)),
-            ("MACAddress", mac),
             ("Vendor", json!(INTEGRATION_NAME)),
-        ]);
+            ("Status", endpoint_status(&health)),
+        ]) {
+            endpoint.extend(given);
+        }
         let headers = ["ID", "Hostname", "OS", "OSVersion", "IPAddress", "Status", "MACAddress", "Vendor"];
-        let md = table(&format!("{INTEGRATION_NAME} Machine:"), endpoint.clone(), &headers)?;
-        let mut context = Map::new();
-        context.insert("MicrosoftATP.Machine(val.ID && val.ID == obj.ID)".into(), data);
-        context.insert("Endpoint(val.ID && val.ID == obj.ID && val.Vendor == obj.Vendor)".into(), endpoint);
-        entries.push(outputs(md, context, answer.clone())?);
+        let md = table(&format!("{INTEGRATION_NAME} Machine:"), Value::Object(endpoint.clone()), &headers)?;
+        let mut indicator = Map::new();
+        indicator.insert(
+            "Endpoint(val.ID && val.ID == obj.ID && val.Vendor == obj.Vendor)".into(),
+            Value::Object(endpoint),
+        );
+        let mut r = CommandResults::new("MicrosoftATP.Machine");
+        r.outputs_key_field = vec!["ID".into()];
+        r.outputs = Some(data);
+        r.readable_output = Some(Value::String(md));
+        r.raw_response = Some(answer.clone());
+        r.indicator_contexts = vec![indicator];
+        entries.push(r.into_entry()?);
     }
     if entries.is_empty() {
         entries.push(
@@ -548,7 +564,10 @@ impl Handler<Atp> for GetMachineByIp {
 
     async fn run(self, atp: &Atp, ctx: &mut CommandContext) -> Result<Outcome, Error> {
         let timestamp = super::date_text("timestamp", &self.timestamp)?;
-        let path = format!("api/machines/findbyip(ip='{}',timestamp={})", seg(&self.ip), seg(&timestamp));
+        // The reference's `machines/findbyip(ip='..',timestamp=..)`; `:` is a path character
+        // (RFC 3986 pchar), so times and IPv6 addresses go as the reference sends them.
+        let value = |s: &str| seg(s).replace("%3A", ":");
+        let path = format!("api/machines/findbyip(ip='{}',timestamp={})", value(&self.ip), value(&timestamp));
         let mut answer = atp.json(ctx, Request::get(path)).await?;
         if !self.all_results
             && let Some(list) = answer.get_mut("value").and_then(Value::as_array_mut)
