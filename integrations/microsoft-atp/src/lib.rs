@@ -66,8 +66,10 @@
 //! - **429.** soar-auth retries idempotent calls on 429 (honouring `Retry-After`); a call that
 //!   still answers 429 (a POST, or a GET after the retries) makes the command answer the
 //!   reference's "Rate limit reached, rerunning the command in 1 min" with a schedule (60 s,
-//!   timeout 900 s, `ran_once_flag`); a second 429 is the error. `test-module` and
-//!   `microsoft-atp-test` are not rescheduled: the reference's `test_module` asks with
+//!   timeout 900 s, `ran_once_flag`); a second 429 is the error. `fetch-incidents` is not
+//!   rescheduled (the reference lists alerts with `overwrite_rate_limit_retry=True`; the fetch
+//!   fails and the next scheduled fetch tries again), nor are `test-module` and
+//!   `microsoft-atp-test`: the reference's `test_module` asks with
 //!   `overwrite_rate_limit_retry=True`, and since its client counts 429 as an OK status (added by
 //!   `retry_on_rate_limit`) a rate-limited check reads as success there; here it is the 429 error.
 

@@ -18,9 +18,10 @@ pub fn with_schedule(entry: Entry, schedule: &Schedule) -> Entry {
 /// The hidden argument that marks the run after a rate limit (the reference's name).
 pub const RAN_ONCE_FLAG: &str = "ran_once_flag";
 
-/// The commands whose reference call opts out of the rate-limit retry: both run its
-/// `test_module`, which asks with `overwrite_rate_limit_retry=True`.
-pub const NO_RATE_LIMIT_RETRY: &[&str] = &["test-module", "microsoft-atp-test"];
+/// The commands whose reference call opts out of the rate-limit retry
+/// (`overwrite_rate_limit_retry=True`): the two that run its `test_module`, and
+/// `fetch-incidents` (its `list_alerts_by_params`), whose next run is the engine's schedule.
+pub const NO_RATE_LIMIT_RETRY: &[&str] = &["test-module", "microsoft-atp-test", "fetch-incidents"];
 
 /// The reference's one-time retry on a rate limit: a command whose API call answered 429 (after
 /// soar-auth's own retries of idempotent calls) is scheduled again in 60 s with
