@@ -119,7 +119,7 @@ fn check_time(work: &Path) -> anyhow::Result<()> {
 
 fn build_msgraph_user(root: &Path) -> anyhow::Result<PathBuf> {
     eprintln!("building msgraph-user (release)");
-    let status = Command::new(env!("CARGO"))
+    let status = soar_conformance::cargo_command()
         .args(["build", "--release", "-p", "msgraph-user"])
         .current_dir(root)
         .status()

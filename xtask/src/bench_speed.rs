@@ -147,7 +147,7 @@ fn build(root: &Path, work: &Path) -> anyhow::Result<Built> {
             "building msgraph-user{} and soar-emulator (release)",
             features.map(|f| format!(" with {f}")).unwrap_or_default()
         );
-        let mut cmd = Command::new(env!("CARGO"));
+        let mut cmd = soar_conformance::cargo_command();
         cmd.args(["build", "--release", "-p", "msgraph-user", "-p", "soar-emulator"]).current_dir(root);
         if let Some(f) = features {
             cmd.args(["--features", f]);

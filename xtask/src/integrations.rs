@@ -36,8 +36,7 @@ fn bin_dir(root: &Path) -> PathBuf {
 /// The manifest of every integration, in folder-name order, from its freshly built binary.
 pub fn manifests(root: &Path) -> anyhow::Result<Vec<Manifest>> {
     let names = names(root)?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut build = Command::new(cargo);
+    let mut build = soar_conformance::cargo_command();
     build.current_dir(root).args(["build", "--quiet"]);
     for n in &names {
         build.args(["-p", n]);

@@ -50,7 +50,7 @@ fn main() -> anyhow::Result<()> {
 
 /// `cargo xtask bench emulator`: client-credential token requests per second over loopback.
 fn bench_emulator() -> anyhow::Result<()> {
-    let status = std::process::Command::new(env!("CARGO"))
+    let status = soar_conformance::cargo_command()
         .args(["bench", "-p", "soar-emulator", "--bench", "token_rate"])
         .status()
         .map_err(|e| anyhow::anyhow!("running cargo bench: {e}"))?;

@@ -412,11 +412,10 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
         eprintln!("new-integration: wrote {}", path.display());
     }
     if o.record {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         for step in
             [vec!["xtask", "conformance", "--integration", &o.prefix, "--bless"], vec!["xtask", "codegen"]]
         {
-            let status = Command::new(&cargo).current_dir(&root).args(&step).status()?;
+            let status = soar_conformance::cargo_command().current_dir(&root).args(&step).status()?;
             if !status.success() {
                 bail!("`cargo {}` failed; fix the integration and run it again", step.join(" "));
             }
@@ -462,7 +461,6 @@ pub fn check() -> anyhow::Result<()> {
         }
         std::fs::copy(&from, &to).with_context(|| format!("copying {}", rel.display()))?;
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let target = root.join("target/scaffold-check/target");
     let name = "scaffold-check";
     let steps: [Vec<&str>; 3] = [
@@ -482,8 +480,11 @@ pub fn check() -> anyhow::Result<()> {
     ];
     for step in steps {
         eprintln!("scaffold-check: cargo {}", step.join(" "));
-        let status =
-            Command::new(&cargo).current_dir(&copy).env("CARGO_TARGET_DIR", &target).args(&step).status()?;
+        let status = soar_conformance::cargo_command()
+            .current_dir(&copy)
+            .env("CARGO_TARGET_DIR", &target)
+            .args(&step)
+            .status()?;
         if !status.success() {
             bail!("scaffold-check: `cargo {}` failed in {}", step.join(" "), copy.display());
         }

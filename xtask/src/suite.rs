@@ -18,7 +18,7 @@ use anyhow::{Context, bail};
 #[allow(clippy::print_stdout)] // the closing count is for the person (and CI) reading stdout
 pub(crate) fn run() -> anyhow::Result<()> {
     let redis = start_redis()?;
-    let mut cargo_test = Command::new(env!("CARGO"));
+    let mut cargo_test = soar_conformance::cargo_command();
     cargo_test.args(["test", "--workspace"]);
     if let Some(r) = &redis {
         cargo_test.env("SOAR_REDIS_URL", &r.url);

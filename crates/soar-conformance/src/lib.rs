@@ -302,6 +302,39 @@ impl Summary {
     }
 }
 
+/// `cargo`, for a build started from a program that `cargo run` started (the xtask, and what
+/// it runs): without the variables cargo sets for the running package (`CARGO_PKG_*`,
+/// `CARGO_MANIFEST_DIR`, ...). Build scripts declare `rerun-if-env-changed` on some of them (ring
+/// does, for `CARGO_PKG_NAME` and `CARGO_MANIFEST_DIR`), and cargo compares its own environment:
+/// with them inherited, every switch between a build from the shell and one from the xtask
+/// rebuilt ring and everything above it (about 20 s a switch, twice per `cargo xtask` run).
+pub fn cargo_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(is_package_variable) {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// A variable that cargo sets for the package it runs, not for cargo itself.
+pub fn is_package_variable(key: &str) -> bool {
+    key.starts_with("CARGO_PKG_")
+        || matches!(
+            key,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_MANIFEST_LINKS"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "CARGO_RUSTC_CURRENT_DIR"
+                | "OUT_DIR"
+        )
+}
+
 /// The workspace root: the nearest ancestor of this crate's folder that holds `test-data/`.
 pub fn workspace_root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -318,7 +351,7 @@ pub fn cli(args: &[String]) -> Result<Summary> {
     let opts = Options::parse(args)?;
     let root = workspace_root();
     let suites = suite_names(&root, opts.integration.as_deref())?;
-    let mut build = Command::new(env!("CARGO"));
+    let mut build = cargo_command();
     build.arg("build").current_dir(&root);
     for s in &suites {
         build.args(["-p", s]);
@@ -1266,6 +1299,28 @@ fn diff(want: &Value, got: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// `cargo test` runs this test binary with the package's variables set, as `cargo run` runs
+    /// the xtask: the nested cargo must not see them, and must keep cargo's own settings.
+    #[test]
+    fn a_nested_cargo_gets_no_package_variables() {
+        assert!(
+            std::env::var_os("CARGO_PKG_NAME").is_some() && std::env::var_os("CARGO_MANIFEST_DIR").is_some()
+        );
+        let cmd = super::cargo_command();
+        let removed: Vec<String> = cmd
+            .get_envs()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        for key in ["CARGO_PKG_NAME", "CARGO_PKG_VERSION", "CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH"] {
+            assert!(removed.iter().any(|k| k == key), "{key} is passed on: {removed:?}");
+        }
+        for key in ["CARGO_HOME", "CARGO_TARGET_DIR", "CARGO_PROFILE_DEV_DEBUG", "CARGO_INCREMENTAL", "CARGO"]
+        {
+            assert!(!super::is_package_variable(key), "{key} is cargo's own setting");
+        }
+    }
+
     use super::*;
 
     /// (stderr, response, leaks?): a canary or a context token is allowed only inside the

@@ -215,6 +215,25 @@ fn build_binaries(finder: &Finder, names: &[String], io: &mut Io<'_>) -> Result<
         return Ok(());
     }
     let mut cmd = Command::new(cargo);
+    // Without what `cargo run` set for this package: build scripts that track those variables
+    // (ring) would rebuild, and again at the next `cargo run` (see `soar-conformance`'s
+    // `cargo_command`, which the engine must not depend on).
+    for (key, _) in std::env::vars_os() {
+        let package_var = key.to_str().is_some_and(|k| {
+            k.starts_with("CARGO_PKG_")
+                || matches!(
+                    k,
+                    "CARGO_MANIFEST_DIR"
+                        | "CARGO_MANIFEST_PATH"
+                        | "CARGO_CRATE_NAME"
+                        | "CARGO_BIN_NAME"
+                        | "CARGO_PRIMARY_PACKAGE"
+                )
+        });
+        if package_var {
+            cmd.env_remove(key);
+        }
+    }
     cmd.arg("build").arg("--manifest-path").arg(&manifest);
     let profile = exe_dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
     match profile {
