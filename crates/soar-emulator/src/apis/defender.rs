@@ -160,23 +160,30 @@ fn iso(secs: i64) -> String {
 }
 
 /// `$filter`/`$orderby` then Defender's `$top`/`$skip` page.
+/// A Defender listing of `items` (borrowed from the store: only the page is copied, by
+/// `shape`, which also drops the private `_` fields). `$filter` and `$orderby` read the stored
+/// items, so a client naming a private field (none knows one) or `evidence` without `$expand`
+/// would see it there.
 fn filtered_list(
     meta: &crate::meta::RequestMeta,
     path: &str,
     query: &[(String, String)],
-    items: Vec<Value>,
+    items: &[Value],
+    shape: impl Fn(&Value) -> Value,
     context: &str,
 ) -> Result<Value, ApiError> {
     let odata = OData::parse(q(query, "$filter"), q(query, "$orderby"))
         .map_err(|m| ApiError::new(ApiKind::Defender, StatusCode::BAD_REQUEST, "InvalidODataQuery", m))?;
-    odata_skip_list(meta, path, query, odata.apply(items), 10_000, 10_000, context)
+    let kept = odata.apply(items.iter().collect::<Vec<&Value>>());
+    odata_skip_list(meta, path, query, &kept, |item: &&Value| shape(item), 10_000, 10_000, context)
 }
 
 async fn list_machines(call: Call, Query(query): Query<Vec<(String, String)>>) -> Response {
     let Call { st, meta, headers } = &call;
     let result = authenticate(st, headers, meta, ApiKind::Defender, &READ_MACHINE).and_then(|_| {
-        let items = st.store().list(MACHINES).into_iter().map(public).collect();
-        filtered_list(meta, "/api/machines", &query, items, "Machines")
+        st.store().with(MACHINES, |items| {
+            filtered_list(meta, "/api/machines", &query, items, |m| public(m.clone()), "Machines")
+        })
     });
     answer(st, meta, result, ok_json)
 }
@@ -328,8 +335,9 @@ async fn get_action(call: Call, Path(id): Path<String>) -> Response {
 async fn list_actions(call: Call, Query(query): Query<Vec<(String, String)>>) -> Response {
     let Call { st, meta, headers } = &call;
     let result = authenticate(st, headers, meta, ApiKind::Defender, &READ_MACHINE).and_then(|_| {
-        let items = st.store().list(ACTIONS).into_iter().map(public).collect();
-        filtered_list(meta, "/api/machineactions", &query, items, "MachineActions")
+        st.store().with(ACTIONS, |items| {
+            filtered_list(meta, "/api/machineactions", &query, items, |a| public(a.clone()), "MachineActions")
+        })
     });
     answer(st, meta, result, ok_json)
 }
@@ -494,19 +502,14 @@ async fn list_alerts(call: Call, Query(query): Query<Vec<(String, String)>>) -> 
     let result = authenticate(st, headers, meta, ApiKind::Defender, &READ_ALERT).and_then(|_| {
         let expand = q(&query, "$expand")
             .is_some_and(|e| e.split(',').any(|p| p.trim().eq_ignore_ascii_case("evidence")));
-        let items: Vec<Value> = st
-            .store()
-            .list(ALERTS)
-            .into_iter()
-            .map(|a| {
-                let mut a = public(a);
-                if !expand && let Some(o) = a.as_object_mut() {
-                    o.shift_remove("evidence");
-                }
-                a
-            })
-            .collect();
-        filtered_list(meta, "/api/alerts", &query, items, "Alerts")
+        let shape = |a: &Value| {
+            let mut a = public(a.clone());
+            if !expand && let Some(o) = a.as_object_mut() {
+                o.shift_remove("evidence");
+            }
+            a
+        };
+        st.store().with(ALERTS, |items| filtered_list(meta, "/api/alerts", &query, items, shape, "Alerts"))
     });
     answer(st, meta, result, ok_json)
 }

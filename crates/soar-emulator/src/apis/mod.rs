@@ -709,14 +709,15 @@ fn top_param(query: &[(String, String)], default_top: usize, max_top: usize) -> 
 
 /// An OData page: `@odata.context` (`metadata`), `value` (up to `top` items from `offset`) and,
 /// while more remain, `@odata.nextLink` (`next_link` of the next offset).
-fn odata_page(
+fn odata_page<T>(
     metadata: String,
-    items: &[Value],
+    items: &[T],
+    shape: impl Fn(&T) -> Value,
     offset: usize,
     top: usize,
     next_link: impl FnOnce(usize) -> String,
 ) -> Value {
-    let page: Vec<Value> = items.iter().skip(offset).take(top).cloned().collect();
+    let page: Vec<Value> = items.iter().skip(offset).take(top).map(shape).collect();
     let mut body = serde_json::Map::new();
     body.insert("@odata.context".into(), json!(metadata));
     body.insert("value".into(), Value::Array(page));
@@ -837,12 +838,15 @@ pub fn arm_list(
     Ok(body)
 }
 
-/// An OData page with `$top`/`$skip` (Defender): `nextLink` carries `$skip`.
-pub fn odata_skip_list(
+/// An OData page with `$top`/`$skip` (Defender): `nextLink` carries `$skip`. `shape` makes the
+/// answer's value of each item of the page (only those are copied).
+#[allow(clippy::too_many_arguments)]
+pub fn odata_skip_list<T>(
     meta: &RequestMeta,
     path: &str,
     query: &[(String, String)],
-    items: Vec<Value>,
+    items: &[T],
+    shape: impl Fn(&T) -> Value,
     default_top: usize,
     max_top: usize,
     context: &str,
@@ -855,7 +859,7 @@ pub fn odata_skip_list(
         None => 0,
     };
     let metadata = format!("{}/api/$metadata#{context}", meta.base_url());
-    Ok(odata_page(metadata, &items, skip, top, |next| {
+    Ok(odata_page(metadata, items, shape, skip, top, |next| {
         next_link(
             meta,
             path,

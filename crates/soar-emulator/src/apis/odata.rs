@@ -113,8 +113,9 @@ impl Query {
     }
 
     /// The items that pass the filter, in `$orderby` order (stable; input order otherwise).
-    pub fn apply(&self, items: Vec<Value>) -> Vec<Value> {
-        let kept: Vec<Value> = items.into_iter().filter(|i| self.matches(i)).collect();
+    /// Items may be borrowed (`Vec<&Value>`), so that a listing copies only its page.
+    pub fn apply<T: std::borrow::Borrow<Value>>(&self, items: Vec<T>) -> Vec<T> {
+        let kept: Vec<T> = items.into_iter().filter(|i| self.matches(i.borrow())).collect();
         if self.orderby.is_empty() {
             return kept;
         }
@@ -122,7 +123,9 @@ impl Query {
         // sorting ten thousand alerts compared them some 270,000 times.
         let keys: Vec<Vec<SortKey<'_>>> = kept
             .iter()
-            .map(|item| self.orderby.iter().map(|(path, _)| SortKey::of(lookup(item, path))).collect())
+            .map(|item| {
+                self.orderby.iter().map(|(path, _)| SortKey::of(lookup(item.borrow(), path))).collect()
+            })
             .collect();
         let mut order_of: Vec<usize> = (0..kept.len()).collect();
         order_of.sort_by(|&a, &b| {
@@ -136,7 +139,7 @@ impl Query {
             Ordering::Equal
         });
         drop(keys);
-        let mut slots: Vec<Option<Value>> = kept.into_iter().map(Some).collect();
+        let mut slots: Vec<Option<T>> = kept.into_iter().map(Some).collect();
         order_of.into_iter().filter_map(|i| slots[i].take()).collect()
     }
 }

@@ -1074,14 +1074,23 @@ impl SeedCall<'_> {
                 graph_list(self.meta, &path, &self.query, items, size, GRAPH_MAX_TOP.max(size), true, rest)
             }
             Paging::TopSkip => {
-                odata_skip_list(self.meta, &path, &self.query, items, size, DEFENDER_MAX_TOP.max(size), rest)
-                    .map(|mut b| {
-                        // Defender pages by $skip alone; it sends no link.
-                        if let Some(o) = b.as_object_mut() {
-                            o.remove("@odata.nextLink");
-                        }
-                        b
-                    })
+                odata_skip_list(
+                    self.meta,
+                    &path,
+                    &self.query,
+                    &items,
+                    Value::clone,
+                    size,
+                    DEFENDER_MAX_TOP.max(size),
+                    rest,
+                )
+                .map(|mut b| {
+                    // Defender pages by $skip alone; it sends no link.
+                    if let Some(o) = b.as_object_mut() {
+                        o.remove("@odata.nextLink");
+                    }
+                    b
+                })
             }
             Paging::ArmNextLink => {
                 let size = match self.q("$top") {
