@@ -215,9 +215,10 @@ fn build_binaries(finder: &Finder, names: &[String], io: &mut Io<'_>) -> Result<
         return Ok(());
     }
     let mut cmd = Command::new(cargo);
-    // Without what `cargo run` set for this package: build scripts that track those variables
-    // (ring) would rebuild, and again at the next `cargo run` (see `soar-conformance`'s
-    // `cargo_command`, which the engine must not depend on).
+    // Without what `cargo run` set for this package (`OUT_DIR` too: the engine has a build
+    // script): ring's build script tracks some of them, so it would rebuild, with everything
+    // above it, here and again at the next `cargo run`. The same list as `soar-conformance`'s
+    // `cargo_command`, which the engine must not depend on.
     for (key, _) in std::env::vars_os() {
         let package_var = key.to_str().is_some_and(|k| {
             k.starts_with("CARGO_PKG_")
@@ -225,9 +226,13 @@ fn build_binaries(finder: &Finder, names: &[String], io: &mut Io<'_>) -> Result<
                     k,
                     "CARGO_MANIFEST_DIR"
                         | "CARGO_MANIFEST_PATH"
+                        | "CARGO_MANIFEST_LINKS"
                         | "CARGO_CRATE_NAME"
                         | "CARGO_BIN_NAME"
                         | "CARGO_PRIMARY_PACKAGE"
+                        | "CARGO_TARGET_TMPDIR"
+                        | "CARGO_RUSTC_CURRENT_DIR"
+                        | "OUT_DIR"
                 )
         });
         if package_var {
