@@ -205,20 +205,11 @@ fn binaries(suites: &[(String, Suite)]) -> Vec<String> {
     names
 }
 
-/// Builds the integration binaries with cargo when the demo runs through cargo.
-fn build_binaries(finder: &Finder, names: &[String], io: &mut Io<'_>) -> Result<()> {
-    let (Some(cargo), Some(exe_dir)) = (std::env::var_os("CARGO"), finder.exe_dir.as_ref()) else {
-        return Ok(());
-    };
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
-    if !manifest.is_file() || names.is_empty() {
-        return Ok(());
-    }
-    let mut cmd = Command::new(cargo);
-    // Without what `cargo run` set for this package (`OUT_DIR` too: the engine has a build
-    // script): ring's build script tracks some of them, so it would rebuild, with everything
-    // above it, here and again at the next `cargo run`. The same list as `soar-conformance`'s
-    // `cargo_command`, which the engine must not depend on.
+/// Removes from `cmd` what `cargo run` set for this package (`OUT_DIR` too: the engine has a
+/// build script). ring's build script tracks some of them, so a nested build with them would
+/// rebuild ring and everything above it, and the next `cargo run` again. The same list as
+/// `soar-conformance`'s `cargo_command`, which the engine must not depend on.
+fn drop_package_variables(cmd: &mut Command) {
     for (key, _) in std::env::vars_os() {
         let package_var = key.to_str().is_some_and(|k| {
             k.starts_with("CARGO_PKG_")
@@ -239,6 +230,19 @@ fn build_binaries(finder: &Finder, names: &[String], io: &mut Io<'_>) -> Result<
             cmd.env_remove(key);
         }
     }
+}
+
+/// Builds the integration binaries with cargo when the demo runs through cargo.
+fn build_binaries(finder: &Finder, names: &[String], io: &mut Io<'_>) -> Result<()> {
+    let (Some(cargo), Some(exe_dir)) = (std::env::var_os("CARGO"), finder.exe_dir.as_ref()) else {
+        return Ok(());
+    };
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
+    if !manifest.is_file() || names.is_empty() {
+        return Ok(());
+    }
+    let mut cmd = Command::new(cargo);
+    drop_package_variables(&mut cmd);
     cmd.arg("build").arg("--manifest-path").arg(&manifest);
     let profile = exe_dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
     match profile {
@@ -928,6 +932,29 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `cargo test` runs this binary with the package's variables set, as `cargo run` runs the
+    /// demo: the nested build must not pass them on, and keeps cargo's own settings.
+    #[test]
+    fn the_nested_build_gets_no_package_variables() {
+        assert!(
+            std::env::var_os("CARGO_PKG_NAME").is_some() && std::env::var_os("CARGO_MANIFEST_DIR").is_some()
+        );
+        let mut cmd = Command::new("cargo");
+        drop_package_variables(&mut cmd);
+        let removed: Vec<String> = cmd
+            .get_envs()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect();
+        for key in ["CARGO_PKG_NAME", "CARGO_PKG_VERSION", "CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH"] {
+            assert!(removed.iter().any(|k| k == key), "{key} is passed on: {removed:?}");
+        }
+        assert!(
+            !removed.iter().any(|k| k == "CARGO_HOME" || k == "CARGO_TARGET_DIR" || k == "PATH"),
+            "{removed:?}"
+        );
+    }
 
     fn ph() -> Placeholders {
         [("TENANT_ID", "t-1"), ("PUBLIC_APP_ID", "app-1"), ("TEST_USER_UPN", "alice@x")]
