@@ -308,6 +308,8 @@ impl Summary {
 /// does, for `CARGO_PKG_NAME` and `CARGO_MANIFEST_DIR`), and cargo compares its own environment:
 /// with them inherited, every switch between a build from the shell and one from the xtask
 /// rebuilt ring and everything above it (about 20 s a switch, twice per `cargo xtask` run).
+/// The engine's demo keeps its own copy of the list (`drop_package_variables`): it must not
+/// depend on this crate.
 pub fn cargo_command() -> Command {
     let mut cmd = Command::new(env!("CARGO"));
     for (key, _) in std::env::vars_os() {
